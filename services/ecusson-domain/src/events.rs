@@ -1,0 +1,423 @@
+//! The event catalogue. Each event has an explicit, stable type string and a schema version,
+//! never derived from the Rust identifier: renaming a variant must not change what is stored.
+//! Old versions are upcast on read (see [`upcast`]); stored bytes are never rewritten.
+
+use crate::ids::*;
+use crate::model::*;
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+// ---- network tenant: the network, its structures, organisations, committees, endorsements ----
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkRegistered {
+    pub network_id: TenantId,
+    /// The network's public name (an organisation, not a person).
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StructureAdmitted {
+    pub structure_id: TenantId,
+    pub kind: StructureKind,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganisationRegistered {
+    pub organisation_id: OrganisationId,
+    pub kind: OrganisationKind,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitteeFormed {
+    pub committee_id: CommitteeId,
+    /// The structures whose requests this committee decides (several when pooled).
+    pub structures: Vec<TenantId>,
+    pub members: Vec<PersonId>,
+    pub quorum: u16,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitteeMembershipChanged {
+    pub committee_id: CommitteeId,
+    pub members: Vec<PersonId>,
+    pub quorum: u16,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerEndorsed {
+    pub endorsement_id: EndorsementId,
+    pub organisation_id: OrganisationId,
+    /// The organisation's public statement about the issuer (not about a person).
+    pub statement: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadgeClassEndorsed {
+    pub endorsement_id: EndorsementId,
+    pub organisation_id: OrganisationId,
+    pub badge_class_id: BadgeClassId,
+    pub statement: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndorsementWithdrawn {
+    pub endorsement_id: EndorsementId,
+}
+
+// ---- any tenant: staff roster ----
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffAppointed {
+    pub person_id: PersonId,
+    pub roles: Vec<Role>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffRolesChanged {
+    pub person_id: PersonId,
+    pub roles: Vec<Role>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffDeparted {
+    pub person_id: PersonId,
+}
+
+// ---- network tenant: catalogue ----
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathwayDefined {
+    pub pathway_id: PathwayId,
+    /// 1: first steps, 2: autonomy, 3: access to employment.
+    pub rank: u8,
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadgeClassPublished {
+    pub badge_class_id: BadgeClassId,
+    pub revision: u32,
+    pub content: BadgeClassContent,
+    /// The supporter badge is validated automatically.
+    pub automatic_validation: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadgeClassRevised {
+    pub badge_class_id: BadgeClassId,
+    pub revision: u32,
+    pub content: BadgeClassContent,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadgeClassRetired {
+    pub badge_class_id: BadgeClassId,
+}
+
+// ---- structure tenant: adoption of a badge class ----
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadgeClassAdopted {
+    pub badge_class_id: BadgeClassId,
+    pub criterion: CriterionDefinition,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CriterionRevised {
+    pub badge_class_id: BadgeClassId,
+    pub criterion: CriterionDefinition,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationModeSet {
+    pub badge_class_id: BadgeClassId,
+    pub mode: ValidationMode,
+}
+
+// ---- structure tenant (or network tenant for supporters): one earner ----
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarnerEnrolled {
+    pub earner_id: PersonId,
+    pub enrolled_on: Date,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadgeRequested {
+    pub request_id: RequestId,
+    pub earner_id: PersonId,
+    pub badge_class_id: BadgeClassId,
+    /// The catalogue revision the request is for; an award keeps it forever.
+    pub revision: u32,
+    pub mode: RequestMode,
+    pub requested_by: PersonId,
+    pub route: ValidationRoute,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestWithdrawn {
+    pub request_id: RequestId,
+    pub reason: Reason,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitteeVoteCast {
+    pub request_id: RequestId,
+    pub committee_id: CommitteeId,
+    pub member_id: PersonId,
+    pub vote: Vote,
+}
+
+/// Version 2: `decided_by` says who decided (evaluator, committee or automatic) and `reason`
+/// carries a code. Version 1 only knew evaluators: see [`upcast`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestApproved {
+    pub request_id: RequestId,
+    pub decided_by: DecidedBy,
+    pub reason: Reason,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestRefused {
+    pub request_id: RequestId,
+    pub decided_by: DecidedBy,
+    pub reason: Reason,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadgeAwarded {
+    pub award_id: AwardId,
+    pub request_id: RequestId,
+    pub earner_id: PersonId,
+    pub badge_class_id: BadgeClassId,
+    pub revision: u32,
+    pub awarded_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadgeRevoked {
+    pub award_id: AwardId,
+    pub reason: Reason,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadgeExpired {
+    pub award_id: AwardId,
+}
+
+/// Evidence added to a pending request or to an award after the fact (enrichment).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceAdded {
+    pub request_id: RequestId,
+    pub award_id: Option<AwardId>,
+    pub evidence: Evidence,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecommendationAsked {
+    pub recommendation_id: RecommendationId,
+    pub award_id: AwardId,
+    /// The host-company contact; their e-mail address is in their own vault.
+    pub recommender_id: PersonId,
+    pub organisation_id: Option<OrganisationId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecommendationGiven {
+    pub recommendation_id: RecommendationId,
+    pub award_id: AwardId,
+    pub recommender_id: PersonId,
+    pub organisation_id: Option<OrganisationId>,
+    /// The testimony speaks about the earner: it lives in the earner's vault.
+    pub testimony: VaultRef,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecommendationDeclined {
+    pub recommendation_id: RecommendationId,
+    pub award_id: AwardId,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathwayExited {
+    pub earner_id: PersonId,
+    pub outcome: ExitOutcome,
+    pub exited_on: Date,
+}
+
+/// Every event of the ledger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DomainEvent {
+    NetworkRegistered(NetworkRegistered),
+    StructureAdmitted(StructureAdmitted),
+    OrganisationRegistered(OrganisationRegistered),
+    CommitteeFormed(CommitteeFormed),
+    CommitteeMembershipChanged(CommitteeMembershipChanged),
+    IssuerEndorsed(IssuerEndorsed),
+    BadgeClassEndorsed(BadgeClassEndorsed),
+    EndorsementWithdrawn(EndorsementWithdrawn),
+    StaffAppointed(StaffAppointed),
+    StaffRolesChanged(StaffRolesChanged),
+    StaffDeparted(StaffDeparted),
+    PathwayDefined(PathwayDefined),
+    BadgeClassPublished(BadgeClassPublished),
+    BadgeClassRevised(BadgeClassRevised),
+    BadgeClassRetired(BadgeClassRetired),
+    BadgeClassAdopted(BadgeClassAdopted),
+    CriterionRevised(CriterionRevised),
+    ValidationModeSet(ValidationModeSet),
+    EarnerEnrolled(EarnerEnrolled),
+    BadgeRequested(BadgeRequested),
+    RequestWithdrawn(RequestWithdrawn),
+    CommitteeVoteCast(CommitteeVoteCast),
+    RequestApproved(RequestApproved),
+    RequestRefused(RequestRefused),
+    BadgeAwarded(BadgeAwarded),
+    BadgeRevoked(BadgeRevoked),
+    BadgeExpired(BadgeExpired),
+    EvidenceAdded(EvidenceAdded),
+    RecommendationAsked(RecommendationAsked),
+    RecommendationGiven(RecommendationGiven),
+    RecommendationDeclined(RecommendationDeclined),
+    PathwayExited(PathwayExited),
+}
+
+/// An event in its stored form: type string, schema version and JSON payload.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EncodedEvent {
+    pub event_type: &'static str,
+    pub schema_version: u16,
+    pub payload: Value,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("unknown event type {event_type} version {schema_version}")]
+    UnknownType { event_type: String, schema_version: u16 },
+    #[error("payload of {event_type} v{schema_version} does not match its schema: {source}")]
+    Payload {
+        event_type: String,
+        schema_version: u16,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// The one table of type strings and current versions. Adding an event means adding a line
+/// here; changing a payload means bumping its version and writing an upcaster.
+macro_rules! event_table {
+    ($( $variant:ident => $type_string:literal v $version:literal ),* $(,)?) => {
+        impl DomainEvent {
+            /// The stable type string stored with the event.
+            pub fn event_type(&self) -> &'static str {
+                match self { $( DomainEvent::$variant(_) => $type_string, )* }
+            }
+
+            /// The current schema version of this event's payload.
+            pub fn schema_version(&self) -> u16 {
+                match self { $( DomainEvent::$variant(_) => $version, )* }
+            }
+
+            /// Every (type string, current version) pair, for documentation and golden tests.
+            pub const CATALOGUE: &'static [(&'static str, u16)] = &[ $( ($type_string, $version), )* ];
+
+            pub fn encode(&self) -> EncodedEvent {
+                let payload = match self {
+                    $( DomainEvent::$variant(payload) => serde_json::to_value(payload), )*
+                }
+                .expect("domain payloads always serialise to JSON");
+                EncodedEvent { event_type: self.event_type(), schema_version: self.schema_version(), payload }
+            }
+
+            /// Decodes a stored event, upcasting older schema versions to the current one.
+            pub fn decode(event_type: &str, schema_version: u16, payload: Value) -> Result<Self, DecodeError> {
+                let (schema_version, payload) = upcast(event_type, schema_version, payload)?;
+                match (event_type, schema_version) {
+                    $( ($type_string, $version) => Ok(DomainEvent::$variant(parse(event_type, schema_version, payload)?)), )*
+                    _ => Err(DecodeError::UnknownType { event_type: event_type.to_owned(), schema_version }),
+                }
+            }
+        }
+    };
+}
+
+event_table! {
+    NetworkRegistered => "network.registered" v 1,
+    StructureAdmitted => "network.structure_admitted" v 1,
+    OrganisationRegistered => "network.organisation_registered" v 1,
+    CommitteeFormed => "network.committee_formed" v 1,
+    CommitteeMembershipChanged => "network.committee_membership_changed" v 1,
+    IssuerEndorsed => "network.issuer_endorsed" v 1,
+    BadgeClassEndorsed => "network.badge_class_endorsed" v 1,
+    EndorsementWithdrawn => "network.endorsement_withdrawn" v 1,
+    StaffAppointed => "staff.appointed" v 1,
+    StaffRolesChanged => "staff.roles_changed" v 1,
+    StaffDeparted => "staff.departed" v 1,
+    PathwayDefined => "catalogue.pathway_defined" v 1,
+    BadgeClassPublished => "catalogue.badge_class_published" v 1,
+    BadgeClassRevised => "catalogue.badge_class_revised" v 1,
+    BadgeClassRetired => "catalogue.badge_class_retired" v 1,
+    BadgeClassAdopted => "adoption.badge_class_adopted" v 1,
+    CriterionRevised => "adoption.criterion_revised" v 1,
+    ValidationModeSet => "adoption.validation_mode_set" v 1,
+    EarnerEnrolled => "earner.enrolled" v 1,
+    BadgeRequested => "earner.badge_requested" v 1,
+    RequestWithdrawn => "earner.request_withdrawn" v 1,
+    CommitteeVoteCast => "earner.committee_vote_cast" v 1,
+    RequestApproved => "earner.request_approved" v 2,
+    RequestRefused => "earner.request_refused" v 1,
+    BadgeAwarded => "earner.badge_awarded" v 1,
+    BadgeRevoked => "earner.badge_revoked" v 1,
+    BadgeExpired => "earner.badge_expired" v 1,
+    EvidenceAdded => "earner.evidence_added" v 1,
+    RecommendationAsked => "earner.recommendation_asked" v 1,
+    RecommendationGiven => "earner.recommendation_given" v 1,
+    RecommendationDeclined => "earner.recommendation_declined" v 1,
+    PathwayExited => "earner.pathway_exited" v 1,
+}
+
+fn parse<T: DeserializeOwned>(event_type: &str, schema_version: u16, payload: Value) -> Result<T, DecodeError> {
+    serde_json::from_value(payload).map_err(|source| DecodeError::Payload {
+        event_type: event_type.to_owned(),
+        schema_version,
+        source,
+    })
+}
+
+/// Brings an old payload up to the current version of its type, one version at a time.
+///
+/// `earner.request_approved` v1 (before committees existed) was
+/// `{"request_id": .., "approved_by": <person id>, "comment": <vault ref or null>}`;
+/// v2 says who decided as a tagged `decided_by` and carries a reason code.
+pub fn upcast(event_type: &str, schema_version: u16, payload: Value) -> Result<(u16, Value), DecodeError> {
+    match (event_type, schema_version) {
+        ("earner.request_approved", 1) => {
+            let v1: RequestApprovedV1 = parse(event_type, 1, payload)?;
+            let v2 = RequestApproved {
+                request_id: v1.request_id,
+                decided_by: DecidedBy::Evaluator { person_id: v1.approved_by },
+                reason: Reason { code: ReasonCode::CriteriaMet, note: v1.comment },
+            };
+            let payload = serde_json::to_value(v2).expect("domain payloads always serialise to JSON");
+            upcast(event_type, 2, payload)
+        }
+        _ => Ok((schema_version, payload)),
+    }
+}
+
+/// The v1 shape of `earner.request_approved`, kept only to read old events.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestApprovedV1 {
+    request_id: RequestId,
+    approved_by: PersonId,
+    comment: Option<VaultRef>,
+}

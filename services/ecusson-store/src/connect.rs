@@ -1,0 +1,109 @@
+//! Choosing and opening a backend from a database URL, and running the migrations.
+
+use crate::postgres::PostgresEventStore;
+use crate::sqlite::SqliteEventStore;
+use crate::{Backend, EventStore, StoreError};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The migrations of each backend, embedded in the binary from `schema/migrations/`.
+pub static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../schema/migrations/postgres");
+pub static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../schema/migrations/sqlite");
+
+/// A validated database URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    /// The embedded default: a file `ecusson.db` in the working directory.
+    pub const DEFAULT: &'static str = "sqlite://ecusson.db";
+
+    pub fn parse(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DatabaseUrl::Postgres(url.to_owned()))
+        } else if url.starts_with("sqlite:") {
+            Ok(DatabaseUrl::Sqlite(url.to_owned()))
+        } else {
+            Err(StoreError::InvalidInput("database URL must start with postgres:// or sqlite:".into()))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Everything opened on one database.
+#[derive(Clone)]
+pub struct Stores {
+    pub events: Arc<dyn EventStore>,
+    pub backend: Backend,
+}
+
+/// Pool sizing; the defaults suit the API server, benchmarks raise `max_connections`.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self { max_connections: 16 }
+    }
+}
+
+/// Opens the database, creating the SQLite file on first use, and applies pending migrations.
+pub async fn connect_with(url: &DatabaseUrl, pool: PoolSettings) -> Result<Stores, StoreError> {
+    match url {
+        DatabaseUrl::Postgres(url) => {
+            let options = PgConnectOptions::from_str(url).map_err(|_| StoreError::InvalidInput("invalid PostgreSQL URL".into()))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(pool.max_connections)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options)
+                .await
+                .map_err(StoreError::Unavailable)?;
+            POSTGRES_MIGRATIONS.run(&pool).await.map_err(StoreError::internal)?;
+            Ok(Stores {
+                events: Arc::new(PostgresEventStore::new(pool)),
+                backend: Backend::Postgres,
+            })
+        }
+        DatabaseUrl::Sqlite(url) => {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|_| StoreError::InvalidInput("invalid SQLite URL".into()))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // NORMAL in WAL mode never corrupts the database; a power cut may lose the last
+                // commits (an application crash loses nothing). See ARCHITECTURE.md.
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(pool.max_connections.clamp(2, 8))
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options)
+                .await
+                .map_err(StoreError::Unavailable)?;
+            SQLITE_MIGRATIONS.run(&pool).await.map_err(StoreError::internal)?;
+            Ok(Stores {
+                events: Arc::new(SqliteEventStore::new(pool)),
+                backend: Backend::Sqlite,
+            })
+        }
+    }
+}
+
+/// Opens the database with the default pool settings.
+pub async fn connect(url: &DatabaseUrl) -> Result<Stores, StoreError> {
+    connect_with(url, PoolSettings::default()).await
+}

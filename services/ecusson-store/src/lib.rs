@@ -1,0 +1,119 @@
+//! The event store: one trait ([`EventStore`]), two backends (PostgreSQL for production,
+//! SQLite as the embedded default), the tamper-evident hash chain, the read-model SQL seam
+//! used by projections, and the per-person vault.
+//!
+//! Only this crate links sqlx. Callers never see a database error: they get a [`StoreError`]
+//! whose `Internal` variant keeps the cause for the log and prints nothing of it.
+
+pub mod canonical;
+pub mod connect;
+pub mod postgres;
+mod prepare;
+pub mod read_model;
+pub mod sqlite;
+pub mod types;
+pub mod vault;
+pub mod verify;
+
+use async_trait::async_trait;
+use ecusson_domain::TenantId;
+
+pub use connect::{connect, connect_with, DatabaseUrl, PoolSettings, Stores};
+pub use vault::{Vault, VaultKey, VaultRead};
+pub use read_model::{ReadModelTransaction, SqlValue};
+pub use types::*;
+pub use verify::{verify_log, VerifyReport, Violation};
+
+/// What can go wrong in the store, as callers need to tell it apart.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The stream was not at the expected version. Nothing was appended.
+    #[error("wrong expected version: expected {expected:?}, stream is at {actual}")]
+    WrongExpectedVersion { expected: ExpectedVersion, actual: u64 },
+    /// The idempotency key was already used for a different command. Nothing was appended.
+    #[error("idempotency key already used for a different command")]
+    IdempotencyKeyReused,
+    /// An event id was already used in this tenant. Nothing was appended.
+    #[error("duplicate event id")]
+    DuplicateEvent,
+    /// The input is malformed (empty batch, invalid stream id...). Nothing was appended.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// Stored data cannot be decoded: the log was damaged or edited outside the ledger.
+    #[error("stored data is corrupt at {0}")]
+    Corrupt(String),
+    /// The database cannot be reached.
+    #[error("database unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// Anything else. The message is opaque; the cause is kept for the log.
+    #[error("internal store error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    pub(crate) fn internal(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StoreError::Internal(Box::new(error))
+    }
+}
+
+/// Maps an error of an append: a unique violation there can only be a reused event id (stream
+/// versions and sequences are assigned under the tenant's lock). Detected by SQLSTATE, never by
+/// reading the message.
+pub(crate) fn append_error(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::DuplicateEvent,
+        _ => StoreError::from(error),
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                StoreError::Unavailable(error)
+            }
+            _ => StoreError::internal(error),
+        }
+    }
+}
+
+/// The event store. Both backends pass the same conformance suite (tests/it/store_conformance.rs).
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    fn backend(&self) -> Backend;
+
+    /// Appends events atomically to one stream, checking the expected version and the
+    /// idempotency key. Either every event is appended, or none.
+    async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError>;
+
+    /// Events of one stream with `stream_version > after_version`, in order.
+    async fn read_stream(
+        &self,
+        tenant_id: TenantId,
+        stream_id: &StreamId,
+        after_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// Events of one tenant with `seq > after_seq`, in sequence order (gap-free, commit order).
+    async fn read_tenant(&self, tenant_id: TenantId, after_seq: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The cross-tenant feed: committed events after `after`, in feed order. An event that a
+    /// concurrent writer has not committed yet is never skipped: the feed stops below it.
+    async fn read_all(&self, after: FeedCursor, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// Stored rows of one tenant with `seq > after_seq`, as they are (no decoding), for checks.
+    async fn read_raw(&self, tenant_id: TenantId, after_seq: i64, limit: usize) -> Result<Vec<RawEvent>, StoreError>;
+
+    /// The head of a tenant's log, if the tenant has any event.
+    async fn tenant_head(&self, tenant_id: TenantId) -> Result<Option<TenantHead>, StoreError>;
+
+    /// Every tenant that has a log.
+    async fn tenants(&self) -> Result<Vec<TenantId>, StoreError>;
+
+    /// The current stream version (0 if the stream does not exist).
+    async fn stream_version(&self, tenant_id: TenantId, stream_id: &StreamId) -> Result<u64, StoreError>;
+
+    /// Opens a transaction for read models and checkpoints (see [`read_model`]).
+    async fn begin_read_model(&self) -> Result<Box<dyn ReadModelTransaction>, StoreError>;
+}

@@ -1,0 +1,267 @@
+//! The PostgreSQL backend (production).
+//!
+//! An append is one round trip to the `ecusson_append` function (schema/migrations/postgres),
+//! which serialises the writers of a tenant, checks the expected version and idempotency key,
+//! extends the hash chain and inserts the batch. The cross-tenant feed reads only rows whose
+//! transaction is older than every running transaction, so it never skips a late commit.
+
+use crate::prepare::{append_outcome, prepare_append, recorded_event};
+use crate::read_model::{ReadModelTransaction, SqlValue};
+use crate::types::*;
+use crate::{EventStore, StoreError};
+use async_trait::async_trait;
+use ecusson_domain::TenantId;
+use sqlx::encode::IsNull;
+use sqlx::postgres::{PgArgumentBuffer, PgPool, PgRow, PgTypeInfo, Postgres};
+use sqlx::{Column, Row, TypeInfo, ValueRef};
+use uuid::Uuid;
+
+#[derive(Clone)]
+pub struct PostgresEventStore {
+    pool: PgPool,
+}
+
+impl PostgresEventStore {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+const EVENT_COLUMNS: &str = "tenant_id, seq, tx_id, stream_version, canonical";
+
+fn decode_rows(rows: Vec<PgRow>) -> Result<Vec<RecordedEvent>, StoreError> {
+    rows.into_iter()
+        .map(|row| {
+            let tenant_id: Uuid = row.try_get(0)?;
+            let seq: i64 = row.try_get(1)?;
+            let tx_id: i64 = row.try_get(2)?;
+            let stream_version: i64 = row.try_get(3)?;
+            let canonical: &[u8] = row.try_get(4)?;
+            recorded_event(tenant_id, seq, tx_id, stream_version, canonical)
+        })
+        .collect()
+}
+
+fn limit(limit: usize) -> i64 {
+    limit.min(100_000) as i64
+}
+
+#[async_trait]
+impl EventStore for PostgresEventStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    #[tracing::instrument(name = "store.append", skip_all, fields(tenant.id = %request.tenant_id, stream.id = %request.stream_id, events = request.events.len()))]
+    async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
+        let prepared = prepare_append(&request)?;
+        let event_ids: Vec<Uuid> = request.events.iter().map(|event| event.event_id).collect();
+        let event_types: Vec<&str> = request.events.iter().map(|event| event.event_type.as_str()).collect();
+        let schema_versions: Vec<i32> = request.events.iter().map(|event| i32::from(event.schema_version)).collect();
+        let (status, first_seq, last_seq, stream_version): (String, Option<i64>, Option<i64>, Option<i64>) = sqlx::query_as(
+            "select o_status, o_first_seq, o_last_seq, o_stream_version \
+             from ecusson_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(request.tenant_id.as_uuid())
+        .bind(request.stream_id.as_str())
+        .bind(request.expected.to_code())
+        .bind(request.idempotency_key.as_ref().map(|key| key.key.as_str()))
+        .bind(request.idempotency_key.as_ref().map(|key| key.fingerprint.to_vec()))
+        .bind(&event_ids)
+        .bind(&event_types)
+        .bind(&schema_versions)
+        .bind(prepared.recorded_at)
+        .bind(&prepared.canonical)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(crate::append_error)?;
+        append_outcome(request.expected, &status, first_seq, last_seq, stream_version)
+    }
+
+    async fn read_stream(&self, tenant_id: TenantId, stream_id: &StreamId, after_version: u64, max: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "select {EVENT_COLUMNS} from event \
+             where tenant_id = $1 and stream_id = $2 and stream_version > $3 \
+             order by stream_version limit $4"
+        ))
+        .bind(tenant_id.as_uuid())
+        .bind(stream_id.as_str())
+        .bind(after_version as i64)
+        .bind(limit(max))
+        .fetch_all(&self.pool)
+        .await?;
+        decode_rows(rows)
+    }
+
+    async fn read_tenant(&self, tenant_id: TenantId, after_seq: u64, max: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        // Within a tenant, sequence numbers are handed out under the tenant's lock and
+        // committed before it is released, so `seq > after` never skips a later commit.
+        let rows = sqlx::query(&format!(
+            "select {EVENT_COLUMNS} from event where tenant_id = $1 and seq > $2 order by seq limit $3"
+        ))
+        .bind(tenant_id.as_uuid())
+        .bind(after_seq as i64)
+        .bind(limit(max))
+        .fetch_all(&self.pool)
+        .await?;
+        decode_rows(rows)
+    }
+
+    async fn read_all(&self, after: FeedCursor, max: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        // The horizon is the oldest transaction still running: every row with a smaller
+        // tx_id is final (committed or rolled back), and any transaction that has not yet
+        // written will get a larger id. Rows at or above the horizon wait for the next read.
+        let rows = sqlx::query(&format!(
+            "with horizon as (select pg_snapshot_xmin(pg_current_snapshot())::text::bigint as xmin) \
+             select {EVENT_COLUMNS} from event, horizon \
+             where (tx_id, tenant_id, seq) > ($1, $2, $3) and tx_id < horizon.xmin \
+             order by tx_id, tenant_id, seq limit $4"
+        ))
+        .bind(after.tx_id)
+        .bind(after.tenant_id)
+        .bind(after.seq)
+        .bind(limit(max))
+        .fetch_all(&self.pool)
+        .await?;
+        decode_rows(rows)
+    }
+
+    async fn read_raw(&self, tenant_id: TenantId, after_seq: i64, max: usize) -> Result<Vec<RawEvent>, StoreError> {
+        let rows = sqlx::query(
+            "select seq, stream_id, stream_version, event_id, event_type, canonical, hash \
+             from event where tenant_id = $1 and seq > $2 order by seq limit $3",
+        )
+        .bind(tenant_id.as_uuid())
+        .bind(after_seq)
+        .bind(limit(max))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(RawEvent {
+                    seq: row.try_get(0)?,
+                    stream_id: row.try_get(1)?,
+                    stream_version: row.try_get(2)?,
+                    event_id: row.try_get(3)?,
+                    event_type: row.try_get(4)?,
+                    canonical: row.try_get(5)?,
+                    hash: row.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn tenant_head(&self, tenant_id: TenantId) -> Result<Option<TenantHead>, StoreError> {
+        let row: Option<(i64, Vec<u8>)> = sqlx::query_as("select head_seq, head_hash from tenant_log where tenant_id = $1")
+            .bind(tenant_id.as_uuid())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|(seq, hash)| {
+            let hash: [u8; 32] = hash
+                .try_into()
+                .map_err(|_| StoreError::Corrupt(format!("tenant {tenant_id}: head hash is not 32 bytes")))?;
+            Ok(TenantHead { tenant_id, seq: seq as u64, hash })
+        })
+        .transpose()
+    }
+
+    async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+        let rows: Vec<(Uuid,)> = sqlx::query_as("select tenant_id from tenant_log order by tenant_id").fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(|(id,)| TenantId(id)).collect())
+    }
+
+    async fn stream_version(&self, tenant_id: TenantId, stream_id: &StreamId) -> Result<u64, StoreError> {
+        let (version,): (i64,) = sqlx::query_as("select coalesce(max(stream_version), 0) from event where tenant_id = $1 and stream_id = $2")
+            .bind(tenant_id.as_uuid())
+            .bind(stream_id.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(version as u64)
+    }
+
+    async fn begin_read_model(&self) -> Result<Box<dyn ReadModelTransaction>, StoreError> {
+        Ok(Box::new(PostgresReadModelTransaction { transaction: self.pool.begin().await? }))
+    }
+}
+
+/// A NULL whose type PostgreSQL infers from the statement (parameter type oid 0), so that one
+/// `SqlValue::Null` fits a `bigint`, `text` or `bytea` column alike.
+struct UntypedNull;
+
+impl sqlx::Type<Postgres> for UntypedNull {
+    fn type_info() -> PgTypeInfo {
+        PgTypeInfo::with_oid(sqlx::postgres::types::Oid(0))
+    }
+}
+
+impl sqlx::Encode<'_, Postgres> for UntypedNull {
+    fn encode_by_ref(&self, _buffer: &mut PgArgumentBuffer) -> Result<IsNull, sqlx::error::BoxDynError> {
+        Ok(IsNull::Yes)
+    }
+}
+
+struct PostgresReadModelTransaction {
+    transaction: sqlx::Transaction<'static, Postgres>,
+}
+
+fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
+    params: &'q [SqlValue],
+) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+    for param in params {
+        query = match param {
+            SqlValue::Null => query.bind(UntypedNull),
+            SqlValue::Int(value) => query.bind(*value),
+            SqlValue::Text(value) => query.bind(value.as_str()),
+            SqlValue::Bytes(value) => query.bind(value.as_slice()),
+        };
+    }
+    query
+}
+
+fn row_values(row: &PgRow) -> Result<Vec<SqlValue>, StoreError> {
+    (0..row.columns().len())
+        .map(|index| {
+            let raw = row.try_get_raw(index)?;
+            if raw.is_null() {
+                return Ok(SqlValue::Null);
+            }
+            let type_name = raw.type_info().name().to_owned();
+            Ok(match type_name.as_str() {
+                "INT8" => SqlValue::Int(row.try_get::<i64, _>(index)?),
+                "INT4" => SqlValue::Int(i64::from(row.try_get::<i32, _>(index)?)),
+                "INT2" => SqlValue::Int(i64::from(row.try_get::<i16, _>(index)?)),
+                "BYTEA" => SqlValue::Bytes(row.try_get::<Vec<u8>, _>(index)?),
+                "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => SqlValue::Text(row.try_get::<String, _>(index)?),
+                other => {
+                    return Err(StoreError::InvalidInput(format!(
+                        "read-model column {} has type {other}; use bigint, text or bytea",
+                        row.columns()[index].name()
+                    )))
+                }
+            })
+        })
+        .collect()
+}
+
+#[async_trait]
+impl ReadModelTransaction for PostgresReadModelTransaction {
+    async fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError> {
+        let result = bind_all(sqlx::query(sql), params).execute(&mut *self.transaction).await?;
+        Ok(result.rows_affected())
+    }
+
+    async fn fetch_all(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>, StoreError> {
+        let rows = bind_all(sqlx::query(sql), params).fetch_all(&mut *self.transaction).await?;
+        rows.iter().map(row_values).collect()
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.transaction.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,238 @@
+//! The per-person vault: names, e-mail addresses, notes, evidence documents — anything
+//! personal — encrypted with a key of that person, so that events carry only references
+//! (`VaultRef`) and erasure is the destruction of one key (crypto-shredding), never an edit of
+//! the log.
+//!
+//! Each person's 256-bit data key is stored wrapped (XChaCha20-Poly1305) by the installation's
+//! key-encryption key ([`VaultKey`], from configuration, never in the database). Every entry is
+//! versioned: rectification appends a version, and the history stays readable until erasure.
+//! The associated data binds each ciphertext to its tenant, person, entry and version, so a
+//! ciphertext copied to another row does not decrypt.
+
+use crate::read_model::SqlValue;
+use crate::{EventStore, StoreError};
+use base64::Engine as _;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use chrono::{SecondsFormat, Utc};
+use ecusson_domain::{PersonId, TenantId, VaultEntryId};
+use rand::RngCore;
+use std::fmt;
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+/// The installation's key-encryption key. Its `Debug` prints nothing of it.
+#[derive(Clone)]
+pub struct VaultKey(Zeroizing<[u8; 32]>);
+
+impl fmt::Debug for VaultKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("VaultKey(..)")
+    }
+}
+
+impl VaultKey {
+    pub fn generate() -> Self {
+        let mut key = Zeroizing::new([0u8; 32]);
+        rand::rngs::OsRng.fill_bytes(key.as_mut());
+        Self(key)
+    }
+
+    /// Parses the base64 (standard alphabet) form of 32 bytes.
+    pub fn from_base64(text: &str) -> Result<Self, StoreError> {
+        let bytes = Zeroizing::new(
+            base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .map_err(|_| StoreError::InvalidInput("vault key must be base64".into()))?,
+        );
+        let key: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::InvalidInput("vault key must be 32 bytes".into()))?;
+        Ok(Self(Zeroizing::new(key)))
+    }
+
+    pub fn to_base64(&self) -> Zeroizing<String> {
+        Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(self.0.as_ref()))
+    }
+}
+
+/// What reading an entry found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VaultRead {
+    /// The latest version's plaintext.
+    Present { version: i64, plaintext: Vec<u8> },
+    /// No such entry was ever written.
+    Missing,
+    /// The person's key was destroyed: the data is gone for good.
+    Erased,
+}
+
+#[derive(Clone)]
+pub struct Vault {
+    store: Arc<dyn EventStore>,
+    key: VaultKey,
+}
+
+impl Vault {
+    pub fn new(store: Arc<dyn EventStore>, key: VaultKey) -> Self {
+        Self { store, key }
+    }
+
+    /// Stores a new version of an entry and returns its version number (1 for a new entry).
+    pub async fn put(&self, tenant_id: TenantId, person_id: PersonId, entry_id: VaultEntryId, plaintext: &[u8]) -> Result<i64, StoreError> {
+        let mut transaction = self.store.begin_read_model().await?;
+        let tenant = SqlValue::text(tenant_id);
+        let person = SqlValue::text(person_id);
+        let now = SqlValue::text(Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true));
+
+        // Create the person's key on first use; a concurrent first use keeps the first key.
+        let mut fresh = Zeroizing::new([0u8; 32]);
+        rand::rngs::OsRng.fill_bytes(fresh.as_mut());
+        let wrapped = self.wrap(tenant_id, person_id, &fresh)?;
+        transaction
+            .execute(
+                "insert into person_key (tenant_id, person_id, wrapped_key, created_at) values ($1, $2, $3, $4) \
+                 on conflict (tenant_id, person_id) do nothing",
+                &[tenant.clone(), person.clone(), SqlValue::Bytes(wrapped), now.clone()],
+            )
+            .await?;
+        let data_key = self
+            .data_key(&mut *transaction, tenant_id, person_id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("person key vanished while writing".into()))?;
+
+        let rows = transaction
+            .fetch_all(
+                "select coalesce(max(version), 0) from person_data where tenant_id = $1 and person_id = $2 and entry_id = $3",
+                &[tenant.clone(), person.clone(), SqlValue::text(entry_id)],
+            )
+            .await?;
+        let version = rows.first().and_then(|row| row.first()).and_then(SqlValue::as_int).unwrap_or(0) + 1;
+
+        let mut nonce = [0u8; 24];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let aad = data_aad(tenant_id, person_id, entry_id, version);
+        let ciphertext = XChaCha20Poly1305::new(data_key.as_ref().into())
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
+            .map_err(|_| StoreError::Corrupt("encryption failed".into()))?;
+        transaction
+            .execute(
+                "insert into person_data (tenant_id, person_id, entry_id, version, nonce, ciphertext, created_at) \
+                 values ($1, $2, $3, $4, $5, $6, $7)",
+                &[tenant, person, SqlValue::text(entry_id), SqlValue::Int(version), SqlValue::Bytes(nonce.to_vec()), SqlValue::Bytes(ciphertext), now],
+            )
+            .await?;
+        transaction.commit().await?;
+        Ok(version)
+    }
+
+    /// Reads the latest version of an entry.
+    pub async fn get(&self, tenant_id: TenantId, person_id: PersonId, entry_id: VaultEntryId) -> Result<VaultRead, StoreError> {
+        let mut history = self.history(tenant_id, person_id, entry_id).await?;
+        Ok(match history.pop() {
+            Some(VaultRead::Present { version, plaintext }) => VaultRead::Present { version, plaintext },
+            Some(other) => other,
+            None => VaultRead::Missing,
+        })
+    }
+
+    /// Every version of an entry, oldest first (rectification keeps history). After erasure
+    /// the answer is a single `Erased`.
+    pub async fn history(&self, tenant_id: TenantId, person_id: PersonId, entry_id: VaultEntryId) -> Result<Vec<VaultRead>, StoreError> {
+        let mut transaction = self.store.begin_read_model().await?;
+        let rows = transaction
+            .fetch_all(
+                "select version, nonce, ciphertext from person_data \
+                 where tenant_id = $1 and person_id = $2 and entry_id = $3 order by version",
+                &[SqlValue::text(tenant_id), SqlValue::text(person_id), SqlValue::text(entry_id)],
+            )
+            .await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Some(data_key) = self.data_key(&mut *transaction, tenant_id, person_id).await? else {
+            return Ok(vec![VaultRead::Erased]);
+        };
+        let cipher = XChaCha20Poly1305::new(data_key.as_ref().into());
+        rows.into_iter()
+            .map(|row| match row.as_slice() {
+                [SqlValue::Int(version), SqlValue::Bytes(nonce), SqlValue::Bytes(ciphertext)] if nonce.len() == 24 => {
+                    let aad = data_aad(tenant_id, person_id, entry_id, *version);
+                    let plaintext = cipher
+                        .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad })
+                        .map_err(|_| StoreError::Corrupt(format!("vault entry {entry_id} version {version} does not decrypt")))?;
+                    Ok(VaultRead::Present { version: *version, plaintext })
+                }
+                _ => Err(StoreError::Corrupt(format!("vault entry {entry_id} has a malformed row"))),
+            })
+            .collect()
+    }
+
+    /// Destroys the person's key: every entry of theirs becomes unreadable, now and in any
+    /// later copy of the database. The ciphertexts are deleted too (they are useless).
+    /// Returns whether a key existed.
+    pub async fn destroy_key(&self, tenant_id: TenantId, person_id: PersonId) -> Result<bool, StoreError> {
+        let mut transaction = self.store.begin_read_model().await?;
+        let params = [SqlValue::text(tenant_id), SqlValue::text(person_id)];
+        let destroyed = transaction.execute("delete from person_key where tenant_id = $1 and person_id = $2", &params).await?;
+        transaction.execute("delete from person_data where tenant_id = $1 and person_id = $2", &params).await?;
+        transaction.commit().await?;
+        Ok(destroyed > 0)
+    }
+
+    fn wrap(&self, tenant_id: TenantId, person_id: PersonId, data_key: &[u8; 32]) -> Result<Vec<u8>, StoreError> {
+        let mut nonce = [0u8; 24];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let aad = key_aad(tenant_id, person_id);
+        let mut wrapped = nonce.to_vec();
+        wrapped.extend(
+            XChaCha20Poly1305::new(self.key.0.as_ref().into())
+                .encrypt(XNonce::from_slice(&nonce), Payload { msg: data_key, aad: &aad })
+                .map_err(|_| StoreError::Corrupt("key wrapping failed".into()))?,
+        );
+        Ok(wrapped)
+    }
+
+    async fn data_key(
+        &self,
+        transaction: &mut dyn crate::ReadModelTransaction,
+        tenant_id: TenantId,
+        person_id: PersonId,
+    ) -> Result<Option<Zeroizing<[u8; 32]>>, StoreError> {
+        let rows = transaction
+            .fetch_all(
+                "select wrapped_key from person_key where tenant_id = $1 and person_id = $2",
+                &[SqlValue::text(tenant_id), SqlValue::text(person_id)],
+            )
+            .await?;
+        let Some(row) = rows.into_iter().next() else { return Ok(None) };
+        let Some(SqlValue::Bytes(wrapped)) = row.into_iter().next() else {
+            return Err(StoreError::Corrupt(format!("person key of {person_id} is malformed")));
+        };
+        if wrapped.len() < 24 {
+            return Err(StoreError::Corrupt(format!("person key of {person_id} is malformed")));
+        }
+        let (nonce, ciphertext) = wrapped.split_at(24);
+        let aad = key_aad(tenant_id, person_id);
+        let plaintext = Zeroizing::new(
+            XChaCha20Poly1305::new(self.key.0.as_ref().into())
+                .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad })
+                // A wrong installation key lands here too: say so without revealing anything.
+                .map_err(|_| StoreError::Corrupt(format!("person key of {person_id} does not unwrap (wrong vault key?)")))?,
+        );
+        let key: [u8; 32] = plaintext
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::Corrupt(format!("person key of {person_id} has the wrong length")))?;
+        Ok(Some(Zeroizing::new(key)))
+    }
+}
+
+fn key_aad(tenant_id: TenantId, person_id: PersonId) -> Vec<u8> {
+    format!("ecusson/person-key/v1/{tenant_id}/{person_id}").into_bytes()
+}
+
+fn data_aad(tenant_id: TenantId, person_id: PersonId, entry_id: VaultEntryId, version: i64) -> Vec<u8> {
+    format!("ecusson/person-data/v1/{tenant_id}/{person_id}/{entry_id}/{version}").into_bytes()
+}

@@ -1,0 +1,4 @@
+//! The one integration-test binary: a module per feature.
+
+mod helpers;
+mod store_conformance;
