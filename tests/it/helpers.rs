@@ -156,3 +156,24 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+impl TestStore {
+    /// Every event id in the table, in feed order (transaction, tenant, sequence), read with
+    /// plain SQL and not through the store, for comparison with what a subscriber received.
+    pub async fn table_in_feed_order(&self) -> Vec<(String, i64, String)> {
+        let sql = match self.backend {
+            Backend::Postgres => "select tenant_id::text, seq, event_id::text from event order by tx_id, tenant_id, seq",
+            Backend::Sqlite => "select tenant_id, seq, event_id from event order by tx_id, tenant_id, seq",
+        };
+        match self.backend {
+            Backend::Postgres => {
+                let mut connection = sqlx::PgConnection::connect(&self.url).await.expect("connect");
+                sqlx::query_as(sql).fetch_all(&mut connection).await.expect("read the table")
+            }
+            Backend::Sqlite => {
+                let mut connection = sqlx::SqliteConnection::connect(&self.url).await.expect("open");
+                sqlx::query_as(sql).fetch_all(&mut connection).await.expect("read the table")
+            }
+        }
+    }
+}

@@ -1,4 +1,5 @@
 //! The one integration-test binary: a module per feature.
 
 mod helpers;
+mod feed_gaps;
 mod store_conformance;

@@ -1,1 +1,23 @@
-fn main() {}
+//! `ecusson`: the one binary. Subcommands: `migrate`, `verify-log`, `projections`, `bench`.
+//! Configuration is parsed once here (clap, with environment variables) and passed down.
+
+mod bench;
+mod cli;
+mod commands;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    cli::init_tracing(cli.log_format);
+    match commands::run(cli).await {
+        Ok(code) => code,
+        Err(error) => {
+            // The one place where a failure of the command is reported, with its cause chain.
+            tracing::error!(error = format!("{error:#}"), "command failed");
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! The command line: subcommands, options and their environment variables.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(name = "ecusson", version, about = "Écusson: an event-sourced ledger of Open Badges for work-integration networks")]
+pub struct Cli {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Log format on standard error.
+    #[arg(long, global = true, env = "ECUSSON_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DatabaseArgs {
+    /// `sqlite://FILE` (the embedded default, created on first use) or `postgres://...`.
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = ecusson_store::DatabaseUrl::DEFAULT)]
+    pub database_url: String,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Creates the database if needed and applies pending migrations.
+    Migrate,
+    /// Walks each tenant's log and checks its hash chain; exits with status 1 on the first
+    /// mismatch and reports its position.
+    VerifyLog {
+        /// Check only this tenant (default: every tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// One JSON object per tenant on standard output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read-model projections.
+    Projections {
+        #[command(subcommand)]
+        command: ProjectionsCommand,
+    },
+    /// Loads a generated demonstration network (fictional people) into the database.
+    Demo {
+        /// Seed of the generator: the same seed gives the same history.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Benchmarks that print events/s and latency percentiles.
+    Bench {
+        #[command(subcommand)]
+        bench: BenchKind,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProjectionsCommand {
+    /// Clears a projection (or all) and replays the whole log into it, with a progress bar.
+    Rebuild {
+        /// The projection to rebuild (default: all).
+        name: Option<String>,
+    },
+    /// Runs every projection until caught up, then keeps following the log until Ctrl-C.
+    Run {
+        /// Stop once caught up instead of following.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Prints each projection's checkpoint and lag.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchOptions {
+    /// Concurrent writers.
+    #[arg(long, default_value_t = 8)]
+    pub writers: usize,
+    /// Total number of events.
+    #[arg(long, default_value_t = 100_000)]
+    pub events: usize,
+    /// Events per append (one transaction).
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+    /// Tenants the events are spread over.
+    #[arg(long, default_value_t = 100)]
+    pub tenants: usize,
+    /// One JSON object per line instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchKind {
+    /// Appends domain events (`--batch` per transaction) from `--writers` concurrent writers.
+    Append(BenchOptions),
+    /// Loads `--events` events, then reads the whole cross-tenant feed and decodes every event.
+    Replay(BenchOptions),
+    /// Loads a generated history of `--events` events, then rebuilds the three read models.
+    Rebuild(BenchOptions),
+}
+
+pub fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("ECUSSON_LOG").unwrap_or_else(|_| EnvFilter::new("warn,ecusson=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

@@ -1,0 +1,138 @@
+//! What each subcommand does. Errors go up as `anyhow` with context; `main` reports them once.
+
+use crate::cli::{Cli, Command, ProjectionsCommand};
+use anyhow::{bail, Context};
+use ecusson_domain::TenantId;
+use ecusson_projections::{EngineSettings, ProjectionEngine, ProjectionSelection};
+use ecusson_store::{connect, verify_log, DatabaseUrl, Stores};
+use std::process::ExitCode;
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let url = DatabaseUrl::parse(&cli.database.database_url).context("reading --database-url")?;
+    match cli.command {
+        Command::Migrate => {
+            let stores = open(&url).await?;
+            println!("database ready ({}), migrations applied", stores.backend);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::VerifyLog { tenant, json } => verify(&url, tenant, json).await,
+        Command::Projections { command } => projections(&url, command).await,
+        Command::Demo { seed } => crate::bench::load_demo(&url, seed).await.map(|_| ExitCode::SUCCESS),
+        Command::Bench { bench } => crate::bench::run(&url, bench).await.map(|_| ExitCode::SUCCESS),
+    }
+}
+
+pub async fn open(url: &DatabaseUrl) -> anyhow::Result<Stores> {
+    connect(url).await.context("opening the database")
+}
+
+async fn verify(url: &DatabaseUrl, tenant: Option<String>, json: bool) -> anyhow::Result<ExitCode> {
+    let stores = open(url).await?;
+    let tenants = match tenant {
+        Some(text) => vec![TenantId::parse(&text).context("reading --tenant")?],
+        None => stores.events.tenants().await.context("listing tenants")?,
+    };
+    let mut intact = true;
+    let mut events = 0;
+    for tenant in &tenants {
+        let report = verify_log(stores.events.as_ref(), *tenant).await.with_context(|| format!("verifying tenant {tenant}"))?;
+        events += report.events_checked;
+        if json {
+            println!("{}", serde_json::to_string(&report)?);
+        } else {
+            match &report.violation {
+                None => println!("tenant {tenant}: {} events, chain intact", report.events_checked),
+                Some(violation) => println!(
+                    "tenant {tenant}: MISMATCH at position {} after {} intact events: {}",
+                    violation.position(),
+                    report.events_checked,
+                    serde_json::to_string(violation)?
+                ),
+            }
+        }
+        intact &= report.is_intact();
+    }
+    if !json {
+        println!("{} tenants, {events} events checked: {}", tenants.len(), if intact { "all intact" } else { "TAMPERING DETECTED" });
+    }
+    Ok(if intact { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn projections(url: &DatabaseUrl, command: ProjectionsCommand) -> anyhow::Result<ExitCode> {
+    let stores = open(url).await?;
+    let engine = ProjectionEngine::new(stores.events.clone(), EngineSettings::default());
+    match command {
+        ProjectionsCommand::Rebuild { name } => {
+            let selection = match name {
+                Some(name) => {
+                    if !engine.projection_names().contains(&name.as_str()) {
+                        bail!("unknown projection {name:?}; known: {}", engine.projection_names().join(", "));
+                    }
+                    ProjectionSelection::Named(name)
+                }
+                None => ProjectionSelection::All,
+            };
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} rebuilding [{bar:40}] {pos}/{len} events ({per_sec}, {eta})")
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+            );
+            let started = std::time::Instant::now();
+            let reports = engine
+                .rebuild(selection, &mut |processed, total| {
+                    bar.set_length(total);
+                    bar.set_position(processed);
+                })
+                .await
+                .context("rebuilding projections")?;
+            bar.finish_and_clear();
+            for report in reports {
+                println!(
+                    "{}: {} events applied in {:.1}s, checksum {}",
+                    report.projection,
+                    report.events_applied,
+                    started.elapsed().as_secs_f64(),
+                    engine.checksum(report.projection).await.context("checksum")?
+                );
+            }
+        }
+        ProjectionsCommand::Run { once } => {
+            if once {
+                for report in engine.catch_up(ProjectionSelection::All).await.context("catching up")? {
+                    println!("{}: {} events applied", report.projection, report.events_applied);
+                }
+            } else {
+                let (stop, stopped) = tokio::sync::watch::channel(false);
+                let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+                let handles = engine.spawn(wake, stopped);
+                tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+                stop.send(true).ok();
+                for handle in handles {
+                    handle.await.context("projection task panicked")?.context("projection failed")?;
+                }
+            }
+        }
+        ProjectionsCommand::Status { json } => {
+            for status in engine.status().await.context("reading projection status")? {
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "projection": status.projection,
+                            "events_in_log": status.events_in_log,
+                            "events_behind": status.events_behind,
+                            "events_processed": status.checkpoint.events_processed,
+                        })
+                    );
+                } else {
+                    println!(
+                        "{}: {} of {} events applied, {} behind",
+                        status.projection, status.checkpoint.events_processed, status.events_in_log, status.events_behind
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
