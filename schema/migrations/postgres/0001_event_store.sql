@@ -74,9 +74,10 @@ declare
     v_version bigint;
     v_tx_id bigint;
     v_count integer := cardinality(p_canonical);
+    v_first_version bigint;
     v_hashes bytea[] := array[]::bytea[];
-    v_seqs bigint[] := array[]::bigint[];
-    v_versions bigint[] := array[]::bigint[];
+    v_bytes bytea;
+    v_index integer := 0;
     v_record idempotency_record%rowtype;
 begin
     -- Serialise the writers of one tenant. An advisory lock and not a row lock, because taking
@@ -125,21 +126,22 @@ begin
 
     v_tx_id := pg_current_xact_id()::text::bigint;
     o_first_seq := v_head_seq + 1;
-    for i in 1 .. v_count loop
+    v_first_version := v_version + 1;
+    -- foreach and element assignment keep this linear in the batch size (no array copies).
+    foreach v_bytes in array p_canonical loop
+        v_index := v_index + 1;
         v_head_seq := v_head_seq + 1;
         v_version := v_version + 1;
-        v_head_hash := sha256(v_head_hash || int8send(v_head_seq) || int8send(v_version) || p_canonical[i]);
-        v_seqs := v_seqs || v_head_seq;
-        v_versions := v_versions || v_version;
-        v_hashes := v_hashes || v_head_hash;
+        v_head_hash := sha256(v_head_hash || int8send(v_head_seq) || int8send(v_version) || v_bytes);
+        v_hashes[v_index] := v_head_hash;
     end loop;
 
     insert into event (tenant_id, seq, tx_id, stream_id, stream_version, event_id, event_type,
                        schema_version, recorded_at, canonical, hash)
-    select p_tenant_id, s.seq, v_tx_id, p_stream_id, s.version, s.event_id, s.event_type,
-           s.schema_version, p_recorded_at, s.canonical, s.hash
-    from unnest(v_seqs, v_versions, p_event_ids, p_event_types, p_schema_versions, p_canonical, v_hashes)
-        as s(seq, version, event_id, event_type, schema_version, canonical, hash);
+    select p_tenant_id, o_first_seq + s.n - 1, v_tx_id, p_stream_id, v_first_version + s.n - 1,
+           s.event_id, s.event_type, s.schema_version, p_recorded_at, s.canonical, s.hash
+    from unnest(p_event_ids, p_event_types, p_schema_versions, p_canonical, v_hashes)
+        with ordinality as s(event_id, event_type, schema_version, canonical, hash, n);
 
     insert into tenant_log (tenant_id, head_seq, head_hash)
     values (p_tenant_id, v_head_seq, v_head_hash)

@@ -163,10 +163,109 @@ async fn replay(url: &DatabaseUrl, options: &BenchOptions) -> anyhow::Result<Ben
     Ok(result("replay", store.backend().to_string(), &options, events, elapsed, &histogram))
 }
 
-async fn rebuild(_url: &DatabaseUrl, _options: &BenchOptions) -> anyhow::Result<BenchResult> {
-    anyhow::bail!("rebuild bench: wired once the workload generator lands")
+/// Turns one planned append of the generator into a store append.
+fn store_append(planned: &ecusson_demo::PlannedAppend) -> anyhow::Result<AppendRequest> {
+    Ok(AppendRequest {
+        tenant_id: planned.tenant_id,
+        stream_id: StreamId::parse(planned.stream_id.as_str()).context("generated stream id")?,
+        expected: match planned.expected_version {
+            0 => ExpectedVersion::NoStream,
+            version => ExpectedVersion::Exact(version),
+        },
+        events: planned.events.iter().map(NewEvent::from_domain).collect(),
+        metadata: EventMetadata::new(ActorRef::Person(planned.actor)),
+        idempotency_key: None,
+    })
 }
 
-pub async fn load_demo(_url: &DatabaseUrl, _seed: u64) -> anyhow::Result<()> {
-    anyhow::bail!("demo: wired once the workload generator lands")
+/// Appends a generated history with `writers` concurrent writers. Each tenant goes to one
+/// writer, so the order within every tenant (and so every stream) is kept.
+async fn load_history(store: Arc<dyn EventStore>, history: impl Iterator<Item = ecusson_demo::PlannedAppend>, writers: usize) -> anyhow::Result<u64> {
+    let writers = writers.max(1);
+    let mut senders = Vec::new();
+    let mut tasks = Vec::new();
+    for _ in 0..writers {
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<AppendRequest>(1_024);
+        let store = store.clone();
+        senders.push(sender);
+        tasks.push(tokio::spawn(async move {
+            while let Some(request) = receiver.recv().await {
+                store.append(request).await.context("appending the generated history")?;
+            }
+            Ok::<_, anyhow::Error>(())
+        }));
+    }
+    let mut events = 0u64;
+    for planned in history {
+        events += planned.events.len() as u64;
+        let writer = (planned.tenant_id.as_uuid().as_u128() % writers as u128) as usize;
+        if senders[writer].send(store_append(&planned)?).await.is_err() {
+            break; // the writer failed: its error is reported below
+        }
+    }
+    drop(senders);
+    for task in tasks {
+        task.await.context("writer panicked")??;
+    }
+    Ok(events)
+}
+
+/// Loads a generated history of about `--events` events over `--tenants` structures (untimed),
+/// then rebuilds the three read models from zero. Run it on a fresh database: the rebuild
+/// replays everything the database holds.
+async fn rebuild(url: &DatabaseUrl, options: &BenchOptions) -> anyhow::Result<BenchResult> {
+    use ecusson_projections::{EngineSettings, ProjectionEngine, ProjectionSelection};
+    let store = open(url, options).await?;
+    let start = chrono::DateTime::parse_from_rfc3339("2024-09-02T08:00:00Z").expect("a valid date").with_timezone(&chrono::Utc);
+    let history = ecusson_demo::generate_scaled(1, start, options.tenants, options.events);
+    load_history(store.clone(), history, options.writers).await?;
+
+    let engine = ProjectionEngine::new(store.clone(), EngineSettings::default());
+    let mut histogram = Histogram::<u64>::new(3).expect("a valid histogram");
+    let mut last_batch = Instant::now();
+    let mut processed = 0u64;
+    let started = Instant::now();
+    engine
+        .rebuild(ProjectionSelection::All, &mut |done, _total| {
+            processed = done;
+            histogram.record(last_batch.elapsed().as_micros() as u64).ok();
+            last_batch = Instant::now();
+        })
+        .await
+        .context("rebuilding")?;
+    let elapsed = started.elapsed();
+    let options = BenchOptions { batch: EngineSettings::default().batch_size, writers: 1, ..options.clone() };
+    Ok(result("rebuild", store.backend().to_string(), &options, processed, elapsed, &histogram))
+}
+
+/// Loads the demonstration network: its history into the log, its fictional people into the
+/// vault, then brings the read models up to date.
+pub async fn load_demo(url: &DatabaseUrl, seed: u64, vault_key: ecusson_store::VaultKey) -> anyhow::Result<()> {
+    let stores = crate::commands::open(url).await?;
+    let store = stores.events.clone();
+    if !store.tenants().await.context("listing tenants")?.is_empty() {
+        anyhow::bail!("the database already holds events: load the demo into an empty database");
+    }
+    let network = ecusson_demo::generate(&ecusson_demo::NetworkShape { seed, ..ecusson_demo::demo_shape() });
+    let vault = ecusson_store::Vault::new(store.clone(), vault_key);
+    for entry in &network.vault {
+        vault.put(entry.tenant_id, entry.person_id, entry.entry_id, entry.plaintext.as_bytes()).await.context("writing the vault")?;
+    }
+    let events = load_history(store.clone(), network.appends.clone().into_iter(), 1).await?;
+    let engine = ecusson_projections::ProjectionEngine::new(store.clone(), ecusson_projections::EngineSettings::default());
+    engine.catch_up(ecusson_projections::ProjectionSelection::All).await.context("updating the read models")?;
+    println!("demo network loaded: {events} events, {} vault entries", network.vault.len());
+    println!("network tenant: {}", network.network_tenant);
+    for structure in &network.structures {
+        println!("structure tenant: {} {} ({:?})", structure.tenant_id, structure.name, structure.kind);
+    }
+    for status in engine.status().await.context("reading projection status")? {
+        println!("projection {}: {} events applied, {} behind", status.projection, status.checkpoint.events_processed, status.events_behind);
+    }
+    for tenant in store.tenants().await.context("listing tenants")? {
+        let report = ecusson_store::verify_log(store.as_ref(), tenant).await.context("verifying the log")?;
+        anyhow::ensure!(report.is_intact(), "tenant {tenant}: the log does not verify: {:?}", report.violation);
+        println!("tenant {tenant}: {} events, hash chain intact", report.events_checked);
+    }
+    Ok(())
 }

@@ -53,6 +53,9 @@ pub enum Command {
         /// Seed of the generator: the same seed gives the same history.
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+        /// The vault's key file (created on first use); `ECUSSON_VAULT_KEY` (base64) wins.
+        #[arg(long, env = "ECUSSON_VAULT_KEY_FILE", default_value = "ecusson.vault-key")]
+        vault_key_file: std::path::PathBuf,
     },
     /// Benchmarks that print events/s and latency percentiles.
     Bench {

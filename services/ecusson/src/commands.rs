@@ -17,7 +17,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::VerifyLog { tenant, json } => verify(&url, tenant, json).await,
         Command::Projections { command } => projections(&url, command).await,
-        Command::Demo { seed } => crate::bench::load_demo(&url, seed).await.map(|_| ExitCode::SUCCESS),
+        Command::Demo { seed, vault_key_file } => {
+            let key = vault_key(&vault_key_file)?;
+            crate::bench::load_demo(&url, seed, key).await.map(|_| ExitCode::SUCCESS)
+        }
         Command::Bench { bench } => crate::bench::run(&url, bench).await.map(|_| ExitCode::SUCCESS),
     }
 }
@@ -135,4 +138,25 @@ async fn projections(url: &DatabaseUrl, command: ProjectionsCommand) -> anyhow::
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The vault's key-encryption key: from `ECUSSON_VAULT_KEY` (base64) when set, else from the
+/// key file, which is created (mode 0600) on first use for the embedded setup.
+pub fn vault_key(file: &std::path::Path) -> anyhow::Result<ecusson_store::VaultKey> {
+    if let Ok(text) = std::env::var("ECUSSON_VAULT_KEY") {
+        return ecusson_store::VaultKey::from_base64(&text).context("reading ECUSSON_VAULT_KEY");
+    }
+    if file.exists() {
+        let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        return ecusson_store::VaultKey::from_base64(&text).with_context(|| format!("reading {}", file.display()));
+    }
+    let key = ecusson_store::VaultKey::generate();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut handle = options.open(file).with_context(|| format!("creating {}", file.display()))?;
+    std::io::Write::write_all(&mut handle, key.to_base64().as_bytes())?;
+    eprintln!("created a new vault key in {} (keep it safe: without it the vault cannot be read)", file.display());
+    Ok(key)
 }
