@@ -30,7 +30,10 @@ async fn subscriber_misses_nothing_under_concurrent_writers(store: TestStore) {
             let mut received: Vec<RecordedEvent> = Vec::new();
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
             loop {
-                assert!(std::time::Instant::now() < deadline, "subscriber did not catch up");
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "subscriber did not catch up"
+                );
                 // Read the flag before the page: an empty page read after the writers finished
                 // means the subscriber has caught up with everything they committed.
                 let finished = writers_done.load(Ordering::SeqCst);
@@ -61,10 +64,24 @@ async fn subscriber_misses_nothing_under_concurrent_writers(store: TestStore) {
             for append in 0..APPENDS_PER_WRITER {
                 let (tenant, stream, size) = {
                     let mut rng = rand::thread_rng();
-                    (tenants[rng.gen_range(0..TENANTS)], format!("earner-{}", rng.gen_range(0..4)), rng.gen_range(1..=3))
+                    (
+                        tenants[rng.gen_range(0..TENANTS)],
+                        format!("earner-{}", rng.gen_range(0..4)),
+                        rng.gen_range(1..=3),
+                    )
                 };
-                let events = (0..size).map(|n| test_event((writer * 1_000 + append * 10 + n) as u64)).collect();
-                store.append(append_request(tenant, &stream, ExpectedVersion::Any, events)).await.unwrap();
+                let events = (0..size)
+                    .map(|n| test_event((writer * 1_000 + append * 10 + n) as u64))
+                    .collect();
+                store
+                    .append(append_request(
+                        tenant,
+                        &stream,
+                        ExpectedVersion::Any,
+                        events,
+                    ))
+                    .await
+                    .unwrap();
             }
         }));
     }
@@ -80,8 +97,16 @@ async fn subscriber_misses_nothing_under_concurrent_writers(store: TestStore) {
 
     // Nothing missed, order kept: exactly the table, in the table's feed order.
     let table = store.table_in_feed_order().await;
-    let delivered: Vec<(String, i64, String)> =
-        received.iter().map(|event| (event.tenant_id.to_string(), event.seq as i64, event.event_id.to_string())).collect();
+    let delivered: Vec<(String, i64, String)> = received
+        .iter()
+        .map(|event| {
+            (
+                event.tenant_id.to_string(),
+                event.seq as i64,
+                event.event_id.to_string(),
+            )
+        })
+        .collect();
     assert_eq!(delivered.len(), table.len(), "the subscriber missed events");
     assert_eq!(delivered, table);
 
@@ -89,13 +114,20 @@ async fn subscriber_misses_nothing_under_concurrent_writers(store: TestStore) {
     let mut next_seq: HashMap<TenantId, u64> = HashMap::new();
     for event in &received {
         let expected = next_seq.entry(event.tenant_id).or_insert(1);
-        assert_eq!(event.seq, *expected, "tenant {} out of order", event.tenant_id);
+        assert_eq!(
+            event.seq, *expected,
+            "tenant {} out of order",
+            event.tenant_id
+        );
         *expected += 1;
     }
     let total: usize = received.len();
     assert!(total >= WRITERS * APPENDS_PER_WRITER);
     for tenant in tenants.iter() {
-        assert!(verify_log(store.store.as_ref(), *tenant).await.unwrap().is_intact());
+        assert!(verify_log(store.store.as_ref(), *tenant)
+            .await
+            .unwrap()
+            .is_intact());
     }
 }
 
@@ -114,7 +146,8 @@ async fn postgres_feed_waits_for_an_open_older_transaction() {
     let event = test_event(1);
     let stream = StreamId::parse("earner-slow").unwrap();
     let recorded_at = canonical::truncate_to_micros(chrono::Utc::now());
-    let bytes = canonical::canonical_bytes(slow_tenant, &stream, &event, &metadata(), recorded_at).unwrap();
+    let bytes =
+        canonical::canonical_bytes(slow_tenant, &stream, &event, &metadata(), recorded_at).unwrap();
     let (status,): (String,) = sqlx::query_as(
         "select o_status from ecusson_append($1, $2, -1, null, null, $3, $4, $5, $6, $7)",
     )
@@ -132,12 +165,28 @@ async fn postgres_feed_waits_for_an_open_older_transaction() {
 
     // A faster writer commits after it, in another tenant.
     let fast_event = test_event(2);
-    store.append(append_request(fast_tenant, "earner-fast", ExpectedVersion::Any, vec![fast_event.clone()])).await.unwrap();
+    store
+        .append(append_request(
+            fast_tenant,
+            "earner-fast",
+            ExpectedVersion::Any,
+            vec![fast_event.clone()],
+        ))
+        .await
+        .unwrap();
     let committed: Vec<_> = store.table_in_feed_order().await;
-    assert_eq!(committed.len(), 1, "only the fast event is committed so far");
+    assert_eq!(
+        committed.len(),
+        1,
+        "only the fast event is committed so far"
+    );
 
     // The feed does not hand out the fast event yet: the slow transaction is older.
-    assert!(store.read_all(FeedCursor::START, 100).await.unwrap().is_empty());
+    assert!(store
+        .read_all(FeedCursor::START, 100)
+        .await
+        .unwrap()
+        .is_empty());
 
     transaction.commit().await.unwrap();
     let ids = crate::store_conformance::follow_feed(&store, 2).await;

@@ -6,13 +6,17 @@
 //! cannot be reached the test FAILS: PostgreSQL tests never skip silently.
 
 use ecusson_domain::TenantId;
-use ecusson_store::{connect_with, ActorRef, AppendRequest, Backend, DatabaseUrl, EventMetadata, EventStore, ExpectedVersion, NewEvent, PoolSettings, StreamId};
+use ecusson_store::{
+    connect_with, ActorRef, AppendRequest, Backend, DatabaseUrl, EventMetadata, EventStore,
+    ExpectedVersion, NewEvent, PoolSettings, StreamId,
+};
 use serde_json::json;
 use sqlx::Connection;
 use std::sync::Arc;
 use uuid::Uuid;
 
-pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
+pub const DEFAULT_POSTGRES_URL: &str =
+    "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
 
 pub fn postgres_admin_url() -> String {
     std::env::var("ECUSSON_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
@@ -45,12 +49,24 @@ impl TestStore {
     pub async fn execute_raw(&self, sql: &str) -> u64 {
         match self.backend {
             Backend::Postgres => {
-                let mut connection = sqlx::PgConnection::connect(&self.url).await.expect("connect to the test database");
-                sqlx::query(sql).execute(&mut connection).await.expect("raw SQL runs").rows_affected()
+                let mut connection = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("connect to the test database");
+                sqlx::query(sql)
+                    .execute(&mut connection)
+                    .await
+                    .expect("raw SQL runs")
+                    .rows_affected()
             }
             Backend::Sqlite => {
-                let mut connection = sqlx::SqliteConnection::connect(&self.url).await.expect("open the test database");
-                sqlx::query(sql).execute(&mut connection).await.expect("raw SQL runs").rows_affected()
+                let mut connection = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("open the test database");
+                sqlx::query(sql)
+                    .execute(&mut connection)
+                    .await
+                    .expect("raw SQL runs")
+                    .rows_affected()
             }
         }
     }
@@ -62,15 +78,25 @@ impl Drop for TestStore {
             Cleanup::Sqlite { directory } => {
                 let _ = std::fs::remove_dir_all(directory);
             }
-            Cleanup::Postgres { admin_url, database } => {
+            Cleanup::Postgres {
+                admin_url,
+                database,
+            } => {
                 // Drop runs outside async context: use a thread with its own small runtime.
                 let admin_url = admin_url.clone();
                 let database = database.clone();
                 let _ = std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("runtime");
                     runtime.block_on(async move {
                         if let Ok(mut connection) = sqlx::PgConnection::connect(&admin_url).await {
-                            let _ = sqlx::query(&format!("drop database if exists {database} with (force)")).execute(&mut connection).await;
+                            let _ = sqlx::query(&format!(
+                                "drop database if exists {database} with (force)"
+                            ))
+                            .execute(&mut connection)
+                            .await;
                         }
                     });
                 })
@@ -84,8 +110,18 @@ pub async fn sqlite_store() -> TestStore {
     let directory = std::env::temp_dir().join(format!("ecusson-it-{}", Uuid::new_v4().simple()));
     std::fs::create_dir_all(&directory).expect("create a temporary directory");
     let url = format!("sqlite://{}", directory.join("test.db").display());
-    let stores = connect_with(&DatabaseUrl::parse(&url).unwrap(), PoolSettings { max_connections: 8 }).await.expect("open SQLite");
-    TestStore { store: stores.events, backend: Backend::Sqlite, url, cleanup: Cleanup::Sqlite { directory } }
+    let stores = connect_with(
+        &DatabaseUrl::parse(&url).unwrap(),
+        PoolSettings { max_connections: 8 },
+    )
+    .await
+    .expect("open SQLite");
+    TestStore {
+        store: stores.events,
+        backend: Backend::Sqlite,
+        url,
+        cleanup: Cleanup::Sqlite { directory },
+    }
 }
 
 pub async fn postgres_store() -> TestStore {
@@ -97,15 +133,35 @@ pub async fn postgres_store() -> TestStore {
              `pg_ctlcluster --skip-systemctl-redirect 15 main start` or set ECUSSON_TEST_POSTGRES_URL"
         )
     });
-    sqlx::query(&format!("create database {database}")).execute(&mut admin).await.expect("create the test database");
+    sqlx::query(&format!("create database {database}"))
+        .execute(&mut admin)
+        .await
+        .expect("create the test database");
     let url = with_database(&admin_url, &database);
-    let stores = connect_with(&DatabaseUrl::parse(&url).unwrap(), PoolSettings { max_connections: 16 }).await.expect("open PostgreSQL");
-    TestStore { store: stores.events, backend: Backend::Postgres, url, cleanup: Cleanup::Postgres { admin_url, database } }
+    let stores = connect_with(
+        &DatabaseUrl::parse(&url).unwrap(),
+        PoolSettings {
+            max_connections: 16,
+        },
+    )
+    .await
+    .expect("open PostgreSQL");
+    TestStore {
+        store: stores.events,
+        backend: Backend::Postgres,
+        url,
+        cleanup: Cleanup::Postgres {
+            admin_url,
+            database,
+        },
+    }
 }
 
 /// Replaces the database name in a PostgreSQL URL, keeping its query string.
 fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(base, query)| (base, Some(query)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(base, query)| (base, Some(query)));
     let prefix = base.rsplit_once('/').map_or(base, |(prefix, _)| prefix);
     match query {
         Some(query) => format!("{prefix}/{database}?{query}"),
@@ -115,14 +171,24 @@ fn with_database(url: &str, database: &str) -> String {
 
 /// A plain test event with a small payload.
 pub fn test_event(n: u64) -> NewEvent {
-    NewEvent { event_id: Uuid::now_v7(), event_type: "test.happened".into(), schema_version: 1, payload: json!({ "n": n }) }
+    NewEvent {
+        event_id: Uuid::now_v7(),
+        event_type: "test.happened".into(),
+        schema_version: 1,
+        payload: json!({ "n": n }),
+    }
 }
 
 pub fn metadata() -> EventMetadata {
     EventMetadata::new(ActorRef::System("tests".into()))
 }
 
-pub fn append_request(tenant_id: TenantId, stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> AppendRequest {
+pub fn append_request(
+    tenant_id: TenantId,
+    stream: &str,
+    expected: ExpectedVersion,
+    events: Vec<NewEvent>,
+) -> AppendRequest {
     AppendRequest {
         tenant_id,
         stream_id: StreamId::parse(stream).unwrap(),
@@ -167,12 +233,22 @@ impl TestStore {
         };
         match self.backend {
             Backend::Postgres => {
-                let mut connection = sqlx::PgConnection::connect(&self.url).await.expect("connect");
-                sqlx::query_as(sql).fetch_all(&mut connection).await.expect("read the table")
+                let mut connection = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::query_as(sql)
+                    .fetch_all(&mut connection)
+                    .await
+                    .expect("read the table")
             }
             Backend::Sqlite => {
-                let mut connection = sqlx::SqliteConnection::connect(&self.url).await.expect("open");
-                sqlx::query_as(sql).fetch_all(&mut connection).await.expect("read the table")
+                let mut connection = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("open");
+                sqlx::query_as(sql)
+                    .fetch_all(&mut connection)
+                    .await
+                    .expect("read the table")
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The one integration-test binary: a module per feature.
 
-mod helpers;
 mod canonical_form;
 mod feed_gaps;
+mod helpers;
+mod projections;
 mod store_conformance;

@@ -31,20 +31,76 @@ crate::on_both_backends!(
 async fn append_then_read_stream_in_order(store: TestStore) {
     let tenant = TenantId::new();
     let events: Vec<NewEvent> = (1..=3).map(test_event).collect();
-    let outcome = store.append(append_request(tenant, "earner-1", ExpectedVersion::NoStream, events.clone())).await.unwrap();
-    assert_eq!(outcome, AppendOutcome { first_seq: 1, last_seq: 3, stream_version: 3, replayed: false });
+    let outcome = store
+        .append(append_request(
+            tenant,
+            "earner-1",
+            ExpectedVersion::NoStream,
+            events.clone(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        AppendOutcome {
+            first_seq: 1,
+            last_seq: 3,
+            stream_version: 3,
+            replayed: false
+        }
+    );
 
-    let read = store.read_stream(tenant, &StreamId::parse("earner-1").unwrap(), 0, 100).await.unwrap();
-    assert_eq!(read.iter().map(|event| event.stream_version).collect::<Vec<_>>(), vec![1, 2, 3]);
-    assert_eq!(read.iter().map(|event| event.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
-    assert_eq!(read.iter().map(|event| event.payload.clone()).collect::<Vec<_>>(), events.iter().map(|event| event.payload.clone()).collect::<Vec<_>>());
-    assert_eq!(read.iter().map(|event| event.event_id).collect::<Vec<_>>(), events.iter().map(|event| event.event_id).collect::<Vec<_>>());
+    let read = store
+        .read_stream(tenant, &StreamId::parse("earner-1").unwrap(), 0, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        read.iter()
+            .map(|event| event.stream_version)
+            .collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(
+        read.iter().map(|event| event.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(
+        read.iter()
+            .map(|event| event.payload.clone())
+            .collect::<Vec<_>>(),
+        events
+            .iter()
+            .map(|event| event.payload.clone())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        read.iter().map(|event| event.event_id).collect::<Vec<_>>(),
+        events
+            .iter()
+            .map(|event| event.event_id)
+            .collect::<Vec<_>>()
+    );
 
-    let after_first = store.read_stream(tenant, &StreamId::parse("earner-1").unwrap(), 1, 1).await.unwrap();
+    let after_first = store
+        .read_stream(tenant, &StreamId::parse("earner-1").unwrap(), 1, 1)
+        .await
+        .unwrap();
     assert_eq!(after_first.len(), 1);
     assert_eq!(after_first[0].stream_version, 2);
-    assert_eq!(store.stream_version(tenant, &StreamId::parse("earner-1").unwrap()).await.unwrap(), 3);
-    assert_eq!(store.stream_version(tenant, &StreamId::parse("earner-2").unwrap()).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .stream_version(tenant, &StreamId::parse("earner-1").unwrap())
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        store
+            .stream_version(tenant, &StreamId::parse("earner-2").unwrap())
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 async fn metadata_round_trips(store: TestStore) {
@@ -54,7 +110,9 @@ async fn metadata_round_trips(store: TestStore) {
         actor: ActorRef::Person(person),
         correlation_id: Uuid::now_v7(),
         causation_id: Some(Uuid::now_v7()),
-        traceparent: Some(Traceparent::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap()),
+        traceparent: Some(
+            Traceparent::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap(),
+        ),
     };
     let mut request = append_request(tenant, "staff", ExpectedVersion::Any, vec![test_event(1)]);
     request.metadata = metadata.clone();
@@ -75,41 +133,156 @@ async fn expected_version_rules(store: TestStore) {
         Err(StoreError::WrongExpectedVersion { actual: found, .. }) => assert_eq!(found, actual),
         other => panic!("expected a version conflict, got {other:?}"),
     };
-    wrong(store.append(append_request(tenant, stream, ExpectedVersion::StreamExists, vec![test_event(0)])).await, 0);
-    wrong(store.append(append_request(tenant, stream, ExpectedVersion::Exact(1), vec![test_event(0)])).await, 0);
-    store.append(append_request(tenant, stream, ExpectedVersion::NoStream, vec![test_event(1)])).await.unwrap();
-    wrong(store.append(append_request(tenant, stream, ExpectedVersion::NoStream, vec![test_event(2)])).await, 1);
-    wrong(store.append(append_request(tenant, stream, ExpectedVersion::Exact(2), vec![test_event(2)])).await, 1);
-    store.append(append_request(tenant, stream, ExpectedVersion::Exact(1), vec![test_event(2)])).await.unwrap();
-    store.append(append_request(tenant, stream, ExpectedVersion::StreamExists, vec![test_event(3)])).await.unwrap();
-    let outcome = store.append(append_request(tenant, stream, ExpectedVersion::Any, vec![test_event(4)])).await.unwrap();
+    wrong(
+        store
+            .append(append_request(
+                tenant,
+                stream,
+                ExpectedVersion::StreamExists,
+                vec![test_event(0)],
+            ))
+            .await,
+        0,
+    );
+    wrong(
+        store
+            .append(append_request(
+                tenant,
+                stream,
+                ExpectedVersion::Exact(1),
+                vec![test_event(0)],
+            ))
+            .await,
+        0,
+    );
+    store
+        .append(append_request(
+            tenant,
+            stream,
+            ExpectedVersion::NoStream,
+            vec![test_event(1)],
+        ))
+        .await
+        .unwrap();
+    wrong(
+        store
+            .append(append_request(
+                tenant,
+                stream,
+                ExpectedVersion::NoStream,
+                vec![test_event(2)],
+            ))
+            .await,
+        1,
+    );
+    wrong(
+        store
+            .append(append_request(
+                tenant,
+                stream,
+                ExpectedVersion::Exact(2),
+                vec![test_event(2)],
+            ))
+            .await,
+        1,
+    );
+    store
+        .append(append_request(
+            tenant,
+            stream,
+            ExpectedVersion::Exact(1),
+            vec![test_event(2)],
+        ))
+        .await
+        .unwrap();
+    store
+        .append(append_request(
+            tenant,
+            stream,
+            ExpectedVersion::StreamExists,
+            vec![test_event(3)],
+        ))
+        .await
+        .unwrap();
+    let outcome = store
+        .append(append_request(
+            tenant,
+            stream,
+            ExpectedVersion::Any,
+            vec![test_event(4)],
+        ))
+        .await
+        .unwrap();
     assert_eq!(outcome.stream_version, 4);
     assert_eq!(outcome.last_seq, 4);
 }
 
 async fn failed_append_appends_nothing(store: TestStore) {
     let tenant = TenantId::new();
-    store.append(append_request(tenant, "s", ExpectedVersion::NoStream, vec![test_event(1)])).await.unwrap();
+    store
+        .append(append_request(
+            tenant,
+            "s",
+            ExpectedVersion::NoStream,
+            vec![test_event(1)],
+        ))
+        .await
+        .unwrap();
     let head_before = store.tenant_head(tenant).await.unwrap();
-    assert!(store.append(append_request(tenant, "s", ExpectedVersion::NoStream, vec![test_event(2), test_event(3)])).await.is_err());
+    assert!(store
+        .append(append_request(
+            tenant,
+            "s",
+            ExpectedVersion::NoStream,
+            vec![test_event(2), test_event(3)]
+        ))
+        .await
+        .is_err());
     assert_eq!(store.tenant_head(tenant).await.unwrap(), head_before);
     assert_eq!(store.read_tenant(tenant, 0, 10).await.unwrap().len(), 1);
 }
 
 async fn idempotent_retry_appends_nothing_and_returns_first_outcome(store: TestStore) {
     let tenant = TenantId::new();
-    store.append(append_request(tenant, "other", ExpectedVersion::Any, vec![test_event(0)])).await.unwrap();
-    let mut first = append_request(tenant, "earner-9", ExpectedVersion::NoStream, vec![test_event(1), test_event(2)]);
+    store
+        .append(append_request(
+            tenant,
+            "other",
+            ExpectedVersion::Any,
+            vec![test_event(0)],
+        ))
+        .await
+        .unwrap();
+    let mut first = append_request(
+        tenant,
+        "earner-9",
+        ExpectedVersion::NoStream,
+        vec![test_event(1), test_event(2)],
+    );
     first.idempotency_key = Some(IdempotencyKey::new("request-badge-42", b"the command").unwrap());
     let outcome = store.append(first.clone()).await.unwrap();
-    assert_eq!(outcome, AppendOutcome { first_seq: 2, last_seq: 3, stream_version: 2, replayed: false });
+    assert_eq!(
+        outcome,
+        AppendOutcome {
+            first_seq: 2,
+            last_seq: 3,
+            stream_version: 2,
+            replayed: false
+        }
+    );
 
     // The retry carries new event ids (a client retrying builds them again) and an expected
     // version that no longer holds: the key alone answers it.
     let mut retry = first.clone();
     retry.events = vec![test_event(1), test_event(2)];
     let replayed = store.append(retry).await.unwrap();
-    assert_eq!(replayed, AppendOutcome { replayed: true, ..outcome });
+    assert_eq!(
+        replayed,
+        AppendOutcome {
+            replayed: true,
+            ..outcome
+        }
+    );
     assert_eq!(store.tenant_head(tenant).await.unwrap().unwrap().seq, 3);
 
     // Keys are per tenant: the same key in another tenant is another command.
@@ -120,28 +293,67 @@ async fn idempotent_retry_appends_nothing_and_returns_first_outcome(store: TestS
 
 async fn idempotency_key_reused_for_another_command_is_refused(store: TestStore) {
     let tenant = TenantId::new();
-    let mut first = append_request(tenant, "earner-1", ExpectedVersion::Any, vec![test_event(1)]);
+    let mut first = append_request(
+        tenant,
+        "earner-1",
+        ExpectedVersion::Any,
+        vec![test_event(1)],
+    );
     first.idempotency_key = Some(IdempotencyKey::new("k", b"command A").unwrap());
     store.append(first.clone()).await.unwrap();
     let mut other = first;
     other.idempotency_key = Some(IdempotencyKey::new("k", b"command B").unwrap());
-    assert!(matches!(store.append(other).await, Err(StoreError::IdempotencyKeyReused)));
+    assert!(matches!(
+        store.append(other).await,
+        Err(StoreError::IdempotencyKeyReused)
+    ));
     assert_eq!(store.tenant_head(tenant).await.unwrap().unwrap().seq, 1);
 }
 
 async fn batch_with_duplicate_event_id_is_all_or_nothing(store: TestStore) {
     let tenant = TenantId::new();
     let existing = test_event(1);
-    store.append(append_request(tenant, "a", ExpectedVersion::Any, vec![existing.clone()])).await.unwrap();
+    store
+        .append(append_request(
+            tenant,
+            "a",
+            ExpectedVersion::Any,
+            vec![existing.clone()],
+        ))
+        .await
+        .unwrap();
     let mut reused = test_event(3);
     reused.event_id = existing.event_id;
-    let result = store.append(append_request(tenant, "b", ExpectedVersion::Any, vec![test_event(2), reused])).await;
-    assert!(matches!(result, Err(StoreError::DuplicateEvent)), "{result:?}");
+    let result = store
+        .append(append_request(
+            tenant,
+            "b",
+            ExpectedVersion::Any,
+            vec![test_event(2), reused],
+        ))
+        .await;
+    assert!(
+        matches!(result, Err(StoreError::DuplicateEvent)),
+        "{result:?}"
+    );
     assert_eq!(store.read_tenant(tenant, 0, 10).await.unwrap().len(), 1);
-    assert_eq!(store.stream_version(tenant, &StreamId::parse("b").unwrap()).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .stream_version(tenant, &StreamId::parse("b").unwrap())
+            .await
+            .unwrap(),
+        0
+    );
     // A duplicate inside one batch is refused before reaching the database.
     let twin = test_event(4);
-    let result = store.append(append_request(tenant, "b", ExpectedVersion::Any, vec![twin.clone(), twin])).await;
+    let result = store
+        .append(append_request(
+            tenant,
+            "b",
+            ExpectedVersion::Any,
+            vec![twin.clone(), twin],
+        ))
+        .await;
     assert!(matches!(result, Err(StoreError::DuplicateEvent)));
     assert!(intact(&store, tenant).await);
 }
@@ -149,13 +361,35 @@ async fn batch_with_duplicate_event_id_is_all_or_nothing(store: TestStore) {
 async fn sequences_are_per_tenant_and_gap_free(store: TestStore) {
     let (first, second) = (TenantId::new(), TenantId::new());
     for n in 0..5 {
-        store.append(append_request(first, &format!("s-{}", n % 2), ExpectedVersion::Any, vec![test_event(n)])).await.unwrap();
-        store.append(append_request(second, "s", ExpectedVersion::Any, vec![test_event(n), test_event(n)])).await.unwrap();
+        store
+            .append(append_request(
+                first,
+                &format!("s-{}", n % 2),
+                ExpectedVersion::Any,
+                vec![test_event(n)],
+            ))
+            .await
+            .unwrap();
+        store
+            .append(append_request(
+                second,
+                "s",
+                ExpectedVersion::Any,
+                vec![test_event(n), test_event(n)],
+            ))
+            .await
+            .unwrap();
     }
     let first_log = store.read_tenant(first, 0, 100).await.unwrap();
     let second_log = store.read_tenant(second, 0, 100).await.unwrap();
-    assert_eq!(first_log.iter().map(|event| event.seq).collect::<Vec<_>>(), (1..=5).collect::<Vec<_>>());
-    assert_eq!(second_log.iter().map(|event| event.seq).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
+    assert_eq!(
+        first_log.iter().map(|event| event.seq).collect::<Vec<_>>(),
+        (1..=5).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        second_log.iter().map(|event| event.seq).collect::<Vec<_>>(),
+        (1..=10).collect::<Vec<_>>()
+    );
     assert!(first_log.iter().all(|event| event.tenant_id == first));
     let mut tenants = store.tenants().await.unwrap();
     tenants.sort();
@@ -171,7 +405,15 @@ async fn feed_crosses_tenants_in_order(store: TestStore) {
         for tenant in &tenants {
             let event = test_event(round);
             appended.push(event.event_id);
-            store.append(append_request(*tenant, "s", ExpectedVersion::Any, vec![event])).await.unwrap();
+            store
+                .append(append_request(
+                    *tenant,
+                    "s",
+                    ExpectedVersion::Any,
+                    vec![event],
+                ))
+                .await
+                .unwrap();
         }
     }
     // Read in small pages to exercise the cursor. On PostgreSQL the feed may stop short while
@@ -184,18 +426,63 @@ async fn feed_crosses_tenants_in_order(store: TestStore) {
 
 async fn invalid_input_is_refused_with_nothing_appended(store: TestStore) {
     let tenant = TenantId::new();
-    let invalid = |result: Result<AppendOutcome, StoreError>| assert!(matches!(result, Err(StoreError::InvalidInput(_))), "{result:?}");
-    invalid(store.append(append_request(tenant, "s", ExpectedVersion::Any, vec![])).await);
+    let invalid = |result: Result<AppendOutcome, StoreError>| {
+        assert!(
+            matches!(result, Err(StoreError::InvalidInput(_))),
+            "{result:?}"
+        )
+    };
+    invalid(
+        store
+            .append(append_request(tenant, "s", ExpectedVersion::Any, vec![]))
+            .await,
+    );
     let mut not_object = test_event(1);
     not_object.payload = json!([1, 2]);
-    invalid(store.append(append_request(tenant, "s", ExpectedVersion::Any, vec![not_object])).await);
+    invalid(
+        store
+            .append(append_request(
+                tenant,
+                "s",
+                ExpectedVersion::Any,
+                vec![not_object],
+            ))
+            .await,
+    );
     let mut bad_type = test_event(1);
     bad_type.event_type = "Bad Type".into();
-    invalid(store.append(append_request(tenant, "s", ExpectedVersion::Any, vec![bad_type])).await);
+    invalid(
+        store
+            .append(append_request(
+                tenant,
+                "s",
+                ExpectedVersion::Any,
+                vec![bad_type],
+            ))
+            .await,
+    );
     let mut huge = test_event(1);
     huge.payload = json!({ "blob": "x".repeat(70_000) });
-    invalid(store.append(append_request(tenant, "s", ExpectedVersion::Any, vec![huge])).await);
-    invalid(store.append(append_request(tenant, "s", ExpectedVersion::Exact(0), vec![test_event(1)])).await);
+    invalid(
+        store
+            .append(append_request(
+                tenant,
+                "s",
+                ExpectedVersion::Any,
+                vec![huge],
+            ))
+            .await,
+    );
+    invalid(
+        store
+            .append(append_request(
+                tenant,
+                "s",
+                ExpectedVersion::Exact(0),
+                vec![test_event(1)],
+            ))
+            .await,
+    );
     assert!(StreamId::parse("Has Spaces").is_err());
     assert!(StreamId::parse("").is_err());
     assert!(IdempotencyKey::new("", b"x").is_err());
@@ -204,7 +491,10 @@ async fn invalid_input_is_refused_with_nothing_appended(store: TestStore) {
 }
 
 async fn intact(store: &TestStore, tenant: TenantId) -> bool {
-    verify_log(store.store.as_ref(), tenant).await.unwrap().is_intact()
+    verify_log(store.store.as_ref(), tenant)
+        .await
+        .unwrap()
+        .is_intact()
 }
 
 /// Five events in two streams, for the tampering tests.
@@ -212,7 +502,15 @@ async fn five_events(store: &TestStore) -> TenantId {
     let tenant = TenantId::new();
     for n in 1..=5u64 {
         let stream = if n % 2 == 0 { "even" } else { "odd" };
-        store.append(append_request(tenant, stream, ExpectedVersion::Any, vec![test_event(n)])).await.unwrap();
+        store
+            .append(append_request(
+                tenant,
+                stream,
+                ExpectedVersion::Any,
+                vec![test_event(n)],
+            ))
+            .await
+            .unwrap();
     }
     let report = verify_log(store.store.as_ref(), tenant).await.unwrap();
     assert_eq!(report.events_checked, 5);
@@ -221,7 +519,11 @@ async fn five_events(store: &TestStore) -> TenantId {
 }
 
 async fn violation(store: &TestStore, tenant: TenantId) -> Violation {
-    verify_log(store.store.as_ref(), tenant).await.unwrap().violation.expect("tampering must be detected")
+    verify_log(store.store.as_ref(), tenant)
+        .await
+        .unwrap()
+        .violation
+        .expect("tampering must be detected")
 }
 
 async fn intact_log_verifies(store: TestStore) {
@@ -247,13 +549,29 @@ async fn edited_row_is_reported_at_its_position(store: TestStore) {
         })
         .await;
     assert_eq!(changed, 1);
-    assert_eq!(violation(&store, tenant).await, Violation::HashMismatch { seq: 3 });
+    assert_eq!(
+        violation(&store, tenant).await,
+        Violation::HashMismatch { seq: 3 }
+    );
 }
 
 async fn deleted_row_is_reported(store: TestStore) {
     let tenant = five_events(&store).await;
-    assert_eq!(store.execute_raw(&format!("delete from event where tenant_id = '{tenant}' and seq = 2")).await, 1);
-    assert_eq!(violation(&store, tenant).await, Violation::SequenceBreak { expected_seq: 2, found_seq: 3 });
+    assert_eq!(
+        store
+            .execute_raw(&format!(
+                "delete from event where tenant_id = '{tenant}' and seq = 2"
+            ))
+            .await,
+        1
+    );
+    assert_eq!(
+        violation(&store, tenant).await,
+        Violation::SequenceBreak {
+            expected_seq: 2,
+            found_seq: 3
+        }
+    );
 }
 
 async fn inserted_row_is_reported(store: TestStore) {
@@ -271,34 +589,80 @@ async fn inserted_row_is_reported(store: TestStore) {
         ))
         .await;
     // The copied bytes name another event id than the row's column.
-    assert!(matches!(violation(&store, tenant).await, Violation::ColumnMismatch { seq: 6, .. }));
+    assert!(matches!(
+        violation(&store, tenant).await,
+        Violation::ColumnMismatch { seq: 6, .. }
+    ));
 }
 
 async fn reordered_rows_are_reported(store: TestStore) {
     let tenant = five_events(&store).await;
     // Swap rows 2 and 4 (same stream, so even the columns stay plausible).
-    store.execute_raw(&format!("update event set seq = -4 where tenant_id = '{tenant}' and seq = 4")).await;
-    store.execute_raw(&format!("update event set seq = 4 where tenant_id = '{tenant}' and seq = 2")).await;
-    store.execute_raw(&format!("update event set seq = 2 where tenant_id = '{tenant}' and seq = -4")).await;
-    assert_eq!(violation(&store, tenant).await, Violation::HashMismatch { seq: 2 });
+    store
+        .execute_raw(&format!(
+            "update event set seq = -4 where tenant_id = '{tenant}' and seq = 4"
+        ))
+        .await;
+    store
+        .execute_raw(&format!(
+            "update event set seq = 4 where tenant_id = '{tenant}' and seq = 2"
+        ))
+        .await;
+    store
+        .execute_raw(&format!(
+            "update event set seq = 2 where tenant_id = '{tenant}' and seq = -4"
+        ))
+        .await;
+    assert_eq!(
+        violation(&store, tenant).await,
+        Violation::HashMismatch { seq: 2 }
+    );
 }
 
 async fn truncated_tail_is_reported(store: TestStore) {
     let tenant = five_events(&store).await;
-    store.execute_raw(&format!("delete from event where tenant_id = '{tenant}' and seq = 5")).await;
-    assert_eq!(violation(&store, tenant).await, Violation::HeadMismatch { head_seq: 5, last_seq: 4 });
+    store
+        .execute_raw(&format!(
+            "delete from event where tenant_id = '{tenant}' and seq = 5"
+        ))
+        .await;
+    assert_eq!(
+        violation(&store, tenant).await,
+        Violation::HeadMismatch {
+            head_seq: 5,
+            last_seq: 4
+        }
+    );
 }
 
 async fn vault_encrypts_versions_and_forgets_on_key_destruction(store: TestStore) {
     use ecusson_domain::VaultEntryId;
     let vault = Vault::new(store.store.clone(), VaultKey::generate());
     let (tenant, person, entry) = (TenantId::new(), PersonId::new(), VaultEntryId::new());
-    assert_eq!(vault.get(tenant, person, entry).await.unwrap(), VaultRead::Missing);
-    assert_eq!(vault.put(tenant, person, entry, "Amina Benali".as_bytes()).await.unwrap(), 1);
-    assert_eq!(vault.put(tenant, person, entry, "Amina Benali-Martin".as_bytes()).await.unwrap(), 2);
     assert_eq!(
         vault.get(tenant, person, entry).await.unwrap(),
-        VaultRead::Present { version: 2, plaintext: b"Amina Benali-Martin".to_vec() }
+        VaultRead::Missing
+    );
+    assert_eq!(
+        vault
+            .put(tenant, person, entry, "Amina Benali".as_bytes())
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        vault
+            .put(tenant, person, entry, "Amina Benali-Martin".as_bytes())
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        vault.get(tenant, person, entry).await.unwrap(),
+        VaultRead::Present {
+            version: 2,
+            plaintext: b"Amina Benali-Martin".to_vec()
+        }
     );
     assert_eq!(vault.history(tenant, person, entry).await.unwrap().len(), 2);
 
@@ -313,14 +677,26 @@ async fn vault_encrypts_versions_and_forgets_on_key_destruction(store: TestStore
 
     // Another installation key cannot read it.
     let stranger = Vault::new(store.store.clone(), VaultKey::generate());
-    assert!(matches!(stranger.get(tenant, person, entry).await, Err(StoreError::Corrupt(_))));
+    assert!(matches!(
+        stranger.get(tenant, person, entry).await,
+        Err(StoreError::Corrupt(_))
+    ));
 
     // Another person's data survives the erasure of this one.
     let other = PersonId::new();
-    vault.put(tenant, other, entry, b"Jean Dupont").await.unwrap();
+    vault
+        .put(tenant, other, entry, b"Jean Dupont")
+        .await
+        .unwrap();
     assert!(vault.destroy_key(tenant, person).await.unwrap());
-    assert_eq!(vault.get(tenant, person, entry).await.unwrap(), VaultRead::Missing);
-    assert!(matches!(vault.get(tenant, other, entry).await.unwrap(), VaultRead::Present { .. }));
+    assert_eq!(
+        vault.get(tenant, person, entry).await.unwrap(),
+        VaultRead::Missing
+    );
+    assert!(matches!(
+        vault.get(tenant, other, entry).await.unwrap(),
+        VaultRead::Present { .. }
+    ));
 }
 
 /// Follows the cross-tenant feed from the start in pages of 5 until `count` events arrived
@@ -330,7 +706,11 @@ pub async fn follow_feed(store: &TestStore, count: usize) -> Vec<Uuid> {
     let mut cursor = FeedCursor::START;
     let mut seen = Vec::new();
     while seen.len() < count {
-        assert!(std::time::Instant::now() < deadline, "the feed delivered {} of {count} events", seen.len());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the feed delivered {} of {count} events",
+            seen.len()
+        );
         let page = store.read_all(cursor, 5).await.unwrap();
         match page.last() {
             Some(last) => cursor = last.cursor,
@@ -338,6 +718,9 @@ pub async fn follow_feed(store: &TestStore, count: usize) -> Vec<Uuid> {
         }
         seen.extend(page.iter().map(|event| event.event_id));
     }
-    assert!(store.read_all(cursor, 5).await.unwrap().is_empty(), "the feed delivered more than was appended");
+    assert!(
+        store.read_all(cursor, 5).await.unwrap().is_empty(),
+        "the feed delivered more than was appended"
+    );
     seen
 }

@@ -773,14 +773,22 @@ impl Engine {
         });
     }
 
-    fn register_organisation(&mut self, kind: OrganisationKind, name: &str) -> OrganisationId {
-        let organisation_id: OrganisationId = self.ctx.id();
-        let now = self.tick();
+    /// Runs one command of the network aggregate, as the network's administrator.
+    fn network_command(&mut self, now: DateTime<Utc>, command: &NetworkCommand) {
         exec(
             &mut self.sink,
             self.net.tenant,
             self.net.admin(),
             &mut self.net.network,
+            now,
+            command,
+        );
+    }
+
+    fn register_organisation(&mut self, kind: OrganisationKind, name: &str) -> OrganisationId {
+        let organisation_id: OrganisationId = self.ctx.id();
+        let now = self.tick();
+        self.network_command(
             now,
             &NetworkCommand::RegisterOrganisation {
                 organisation_id,
@@ -799,11 +807,7 @@ impl Engine {
     ) -> CommitteeId {
         let committee_id: CommitteeId = self.ctx.id();
         let now = self.tick();
-        exec(
-            &mut self.sink,
-            self.net.tenant,
-            self.net.admin(),
-            &mut self.net.network,
+        self.network_command(
             now,
             &NetworkCommand::FormCommittee {
                 committee_id,
@@ -824,11 +828,7 @@ impl Engine {
         };
         let tenant: TenantId = self.ctx.id();
         let now = self.tick();
-        exec(
-            &mut self.sink,
-            self.net.tenant,
-            self.net.admin(),
-            &mut self.net.network,
+        self.network_command(
             now,
             &NetworkCommand::AdmitStructure {
                 structure_id: tenant,

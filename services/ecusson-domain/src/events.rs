@@ -301,7 +301,10 @@ pub struct EncodedEvent {
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
     #[error("unknown event type {event_type} version {schema_version}")]
-    UnknownType { event_type: String, schema_version: u16 },
+    UnknownType {
+        event_type: String,
+        schema_version: u16,
+    },
     #[error("payload of {event_type} v{schema_version} does not match its schema: {source}")]
     Payload {
         event_type: String,
@@ -384,7 +387,11 @@ event_table! {
     PathwayExited => "earner.pathway_exited" v 1,
 }
 
-fn parse<T: DeserializeOwned>(event_type: &str, schema_version: u16, payload: Value) -> Result<T, DecodeError> {
+fn parse<T: DeserializeOwned>(
+    event_type: &str,
+    schema_version: u16,
+    payload: Value,
+) -> Result<T, DecodeError> {
     serde_json::from_value(payload).map_err(|source| DecodeError::Payload {
         event_type: event_type.to_owned(),
         schema_version,
@@ -397,16 +404,26 @@ fn parse<T: DeserializeOwned>(event_type: &str, schema_version: u16, payload: Va
 /// `earner.request_approved` v1 (before committees existed) was
 /// `{"request_id": .., "approved_by": <person id>, "comment": <vault ref or null>}`;
 /// v2 says who decided as a tagged `decided_by` and carries a reason code.
-pub fn upcast(event_type: &str, schema_version: u16, payload: Value) -> Result<(u16, Value), DecodeError> {
+pub fn upcast(
+    event_type: &str,
+    schema_version: u16,
+    payload: Value,
+) -> Result<(u16, Value), DecodeError> {
     match (event_type, schema_version) {
         ("earner.request_approved", 1) => {
             let v1: RequestApprovedV1 = parse(event_type, 1, payload)?;
             let v2 = RequestApproved {
                 request_id: v1.request_id,
-                decided_by: DecidedBy::Evaluator { person_id: v1.approved_by },
-                reason: Reason { code: ReasonCode::CriteriaMet, note: v1.comment },
+                decided_by: DecidedBy::Evaluator {
+                    person_id: v1.approved_by,
+                },
+                reason: Reason {
+                    code: ReasonCode::CriteriaMet,
+                    note: v1.comment,
+                },
             };
-            let payload = serde_json::to_value(v2).expect("domain payloads always serialise to JSON");
+            let payload =
+                serde_json::to_value(v2).expect("domain payloads always serialise to JSON");
             upcast(event_type, 2, payload)
         }
         _ => Ok((schema_version, payload)),

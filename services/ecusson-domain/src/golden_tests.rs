@@ -41,18 +41,7 @@ fn vault(entry: u128) -> VaultRef {
 fn content() -> BadgeClassContent {
     BadgeClassContent {
         pathway_id: id(0x3000),
-        name: "Période d'essai validée".to_owned(),
-        description: "Reconnaît les premiers pas réussis dans la structure.".to_owned(),
-        skill_type: SkillType::SavoirEtre,
-        criteria_narrative: "A passé la période d'essai de son contrat.".to_owned(),
-        expected_evidence: "Copie du contrat, données personnelles masquées.".to_owned(),
-        image_ref: "sha256:6b1f0c".to_owned(),
-        alignments: vec![Alignment {
-            target_name: "Savoir-être professionnels".to_owned(),
-            target_url: "https://www.francetravail.fr/".to_owned(),
-            target_code: Some("SE-01".to_owned()),
-        }],
-        validity_months: Some(24),
+        ..crate::test_fixtures::badge_class_content()
     }
 }
 

@@ -26,11 +26,11 @@ pub use catalogue::{BadgeClass, BadgeClassCommand, Pathway, PathwayCommand};
 pub use decider::Aggregate;
 pub use earner::{Earner, EarnerCommand, RequestBadge};
 pub use events::{DecodeError, DomainEvent, EncodedEvent};
+pub use ids::*;
+pub use model::*;
 pub use network::{Network, NetworkCommand};
 pub use snapshot::{AdoptionSnapshot, BadgeClassSnapshot, CommitteeSnapshot, ValidationSetting};
 pub use staff::{Staff, StaffCommand};
-pub use ids::*;
-pub use model::*;
 
 /// A rule of the domain refused a command, or input was invalid.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

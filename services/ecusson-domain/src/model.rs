@@ -121,8 +121,13 @@ pub enum RequestMode {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ValidationRoute {
-    Evaluator { evaluator_roles: Vec<Role> },
-    Committee { committee_id: CommitteeId, quorum: u16 },
+    Evaluator {
+        evaluator_roles: Vec<Role>,
+    },
+    Committee {
+        committee_id: CommitteeId,
+        quorum: u16,
+    },
     Automatic,
 }
 
@@ -137,8 +142,14 @@ pub enum Vote {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DecidedBy {
-    Evaluator { person_id: PersonId },
-    Committee { committee_id: CommitteeId, votes_for: u16, votes_against: u16 },
+    Evaluator {
+        person_id: PersonId,
+    },
+    Committee {
+        committee_id: CommitteeId,
+        votes_for: u16,
+        votes_against: u16,
+    },
     Automatic,
 }
 

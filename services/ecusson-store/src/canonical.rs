@@ -104,8 +104,15 @@ pub fn canonical_bytes(
         traceparent: metadata.traceparent.as_ref().map(Traceparent::as_str),
         recorded_at: recorded_at.to_rfc3339_opts(SecondsFormat::Micros, true),
     };
-    let mut bytes = Vec::with_capacity(256 + event.payload.as_object().map_or(0, |object| object.len() * 64));
-    serde_json::to_writer(&mut bytes, &envelope).map_err(|error| StoreError::InvalidInput(format!("event cannot be canonicalised: {error}")))?;
+    let mut bytes = Vec::with_capacity(
+        256 + event
+            .payload
+            .as_object()
+            .map_or(0, |object| object.len() * 64),
+    );
+    serde_json::to_writer(&mut bytes, &envelope).map_err(|error| {
+        StoreError::InvalidInput(format!("event cannot be canonicalised: {error}"))
+    })?;
     Ok(bytes)
 }
 
@@ -115,7 +122,12 @@ pub fn parse_envelope(bytes: &[u8]) -> Result<Envelope, serde_json::Error> {
 }
 
 /// One link of the chain.
-pub fn chain_hash(previous: &[u8; 32], seq: u64, stream_version: u64, canonical: &[u8]) -> [u8; 32] {
+pub fn chain_hash(
+    previous: &[u8; 32],
+    seq: u64,
+    stream_version: u64,
+    canonical: &[u8],
+) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(previous);
     hasher.update(seq.to_be_bytes());
@@ -128,15 +140,24 @@ pub fn chain_hash(previous: &[u8; 32], seq: u64, stream_version: u64, canonical:
 pub fn validate_new_event(event: &NewEvent) -> Result<(), StoreError> {
     let type_ok = !event.event_type.is_empty()
         && event.event_type.len() <= 100
-        && event.event_type.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_'));
+        && event
+            .event_type
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_'));
     if !type_ok {
-        return Err(StoreError::InvalidInput("event type must be 1-100 characters of [a-z0-9._]".into()));
+        return Err(StoreError::InvalidInput(
+            "event type must be 1-100 characters of [a-z0-9._]".into(),
+        ));
     }
     if event.schema_version == 0 {
-        return Err(StoreError::InvalidInput("schema version starts at 1".into()));
+        return Err(StoreError::InvalidInput(
+            "schema version starts at 1".into(),
+        ));
     }
     if !event.payload.is_object() {
-        return Err(StoreError::InvalidInput("event payload must be a JSON object".into()));
+        return Err(StoreError::InvalidInput(
+            "event payload must be a JSON object".into(),
+        ));
     }
     check_json_value(&event.payload, 0)
 }
@@ -149,25 +170,38 @@ const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 fn check_json_value(value: &serde_json::Value, depth: usize) -> Result<(), StoreError> {
     use serde_json::Value;
     if depth > 32 {
-        return Err(StoreError::InvalidInput("event payload nests deeper than 32 levels".into()));
+        return Err(StoreError::InvalidInput(
+            "event payload nests deeper than 32 levels".into(),
+        ));
     }
     match value {
         Value::Number(number) => {
-            let safe = number.as_u64().is_some_and(|n| n <= MAX_SAFE_INTEGER) || number.as_i64().is_some_and(|n| n.unsigned_abs() <= MAX_SAFE_INTEGER);
+            let safe = number.as_u64().is_some_and(|n| n <= MAX_SAFE_INTEGER)
+                || number
+                    .as_i64()
+                    .is_some_and(|n| n.unsigned_abs() <= MAX_SAFE_INTEGER);
             if safe {
                 Ok(())
             } else {
-                Err(StoreError::InvalidInput("event payload numbers must be integers within ±(2^53 - 1)".into()))
+                Err(StoreError::InvalidInput(
+                    "event payload numbers must be integers within ±(2^53 - 1)".into(),
+                ))
             }
         }
-        Value::Array(items) => items.iter().try_for_each(|item| check_json_value(item, depth + 1)),
+        Value::Array(items) => items
+            .iter()
+            .try_for_each(|item| check_json_value(item, depth + 1)),
         Value::Object(fields) => {
             // JCS sorts keys by UTF-16 code units, serde_json by UTF-8 bytes: the two orders
             // agree on ASCII (payload keys are field names), and may not elsewhere.
             if !fields.keys().all(|key| key.is_ascii()) {
-                return Err(StoreError::InvalidInput("event payload keys must be ASCII".into()));
+                return Err(StoreError::InvalidInput(
+                    "event payload keys must be ASCII".into(),
+                ));
             }
-            fields.values().try_for_each(|item| check_json_value(item, depth + 1))
+            fields
+                .values()
+                .try_for_each(|item| check_json_value(item, depth + 1))
         }
         Value::Null | Value::Bool(_) | Value::String(_) => Ok(()),
     }
@@ -200,7 +234,9 @@ mod tests {
             causation_id: None,
             traceparent: None,
         };
-        let at = DateTime::parse_from_rfc3339("2026-11-23T10:00:00.123456Z").unwrap().with_timezone(&Utc);
+        let at = DateTime::parse_from_rfc3339("2026-11-23T10:00:00.123456Z")
+            .unwrap()
+            .with_timezone(&Utc);
         (tenant, stream, event, metadata, at)
     }
 
@@ -224,17 +260,31 @@ mod tests {
     #[test]
     fn canonical_bytes_equal_the_reference_jcs_implementation() {
         let (tenant, stream, mut event, mut metadata, at) = sample();
-        let strings = ["", "plain", "é à ç ß 漢字 🎖", "quote \" backslash \\ slash /", "\u{0}\u{1}\u{8}\t\n\u{b}\u{c}\r\u{1f}\u{7f}", "\u{2028}\u{2029}\u{fffd}"];
+        let strings = [
+            "",
+            "plain",
+            "é à ç ß 漢字 🎖",
+            "quote \" backslash \\ slash /",
+            "\u{0}\u{1}\u{8}\t\n\u{b}\u{c}\r\u{1f}\u{7f}",
+            "\u{2028}\u{2029}\u{fffd}",
+        ];
         for (index, text) in strings.iter().enumerate() {
             event.payload = json!({
                 "text": text, "nested": {"b": [1, -2, 9007199254740991_u64, -9007199254740991_i64], "a": {"z": null, "y": true}},
                 "e": 2, "E": 3, "_": 4, "~": 5, "0": 6
             });
-            metadata.traceparent = Some(Traceparent::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap());
+            metadata.traceparent = Some(
+                Traceparent::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+                    .unwrap(),
+            );
             metadata.causation_id = Some(Uuid::nil());
             let ours = canonical_bytes(tenant, &stream, &event, &metadata, at).unwrap();
             let reference: serde_json::Value = serde_json::from_slice(&ours).unwrap();
-            assert_eq!(ours, serde_jcs::to_vec(&reference).unwrap(), "payload {index}");
+            assert_eq!(
+                ours,
+                serde_jcs::to_vec(&reference).unwrap(),
+                "payload {index}"
+            );
         }
     }
 
@@ -248,7 +298,10 @@ mod tests {
             json!({"\u{ffff}": 1, "\u{10000}": 2}),
         ] {
             event.payload = payload;
-            assert!(matches!(validate_new_event(&event), Err(StoreError::InvalidInput(_))));
+            assert!(matches!(
+                validate_new_event(&event),
+                Err(StoreError::InvalidInput(_))
+            ));
         }
     }
 

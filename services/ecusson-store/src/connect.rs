@@ -10,8 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The migrations of each backend, embedded in the binary from `schema/migrations/`.
-pub static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../schema/migrations/postgres");
-pub static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../schema/migrations/sqlite");
+pub static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator =
+    sqlx::migrate!("../../schema/migrations/postgres");
+pub static SQLITE_MIGRATIONS: sqlx::migrate::Migrator =
+    sqlx::migrate!("../../schema/migrations/sqlite");
 
 /// A validated database URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,7 +32,9 @@ impl DatabaseUrl {
         } else if url.starts_with("sqlite:") {
             Ok(DatabaseUrl::Sqlite(url.to_owned()))
         } else {
-            Err(StoreError::InvalidInput("database URL must start with postgres:// or sqlite:".into()))
+            Err(StoreError::InvalidInput(
+                "database URL must start with postgres:// or sqlite:".into(),
+            ))
         }
     }
 
@@ -57,7 +61,9 @@ pub struct PoolSettings {
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self { max_connections: 16 }
+        Self {
+            max_connections: 16,
+        }
     }
 }
 
@@ -65,14 +71,18 @@ impl Default for PoolSettings {
 pub async fn connect_with(url: &DatabaseUrl, pool: PoolSettings) -> Result<Stores, StoreError> {
     match url {
         DatabaseUrl::Postgres(url) => {
-            let options = PgConnectOptions::from_str(url).map_err(|_| StoreError::InvalidInput("invalid PostgreSQL URL".into()))?;
+            let options = PgConnectOptions::from_str(url)
+                .map_err(|_| StoreError::InvalidInput("invalid PostgreSQL URL".into()))?;
             let pool = PgPoolOptions::new()
                 .max_connections(pool.max_connections)
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(options)
                 .await
                 .map_err(StoreError::Unavailable)?;
-            POSTGRES_MIGRATIONS.run(&pool).await.map_err(StoreError::internal)?;
+            POSTGRES_MIGRATIONS
+                .run(&pool)
+                .await
+                .map_err(StoreError::internal)?;
             Ok(Stores {
                 events: Arc::new(PostgresEventStore::new(pool)),
                 backend: Backend::Postgres,
@@ -102,7 +112,10 @@ pub async fn connect_with(url: &DatabaseUrl, pool: PoolSettings) -> Result<Store
                 .connect_with(options)
                 .await
                 .map_err(StoreError::Unavailable)?;
-            SQLITE_MIGRATIONS.run(&pool).await.map_err(StoreError::internal)?;
+            SQLITE_MIGRATIONS
+                .run(&pool)
+                .await
+                .map_err(StoreError::internal)?;
             Ok(Stores {
                 events: Arc::new(SqliteEventStore::new(pool)),
                 backend: Backend::Sqlite,

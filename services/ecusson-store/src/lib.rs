@@ -19,9 +19,9 @@ use async_trait::async_trait;
 use ecusson_domain::TenantId;
 
 pub use connect::{connect, connect_with, DatabaseUrl, PoolSettings, Stores};
-pub use vault::{Vault, VaultKey, VaultRead};
 pub use read_model::{ReadModelTransaction, SqlValue};
 pub use types::*;
+pub use vault::{Vault, VaultKey, VaultRead};
 pub use verify::{verify_log, VerifyReport, Violation};
 
 /// What can go wrong in the store, as callers need to tell it apart.
@@ -29,7 +29,10 @@ pub use verify::{verify_log, VerifyReport, Violation};
 pub enum StoreError {
     /// The stream was not at the expected version. Nothing was appended.
     #[error("wrong expected version: expected {expected:?}, stream is at {actual}")]
-    WrongExpectedVersion { expected: ExpectedVersion, actual: u64 },
+    WrongExpectedVersion {
+        expected: ExpectedVersion,
+        actual: u64,
+    },
     /// The idempotency key was already used for a different command. Nothing was appended.
     #[error("idempotency key already used for a different command")]
     IdempotencyKeyReused,
@@ -69,9 +72,10 @@ pub(crate) fn append_error(error: sqlx::Error) -> StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         match &error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-                StoreError::Unavailable(error)
-            }
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => StoreError::Unavailable(error),
             _ => StoreError::internal(error),
         }
     }
@@ -96,14 +100,28 @@ pub trait EventStore: Send + Sync {
     ) -> Result<Vec<RecordedEvent>, StoreError>;
 
     /// Events of one tenant with `seq > after_seq`, in sequence order (gap-free, commit order).
-    async fn read_tenant(&self, tenant_id: TenantId, after_seq: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
+    async fn read_tenant(
+        &self,
+        tenant_id: TenantId,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
 
     /// The cross-tenant feed: committed events after `after`, in feed order. An event that a
     /// concurrent writer has not committed yet is never skipped: the feed stops below it.
-    async fn read_all(&self, after: FeedCursor, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
+    async fn read_all(
+        &self,
+        after: FeedCursor,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
 
     /// Stored rows of one tenant with `seq > after_seq`, as they are (no decoding), for checks.
-    async fn read_raw(&self, tenant_id: TenantId, after_seq: i64, limit: usize) -> Result<Vec<RawEvent>, StoreError>;
+    async fn read_raw(
+        &self,
+        tenant_id: TenantId,
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<RawEvent>, StoreError>;
 
     /// The head of a tenant's log, if the tenant has any event.
     async fn tenant_head(&self, tenant_id: TenantId) -> Result<Option<TenantHead>, StoreError>;
@@ -112,7 +130,11 @@ pub trait EventStore: Send + Sync {
     async fn tenants(&self) -> Result<Vec<TenantId>, StoreError>;
 
     /// The current stream version (0 if the stream does not exist).
-    async fn stream_version(&self, tenant_id: TenantId, stream_id: &StreamId) -> Result<u64, StoreError>;
+    async fn stream_version(
+        &self,
+        tenant_id: TenantId,
+        stream_id: &StreamId,
+    ) -> Result<u64, StoreError>;
 
     /// Opens a transaction for read models and checkpoints (see [`read_model`]).
     async fn begin_read_model(&self) -> Result<Box<dyn ReadModelTransaction>, StoreError>;

@@ -60,9 +60,22 @@ impl EventStore for PostgresEventStore {
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
         let prepared = prepare_append(&request)?;
         let event_ids: Vec<Uuid> = request.events.iter().map(|event| event.event_id).collect();
-        let event_types: Vec<&str> = request.events.iter().map(|event| event.event_type.as_str()).collect();
-        let schema_versions: Vec<i32> = request.events.iter().map(|event| i32::from(event.schema_version)).collect();
-        let (status, first_seq, last_seq, stream_version): (String, Option<i64>, Option<i64>, Option<i64>) = sqlx::query_as(
+        let event_types: Vec<&str> = request
+            .events
+            .iter()
+            .map(|event| event.event_type.as_str())
+            .collect();
+        let schema_versions: Vec<i32> = request
+            .events
+            .iter()
+            .map(|event| i32::from(event.schema_version))
+            .collect();
+        let (status, first_seq, last_seq, stream_version): (
+            String,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+        ) = sqlx::query_as(
             "select o_status, o_first_seq, o_last_seq, o_stream_version \
              from ecusson_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
@@ -70,7 +83,12 @@ impl EventStore for PostgresEventStore {
         .bind(request.stream_id.as_str())
         .bind(request.expected.to_code())
         .bind(request.idempotency_key.as_ref().map(|key| key.key.as_str()))
-        .bind(request.idempotency_key.as_ref().map(|key| key.fingerprint.to_vec()))
+        .bind(
+            request
+                .idempotency_key
+                .as_ref()
+                .map(|key| key.fingerprint.to_vec()),
+        )
         .bind(&event_ids)
         .bind(&event_types)
         .bind(&schema_versions)
@@ -79,10 +97,22 @@ impl EventStore for PostgresEventStore {
         .fetch_one(&self.pool)
         .await
         .map_err(crate::append_error)?;
-        append_outcome(request.expected, &status, first_seq, last_seq, stream_version)
+        append_outcome(
+            request.expected,
+            &status,
+            first_seq,
+            last_seq,
+            stream_version,
+        )
     }
 
-    async fn read_stream(&self, tenant_id: TenantId, stream_id: &StreamId, after_version: u64, max: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn read_stream(
+        &self,
+        tenant_id: TenantId,
+        stream_id: &StreamId,
+        after_version: u64,
+        max: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         let rows = sqlx::query(&format!(
             "select {EVENT_COLUMNS} from event \
              where tenant_id = $1 and stream_id = $2 and stream_version > $3 \
@@ -97,7 +127,12 @@ impl EventStore for PostgresEventStore {
         decode_rows(rows)
     }
 
-    async fn read_tenant(&self, tenant_id: TenantId, after_seq: u64, max: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn read_tenant(
+        &self,
+        tenant_id: TenantId,
+        after_seq: u64,
+        max: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         // Within a tenant, sequence numbers are handed out under the tenant's lock and
         // committed before it is released, so `seq > after` never skips a later commit.
         let rows = sqlx::query(&format!(
@@ -111,7 +146,11 @@ impl EventStore for PostgresEventStore {
         decode_rows(rows)
     }
 
-    async fn read_all(&self, after: FeedCursor, max: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn read_all(
+        &self,
+        after: FeedCursor,
+        max: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         // The horizon is the oldest transaction still running: every row with a smaller
         // tx_id is final (committed or rolled back), and any transaction that has not yet
         // written will get a larger id. Rows at or above the horizon wait for the next read.
@@ -130,7 +169,12 @@ impl EventStore for PostgresEventStore {
         decode_rows(rows)
     }
 
-    async fn read_raw(&self, tenant_id: TenantId, after_seq: i64, max: usize) -> Result<Vec<RawEvent>, StoreError> {
+    async fn read_raw(
+        &self,
+        tenant_id: TenantId,
+        after_seq: i64,
+        max: usize,
+    ) -> Result<Vec<RawEvent>, StoreError> {
         let rows = sqlx::query(
             "select seq, stream_id, stream_version, event_id, event_type, canonical, hash \
              from event where tenant_id = $1 and seq > $2 order by seq limit $3",
@@ -156,25 +200,37 @@ impl EventStore for PostgresEventStore {
     }
 
     async fn tenant_head(&self, tenant_id: TenantId) -> Result<Option<TenantHead>, StoreError> {
-        let row: Option<(i64, Vec<u8>)> = sqlx::query_as("select head_seq, head_hash from tenant_log where tenant_id = $1")
-            .bind(tenant_id.as_uuid())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<(i64, Vec<u8>)> =
+            sqlx::query_as("select head_seq, head_hash from tenant_log where tenant_id = $1")
+                .bind(tenant_id.as_uuid())
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|(seq, hash)| {
-            let hash: [u8; 32] = hash
-                .try_into()
-                .map_err(|_| StoreError::Corrupt(format!("tenant {tenant_id}: head hash is not 32 bytes")))?;
-            Ok(TenantHead { tenant_id, seq: seq as u64, hash })
+            let hash: [u8; 32] = hash.try_into().map_err(|_| {
+                StoreError::Corrupt(format!("tenant {tenant_id}: head hash is not 32 bytes"))
+            })?;
+            Ok(TenantHead {
+                tenant_id,
+                seq: seq as u64,
+                hash,
+            })
         })
         .transpose()
     }
 
     async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
-        let rows: Vec<(Uuid,)> = sqlx::query_as("select tenant_id from tenant_log order by tenant_id").fetch_all(&self.pool).await?;
+        let rows: Vec<(Uuid,)> =
+            sqlx::query_as("select tenant_id from tenant_log order by tenant_id")
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows.into_iter().map(|(id,)| TenantId(id)).collect())
     }
 
-    async fn stream_version(&self, tenant_id: TenantId, stream_id: &StreamId) -> Result<u64, StoreError> {
+    async fn stream_version(
+        &self,
+        tenant_id: TenantId,
+        stream_id: &StreamId,
+    ) -> Result<u64, StoreError> {
         let (version,): (i64,) = sqlx::query_as("select coalesce(max(stream_version), 0) from event where tenant_id = $1 and stream_id = $2")
             .bind(tenant_id.as_uuid())
             .bind(stream_id.as_str())
@@ -184,7 +240,9 @@ impl EventStore for PostgresEventStore {
     }
 
     async fn begin_read_model(&self) -> Result<Box<dyn ReadModelTransaction>, StoreError> {
-        Ok(Box::new(PostgresReadModelTransaction { transaction: self.pool.begin().await? }))
+        Ok(Box::new(PostgresReadModelTransaction {
+            transaction: self.pool.begin().await?,
+        }))
     }
 }
 
@@ -199,7 +257,10 @@ impl sqlx::Type<Postgres> for UntypedNull {
 }
 
 impl sqlx::Encode<'_, Postgres> for UntypedNull {
-    fn encode_by_ref(&self, _buffer: &mut PgArgumentBuffer) -> Result<IsNull, sqlx::error::BoxDynError> {
+    fn encode_by_ref(
+        &self,
+        _buffer: &mut PgArgumentBuffer,
+    ) -> Result<IsNull, sqlx::error::BoxDynError> {
         Ok(IsNull::Yes)
     }
 }
@@ -236,7 +297,9 @@ fn row_values(row: &PgRow) -> Result<Vec<SqlValue>, StoreError> {
                 "INT4" => SqlValue::Int(i64::from(row.try_get::<i32, _>(index)?)),
                 "INT2" => SqlValue::Int(i64::from(row.try_get::<i16, _>(index)?)),
                 "BYTEA" => SqlValue::Bytes(row.try_get::<Vec<u8>, _>(index)?),
-                "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => SqlValue::Text(row.try_get::<String, _>(index)?),
+                "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => {
+                    SqlValue::Text(row.try_get::<String, _>(index)?)
+                }
                 other => {
                     return Err(StoreError::InvalidInput(format!(
                         "read-model column {} has type {other}; use bigint, text or bytea",
@@ -251,12 +314,20 @@ fn row_values(row: &PgRow) -> Result<Vec<SqlValue>, StoreError> {
 #[async_trait]
 impl ReadModelTransaction for PostgresReadModelTransaction {
     async fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError> {
-        let result = bind_all(sqlx::query(sql), params).execute(&mut *self.transaction).await?;
+        let result = bind_all(sqlx::query(sql), params)
+            .execute(&mut *self.transaction)
+            .await?;
         Ok(result.rows_affected())
     }
 
-    async fn fetch_all(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>, StoreError> {
-        let rows = bind_all(sqlx::query(sql), params).fetch_all(&mut *self.transaction).await?;
+    async fn fetch_all(
+        &mut self,
+        sql: &str,
+        params: &[SqlValue],
+    ) -> Result<Vec<Vec<SqlValue>>, StoreError> {
+        let rows = bind_all(sqlx::query(sql), params)
+            .fetch_all(&mut *self.transaction)
+            .await?;
         rows.iter().map(row_values).collect()
     }
 

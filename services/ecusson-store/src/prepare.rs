@@ -1,7 +1,10 @@
 //! What both backends do before touching the database: validate an append, stamp the time and
 //! compute the canonical bytes. Shared so that the bytes are identical on every backend.
 
-use crate::canonical::{canonical_bytes, truncate_to_micros, validate_new_event, Envelope, MAX_EVENTS_PER_APPEND, MAX_EVENT_BYTES};
+use crate::canonical::{
+    canonical_bytes, truncate_to_micros, validate_new_event, Envelope, MAX_EVENTS_PER_APPEND,
+    MAX_EVENT_BYTES,
+};
 use crate::types::{AppendOutcome, AppendRequest, ExpectedVersion, FeedCursor, RecordedEvent};
 use crate::StoreError;
 use chrono::{DateTime, Utc};
@@ -16,16 +19,26 @@ pub(crate) struct PreparedAppend {
 
 pub(crate) fn prepare_append(request: &AppendRequest) -> Result<PreparedAppend, StoreError> {
     if request.events.is_empty() {
-        return Err(StoreError::InvalidInput("an append needs at least one event".into()));
+        return Err(StoreError::InvalidInput(
+            "an append needs at least one event".into(),
+        ));
     }
     if request.events.len() > MAX_EVENTS_PER_APPEND {
-        return Err(StoreError::InvalidInput(format!("an append carries at most {MAX_EVENTS_PER_APPEND} events")));
+        return Err(StoreError::InvalidInput(format!(
+            "an append carries at most {MAX_EVENTS_PER_APPEND} events"
+        )));
     }
     if let ExpectedVersion::Exact(0) = request.expected {
-        return Err(StoreError::InvalidInput("versions start at 1: use NoStream for an empty stream".into()));
+        return Err(StoreError::InvalidInput(
+            "versions start at 1: use NoStream for an empty stream".into(),
+        ));
     }
     let mut seen = HashSet::with_capacity(request.events.len());
-    if !request.events.iter().all(|event| seen.insert(event.event_id)) {
+    if !request
+        .events
+        .iter()
+        .all(|event| seen.insert(event.event_id))
+    {
         return Err(StoreError::DuplicateEvent);
     }
     let recorded_at = truncate_to_micros(Utc::now());
@@ -34,14 +47,25 @@ pub(crate) fn prepare_append(request: &AppendRequest) -> Result<PreparedAppend, 
         .iter()
         .map(|event| {
             validate_new_event(event)?;
-            let bytes = canonical_bytes(request.tenant_id, &request.stream_id, event, &request.metadata, recorded_at)?;
+            let bytes = canonical_bytes(
+                request.tenant_id,
+                &request.stream_id,
+                event,
+                &request.metadata,
+                recorded_at,
+            )?;
             if bytes.len() > MAX_EVENT_BYTES {
-                return Err(StoreError::InvalidInput(format!("an event is at most {MAX_EVENT_BYTES} bytes")));
+                return Err(StoreError::InvalidInput(format!(
+                    "an event is at most {MAX_EVENT_BYTES} bytes"
+                )));
             }
             Ok(bytes)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(PreparedAppend { recorded_at, canonical })
+    Ok(PreparedAppend {
+        recorded_at,
+        canonical,
+    })
 }
 
 /// Interprets the status of an append as both backends report it.
@@ -55,7 +79,9 @@ pub(crate) fn append_outcome(
     let number = |value: Option<i64>| {
         value
             .and_then(|value| u64::try_from(value).ok())
-            .ok_or_else(|| StoreError::Corrupt(format!("append returned {status} without positions")))
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("append returned {status} without positions"))
+            })
     };
     match status {
         "appended" | "replayed" => Ok(AppendOutcome {
@@ -64,24 +90,41 @@ pub(crate) fn append_outcome(
             stream_version: number(stream_version)?,
             replayed: status == "replayed",
         }),
-        "wrong_version" => Err(StoreError::WrongExpectedVersion { expected, actual: number(stream_version)? }),
+        "wrong_version" => Err(StoreError::WrongExpectedVersion {
+            expected,
+            actual: number(stream_version)?,
+        }),
         "idempotency_conflict" => Err(StoreError::IdempotencyKeyReused),
-        other => Err(StoreError::Corrupt(format!("unknown append status {other}"))),
+        other => Err(StoreError::Corrupt(format!(
+            "unknown append status {other}"
+        ))),
     }
 }
 
 /// Builds a recorded event from its stored positions and canonical bytes.
-pub(crate) fn recorded_event(tenant_id: uuid::Uuid, seq: i64, tx_id: i64, stream_version: i64, canonical: &[u8]) -> Result<RecordedEvent, StoreError> {
+pub(crate) fn recorded_event(
+    tenant_id: uuid::Uuid,
+    seq: i64,
+    tx_id: i64,
+    stream_version: i64,
+    canonical: &[u8],
+) -> Result<RecordedEvent, StoreError> {
     let envelope: Envelope = crate::canonical::parse_envelope(canonical)
         .map_err(|error| StoreError::Corrupt(format!("tenant {tenant_id} seq {seq}: {error}")))?;
     if envelope.tenant_id != tenant_id {
-        return Err(StoreError::Corrupt(format!("tenant {tenant_id} seq {seq}: bytes belong to another tenant")));
+        return Err(StoreError::Corrupt(format!(
+            "tenant {tenant_id} seq {seq}: bytes belong to another tenant"
+        )));
     }
     let metadata = envelope.metadata();
     Ok(RecordedEvent {
         tenant_id: TenantId(tenant_id),
         seq: seq as u64,
-        cursor: FeedCursor { tx_id, tenant_id, seq },
+        cursor: FeedCursor {
+            tx_id,
+            tenant_id,
+            seq,
+        },
         stream_id: envelope.stream_id,
         stream_version: stream_version as u64,
         event_id: envelope.event_id,

@@ -64,7 +64,11 @@ pub trait ReadModelTransaction: Send {
     async fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError>;
 
     /// Runs a query, returning every row as a vector of values in column order.
-    async fn fetch_all(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>, StoreError>;
+    async fn fetch_all(
+        &mut self,
+        sql: &str,
+        params: &[SqlValue],
+    ) -> Result<Vec<Vec<SqlValue>>, StoreError>;
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

@@ -27,7 +27,10 @@ pub struct SqliteEventStore {
 
 impl SqliteEventStore {
     pub fn new(pool: SqlitePool) -> Self {
-        Self { pool, writer: Arc::new(Mutex::new(())) }
+        Self {
+            pool,
+            writer: Arc::new(Mutex::new(())),
+        }
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -44,7 +47,8 @@ fn decode_rows(rows: Vec<SqliteRow>) -> Result<Vec<RecordedEvent>, StoreError> {
     rows.into_iter()
         .map(|row| {
             let tenant_text: &str = row.try_get(0)?;
-            let tenant_id = Uuid::parse_str(tenant_text).map_err(|_| StoreError::Corrupt(format!("tenant id {tenant_text:?}")))?;
+            let tenant_id = Uuid::parse_str(tenant_text)
+                .map_err(|_| StoreError::Corrupt(format!("tenant id {tenant_text:?}")))?;
             let seq: i64 = row.try_get(1)?;
             let tx_id: i64 = row.try_get(2)?;
             let stream_version: i64 = row.try_get(3)?;
@@ -75,8 +79,18 @@ impl SqliteEventStore {
             .fetch_optional(&mut *transaction)
             .await?;
             if let Some((fingerprint, first_seq, last_seq, stream_version)) = record {
-                let status = if fingerprint == key.fingerprint { "replayed" } else { "idempotency_conflict" };
-                return append_outcome(request.expected, status, Some(first_seq), Some(last_seq), Some(stream_version));
+                let status = if fingerprint == key.fingerprint {
+                    "replayed"
+                } else {
+                    "idempotency_conflict"
+                };
+                return append_outcome(
+                    request.expected,
+                    status,
+                    Some(first_seq),
+                    Some(last_seq),
+                    Some(stream_version),
+                );
             }
         }
 
@@ -90,14 +104,16 @@ impl SqliteEventStore {
             return append_outcome(request.expected, "wrong_version", None, None, Some(version));
         }
 
-        let head: Option<(i64, Vec<u8>)> = sqlx::query_as("select head_seq, head_hash from tenant_log where tenant_id = ?1")
-            .bind(&tenant)
-            .fetch_optional(&mut *transaction)
-            .await?;
+        let head: Option<(i64, Vec<u8>)> =
+            sqlx::query_as("select head_seq, head_hash from tenant_log where tenant_id = ?1")
+                .bind(&tenant)
+                .fetch_optional(&mut *transaction)
+                .await?;
         let (mut seq, mut hash) = match head {
             Some((seq, hash)) => (
                 seq,
-                <[u8; 32]>::try_from(hash.as_slice()).map_err(|_| StoreError::Corrupt(format!("tenant {tenant}: head hash")))?,
+                <[u8; 32]>::try_from(hash.as_slice())
+                    .map_err(|_| StoreError::Corrupt(format!("tenant {tenant}: head hash")))?,
             ),
             None => (0, GENESIS_HASH),
         };
@@ -105,7 +121,9 @@ impl SqliteEventStore {
             .fetch_one(&mut *transaction)
             .await?;
         let first_seq = seq + 1;
-        let recorded_at = prepared.recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let recorded_at = prepared
+            .recorded_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
 
         let mut rows = Vec::with_capacity(request.events.len());
         for (event, canonical) in request.events.iter().zip(&prepared.canonical) {
@@ -132,7 +150,11 @@ impl SqliteEventStore {
                     .push_bind(canonical.as_slice())
                     .push_bind(hash.to_vec());
             });
-            builder.build().execute(&mut *transaction).await.map_err(crate::append_error)?;
+            builder
+                .build()
+                .execute(&mut *transaction)
+                .await
+                .map_err(crate::append_error)?;
         }
 
         sqlx::query(
@@ -162,7 +184,13 @@ impl SqliteEventStore {
             .await?;
         }
         transaction.commit().await?;
-        append_outcome(request.expected, "appended", Some(first_seq), Some(seq), Some(version))
+        append_outcome(
+            request.expected,
+            "appended",
+            Some(first_seq),
+            Some(seq),
+            Some(version),
+        )
     }
 }
 
@@ -178,7 +206,13 @@ impl EventStore for SqliteEventStore {
         self.append_locked(&request).await
     }
 
-    async fn read_stream(&self, tenant_id: TenantId, stream_id: &StreamId, after_version: u64, max: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn read_stream(
+        &self,
+        tenant_id: TenantId,
+        stream_id: &StreamId,
+        after_version: u64,
+        max: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         let rows = sqlx::query(&format!(
             "select {EVENT_COLUMNS} from event \
              where tenant_id = ?1 and stream_id = ?2 and stream_version > ?3 order by stream_version limit ?4"
@@ -192,7 +226,12 @@ impl EventStore for SqliteEventStore {
         decode_rows(rows)
     }
 
-    async fn read_tenant(&self, tenant_id: TenantId, after_seq: u64, max: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn read_tenant(
+        &self,
+        tenant_id: TenantId,
+        after_seq: u64,
+        max: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         let rows = sqlx::query(&format!("select {EVENT_COLUMNS} from event where tenant_id = ?1 and seq > ?2 order by seq limit ?3"))
             .bind(tenant_id.to_string())
             .bind(after_seq as i64)
@@ -202,7 +241,11 @@ impl EventStore for SqliteEventStore {
         decode_rows(rows)
     }
 
-    async fn read_all(&self, after: FeedCursor, max: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn read_all(
+        &self,
+        after: FeedCursor,
+        max: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         let rows = sqlx::query(&format!(
             "select {EVENT_COLUMNS} from event where (tx_id, tenant_id, seq) > (?1, ?2, ?3) \
              order by tx_id, tenant_id, seq limit ?4"
@@ -216,7 +259,12 @@ impl EventStore for SqliteEventStore {
         decode_rows(rows)
     }
 
-    async fn read_raw(&self, tenant_id: TenantId, after_seq: i64, max: usize) -> Result<Vec<RawEvent>, StoreError> {
+    async fn read_raw(
+        &self,
+        tenant_id: TenantId,
+        after_seq: i64,
+        max: usize,
+    ) -> Result<Vec<RawEvent>, StoreError> {
         let rows = sqlx::query(
             "select seq, stream_id, stream_version, event_id, event_type, canonical, hash \
              from event where tenant_id = ?1 and seq > ?2 order by seq limit ?3",
@@ -244,27 +292,43 @@ impl EventStore for SqliteEventStore {
     }
 
     async fn tenant_head(&self, tenant_id: TenantId) -> Result<Option<TenantHead>, StoreError> {
-        let row: Option<(i64, Vec<u8>)> = sqlx::query_as("select head_seq, head_hash from tenant_log where tenant_id = ?1")
-            .bind(tenant_id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<(i64, Vec<u8>)> =
+            sqlx::query_as("select head_seq, head_hash from tenant_log where tenant_id = ?1")
+                .bind(tenant_id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|(seq, hash)| {
-            let hash: [u8; 32] = hash
-                .try_into()
-                .map_err(|_| StoreError::Corrupt(format!("tenant {tenant_id}: head hash is not 32 bytes")))?;
-            Ok(TenantHead { tenant_id, seq: seq as u64, hash })
+            let hash: [u8; 32] = hash.try_into().map_err(|_| {
+                StoreError::Corrupt(format!("tenant {tenant_id}: head hash is not 32 bytes"))
+            })?;
+            Ok(TenantHead {
+                tenant_id,
+                seq: seq as u64,
+                hash,
+            })
         })
         .transpose()
     }
 
     async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
-        let rows: Vec<(String,)> = sqlx::query_as("select tenant_id from tenant_log order by tenant_id").fetch_all(&self.pool).await?;
+        let rows: Vec<(String,)> =
+            sqlx::query_as("select tenant_id from tenant_log order by tenant_id")
+                .fetch_all(&self.pool)
+                .await?;
         rows.into_iter()
-            .map(|(id,)| Uuid::parse_str(&id).map(TenantId).map_err(|_| StoreError::Corrupt(format!("tenant id {id:?}"))))
+            .map(|(id,)| {
+                Uuid::parse_str(&id)
+                    .map(TenantId)
+                    .map_err(|_| StoreError::Corrupt(format!("tenant id {id:?}")))
+            })
             .collect()
     }
 
-    async fn stream_version(&self, tenant_id: TenantId, stream_id: &StreamId) -> Result<u64, StoreError> {
+    async fn stream_version(
+        &self,
+        tenant_id: TenantId,
+        stream_id: &StreamId,
+    ) -> Result<u64, StoreError> {
         let (version,): (i64,) = sqlx::query_as("select coalesce(max(stream_version), 0) from event where tenant_id = ?1 and stream_id = ?2")
             .bind(tenant_id.to_string())
             .bind(stream_id.as_str())
@@ -277,7 +341,10 @@ impl EventStore for SqliteEventStore {
         // Read-model writers are writers too: take the write lock up front (see module docs).
         let guard = self.writer.clone().lock_owned().await;
         let transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Box::new(SqliteReadModelTransaction { transaction, _writer: guard }))
+        Ok(Box::new(SqliteReadModelTransaction {
+            transaction,
+            _writer: guard,
+        }))
     }
 }
 
@@ -323,13 +390,21 @@ fn row_values(row: &SqliteRow) -> Result<Vec<SqlValue>, StoreError> {
 impl ReadModelTransaction for SqliteReadModelTransaction {
     async fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError> {
         let sql = to_sqlite_placeholders(sql);
-        let result = bind_all(sqlx::query(&sql), params).execute(&mut *self.transaction).await?;
+        let result = bind_all(sqlx::query(&sql), params)
+            .execute(&mut *self.transaction)
+            .await?;
         Ok(result.rows_affected())
     }
 
-    async fn fetch_all(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>, StoreError> {
+    async fn fetch_all(
+        &mut self,
+        sql: &str,
+        params: &[SqlValue],
+    ) -> Result<Vec<Vec<SqlValue>>, StoreError> {
         let sql = to_sqlite_placeholders(sql);
-        let rows = bind_all(sqlx::query(&sql), params).fetch_all(&mut *self.transaction).await?;
+        let rows = bind_all(sqlx::query(&sql), params)
+            .fetch_all(&mut *self.transaction)
+            .await?;
         rows.iter().map(row_values).collect()
     }
 

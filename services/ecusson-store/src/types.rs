@@ -19,13 +19,17 @@ impl StreamId {
         let text = text.into();
         let valid = !text.is_empty()
             && text.len() <= 200
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b':' | b'.'));
+            && text.bytes().all(|b| {
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || matches!(b, b'-' | b'_' | b':' | b'.')
+            });
         if valid {
             Ok(Self(text))
         } else {
-            Err(StoreError::InvalidInput("stream id must be 1-200 characters of [a-z0-9-_:.]".into()))
+            Err(StoreError::InvalidInput(
+                "stream id must be 1-200 characters of [a-z0-9-_:.]".into(),
+            ))
         }
     }
 
@@ -117,9 +121,15 @@ impl ActorRef {
         let invalid = || StoreError::InvalidInput(format!("invalid actor reference {text:?}"));
         let (kind, rest) = text.split_once(':').ok_or_else(invalid)?;
         match kind {
-            "person" => Ok(ActorRef::Person(PersonId(Uuid::parse_str(rest).map_err(|_| invalid())?))),
-            "organisation" => Ok(ActorRef::Organisation(OrganisationId(Uuid::parse_str(rest).map_err(|_| invalid())?))),
-            "system" if !rest.is_empty() && rest.len() <= 64 => Ok(ActorRef::System(rest.to_owned())),
+            "person" => Ok(ActorRef::Person(PersonId(
+                Uuid::parse_str(rest).map_err(|_| invalid())?,
+            ))),
+            "organisation" => Ok(ActorRef::Organisation(OrganisationId(
+                Uuid::parse_str(rest).map_err(|_| invalid())?,
+            ))),
+            "system" if !rest.is_empty() && rest.len() <= 64 => {
+                Ok(ActorRef::System(rest.to_owned()))
+            }
             _ => Err(invalid()),
         }
     }
@@ -146,7 +156,11 @@ pub struct Traceparent(String);
 impl Traceparent {
     pub fn parse(text: &str) -> Result<Self, StoreError> {
         let parts: Vec<&str> = text.split('-').collect();
-        let hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let hex = |s: &str, len: usize| {
+            s.len() == len
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        };
         let valid = parts.len() == 4
             && hex(parts[0], 2)
             && parts[0] != "ff"
@@ -193,7 +207,12 @@ pub struct EventMetadata {
 
 impl EventMetadata {
     pub fn new(actor: ActorRef) -> Self {
-        Self { actor, correlation_id: Uuid::now_v7(), causation_id: None, traceparent: None }
+        Self {
+            actor,
+            correlation_id: Uuid::now_v7(),
+            causation_id: None,
+            traceparent: None,
+        }
     }
 }
 
@@ -233,9 +252,14 @@ impl IdempotencyKey {
     pub fn new(key: &str, fingerprint_source: &[u8]) -> Result<Self, StoreError> {
         use sha2::{Digest, Sha256};
         if key.is_empty() || key.len() > 200 || key.chars().any(char::is_control) {
-            return Err(StoreError::InvalidInput("idempotency key must be 1-200 printable characters".into()));
+            return Err(StoreError::InvalidInput(
+                "idempotency key must be 1-200 printable characters".into(),
+            ));
         }
-        Ok(Self { key: key.to_owned(), fingerprint: Sha256::digest(fingerprint_source).into() })
+        Ok(Self {
+            key: key.to_owned(),
+            fingerprint: Sha256::digest(fingerprint_source).into(),
+        })
     }
 }
 
@@ -264,7 +288,9 @@ pub struct AppendOutcome {
 
 /// A position in the cross-tenant feed: ordered by (transaction, tenant, sequence).
 /// Every event below the feed's horizon is final, so following the feed misses nothing.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct FeedCursor {
     pub tx_id: i64,
     pub tenant_id: Uuid,
@@ -273,7 +299,11 @@ pub struct FeedCursor {
 
 impl FeedCursor {
     /// Before the first event.
-    pub const START: FeedCursor = FeedCursor { tx_id: -1, tenant_id: Uuid::nil(), seq: 0 };
+    pub const START: FeedCursor = FeedCursor {
+        tx_id: -1,
+        tenant_id: Uuid::nil(),
+        seq: 0,
+    };
 }
 
 /// An event as stored, decoded from its canonical bytes.
@@ -296,7 +326,11 @@ pub struct RecordedEvent {
 impl RecordedEvent {
     /// Decodes the payload into a domain event (upcasting old versions).
     pub fn decode(&self) -> Result<ecusson_domain::DomainEvent, ecusson_domain::DecodeError> {
-        ecusson_domain::DomainEvent::decode(&self.event_type, self.schema_version, self.payload.clone())
+        ecusson_domain::DomainEvent::decode(
+            &self.event_type,
+            self.schema_version,
+            self.payload.clone(),
+        )
     }
 }
 

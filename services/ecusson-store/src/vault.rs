@@ -80,7 +80,13 @@ impl Vault {
     }
 
     /// Stores a new version of an entry and returns its version number (1 for a new entry).
-    pub async fn put(&self, tenant_id: TenantId, person_id: PersonId, entry_id: VaultEntryId, plaintext: &[u8]) -> Result<i64, StoreError> {
+    pub async fn put(
+        &self,
+        tenant_id: TenantId,
+        person_id: PersonId,
+        entry_id: VaultEntryId,
+        plaintext: &[u8],
+    ) -> Result<i64, StoreError> {
         let mut transaction = self.store.begin_read_model().await?;
         let tenant = SqlValue::text(tenant_id);
         let person = SqlValue::text(person_id);
@@ -108,13 +114,24 @@ impl Vault {
                 &[tenant.clone(), person.clone(), SqlValue::text(entry_id)],
             )
             .await?;
-        let version = rows.first().and_then(|row| row.first()).and_then(SqlValue::as_int).unwrap_or(0) + 1;
+        let version = rows
+            .first()
+            .and_then(|row| row.first())
+            .and_then(SqlValue::as_int)
+            .unwrap_or(0)
+            + 1;
 
         let mut nonce = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let aad = data_aad(tenant_id, person_id, entry_id, version);
         let ciphertext = XChaCha20Poly1305::new(data_key.as_ref().into())
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: &aad,
+                },
+            )
             .map_err(|_| StoreError::Corrupt("encryption failed".into()))?;
         transaction
             .execute(
@@ -128,10 +145,17 @@ impl Vault {
     }
 
     /// Reads the latest version of an entry.
-    pub async fn get(&self, tenant_id: TenantId, person_id: PersonId, entry_id: VaultEntryId) -> Result<VaultRead, StoreError> {
+    pub async fn get(
+        &self,
+        tenant_id: TenantId,
+        person_id: PersonId,
+        entry_id: VaultEntryId,
+    ) -> Result<VaultRead, StoreError> {
         let mut history = self.history(tenant_id, person_id, entry_id).await?;
         Ok(match history.pop() {
-            Some(VaultRead::Present { version, plaintext }) => VaultRead::Present { version, plaintext },
+            Some(VaultRead::Present { version, plaintext }) => {
+                VaultRead::Present { version, plaintext }
+            }
             Some(other) => other,
             None => VaultRead::Missing,
         })
@@ -139,32 +163,61 @@ impl Vault {
 
     /// Every version of an entry, oldest first (rectification keeps history). After erasure
     /// the answer is a single `Erased`.
-    pub async fn history(&self, tenant_id: TenantId, person_id: PersonId, entry_id: VaultEntryId) -> Result<Vec<VaultRead>, StoreError> {
+    pub async fn history(
+        &self,
+        tenant_id: TenantId,
+        person_id: PersonId,
+        entry_id: VaultEntryId,
+    ) -> Result<Vec<VaultRead>, StoreError> {
         let mut transaction = self.store.begin_read_model().await?;
         let rows = transaction
             .fetch_all(
                 "select version, nonce, ciphertext from person_data \
                  where tenant_id = $1 and person_id = $2 and entry_id = $3 order by version",
-                &[SqlValue::text(tenant_id), SqlValue::text(person_id), SqlValue::text(entry_id)],
+                &[
+                    SqlValue::text(tenant_id),
+                    SqlValue::text(person_id),
+                    SqlValue::text(entry_id),
+                ],
             )
             .await?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let Some(data_key) = self.data_key(&mut *transaction, tenant_id, person_id).await? else {
+        let Some(data_key) = self
+            .data_key(&mut *transaction, tenant_id, person_id)
+            .await?
+        else {
             return Ok(vec![VaultRead::Erased]);
         };
         let cipher = XChaCha20Poly1305::new(data_key.as_ref().into());
         rows.into_iter()
             .map(|row| match row.as_slice() {
-                [SqlValue::Int(version), SqlValue::Bytes(nonce), SqlValue::Bytes(ciphertext)] if nonce.len() == 24 => {
+                [SqlValue::Int(version), SqlValue::Bytes(nonce), SqlValue::Bytes(ciphertext)]
+                    if nonce.len() == 24 =>
+                {
                     let aad = data_aad(tenant_id, person_id, entry_id, *version);
                     let plaintext = cipher
-                        .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad })
-                        .map_err(|_| StoreError::Corrupt(format!("vault entry {entry_id} version {version} does not decrypt")))?;
-                    Ok(VaultRead::Present { version: *version, plaintext })
+                        .decrypt(
+                            XNonce::from_slice(nonce),
+                            Payload {
+                                msg: ciphertext,
+                                aad: &aad,
+                            },
+                        )
+                        .map_err(|_| {
+                            StoreError::Corrupt(format!(
+                                "vault entry {entry_id} version {version} does not decrypt"
+                            ))
+                        })?;
+                    Ok(VaultRead::Present {
+                        version: *version,
+                        plaintext,
+                    })
                 }
-                _ => Err(StoreError::Corrupt(format!("vault entry {entry_id} has a malformed row"))),
+                _ => Err(StoreError::Corrupt(format!(
+                    "vault entry {entry_id} has a malformed row"
+                ))),
             })
             .collect()
     }
@@ -172,23 +225,48 @@ impl Vault {
     /// Destroys the person's key: every entry of theirs becomes unreadable, now and in any
     /// later copy of the database. The ciphertexts are deleted too (they are useless).
     /// Returns whether a key existed.
-    pub async fn destroy_key(&self, tenant_id: TenantId, person_id: PersonId) -> Result<bool, StoreError> {
+    pub async fn destroy_key(
+        &self,
+        tenant_id: TenantId,
+        person_id: PersonId,
+    ) -> Result<bool, StoreError> {
         let mut transaction = self.store.begin_read_model().await?;
         let params = [SqlValue::text(tenant_id), SqlValue::text(person_id)];
-        let destroyed = transaction.execute("delete from person_key where tenant_id = $1 and person_id = $2", &params).await?;
-        transaction.execute("delete from person_data where tenant_id = $1 and person_id = $2", &params).await?;
+        let destroyed = transaction
+            .execute(
+                "delete from person_key where tenant_id = $1 and person_id = $2",
+                &params,
+            )
+            .await?;
+        transaction
+            .execute(
+                "delete from person_data where tenant_id = $1 and person_id = $2",
+                &params,
+            )
+            .await?;
         transaction.commit().await?;
         Ok(destroyed > 0)
     }
 
-    fn wrap(&self, tenant_id: TenantId, person_id: PersonId, data_key: &[u8; 32]) -> Result<Vec<u8>, StoreError> {
+    fn wrap(
+        &self,
+        tenant_id: TenantId,
+        person_id: PersonId,
+        data_key: &[u8; 32],
+    ) -> Result<Vec<u8>, StoreError> {
         let mut nonce = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let aad = key_aad(tenant_id, person_id);
         let mut wrapped = nonce.to_vec();
         wrapped.extend(
             XChaCha20Poly1305::new(self.key.0.as_ref().into())
-                .encrypt(XNonce::from_slice(&nonce), Payload { msg: data_key, aad: &aad })
+                .encrypt(
+                    XNonce::from_slice(&nonce),
+                    Payload {
+                        msg: data_key,
+                        aad: &aad,
+                    },
+                )
                 .map_err(|_| StoreError::Corrupt("key wrapping failed".into()))?,
         );
         Ok(wrapped)
@@ -206,25 +284,40 @@ impl Vault {
                 &[SqlValue::text(tenant_id), SqlValue::text(person_id)],
             )
             .await?;
-        let Some(row) = rows.into_iter().next() else { return Ok(None) };
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(None);
+        };
         let Some(SqlValue::Bytes(wrapped)) = row.into_iter().next() else {
-            return Err(StoreError::Corrupt(format!("person key of {person_id} is malformed")));
+            return Err(StoreError::Corrupt(format!(
+                "person key of {person_id} is malformed"
+            )));
         };
         if wrapped.len() < 24 {
-            return Err(StoreError::Corrupt(format!("person key of {person_id} is malformed")));
+            return Err(StoreError::Corrupt(format!(
+                "person key of {person_id} is malformed"
+            )));
         }
         let (nonce, ciphertext) = wrapped.split_at(24);
         let aad = key_aad(tenant_id, person_id);
         let plaintext = Zeroizing::new(
             XChaCha20Poly1305::new(self.key.0.as_ref().into())
-                .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad })
+                .decrypt(
+                    XNonce::from_slice(nonce),
+                    Payload {
+                        msg: ciphertext,
+                        aad: &aad,
+                    },
+                )
                 // A wrong installation key lands here too: say so without revealing anything.
-                .map_err(|_| StoreError::Corrupt(format!("person key of {person_id} does not unwrap (wrong vault key?)")))?,
+                .map_err(|_| {
+                    StoreError::Corrupt(format!(
+                        "person key of {person_id} does not unwrap (wrong vault key?)"
+                    ))
+                })?,
         );
-        let key: [u8; 32] = plaintext
-            .as_slice()
-            .try_into()
-            .map_err(|_| StoreError::Corrupt(format!("person key of {person_id} has the wrong length")))?;
+        let key: [u8; 32] = plaintext.as_slice().try_into().map_err(|_| {
+            StoreError::Corrupt(format!("person key of {person_id} has the wrong length"))
+        })?;
         Ok(Some(Zeroizing::new(key)))
     }
 }
@@ -233,6 +326,11 @@ fn key_aad(tenant_id: TenantId, person_id: PersonId) -> Vec<u8> {
     format!("ecusson/person-key/v1/{tenant_id}/{person_id}").into_bytes()
 }
 
-fn data_aad(tenant_id: TenantId, person_id: PersonId, entry_id: VaultEntryId, version: i64) -> Vec<u8> {
+fn data_aad(
+    tenant_id: TenantId,
+    person_id: PersonId,
+    entry_id: VaultEntryId,
+    version: i64,
+) -> Vec<u8> {
     format!("ecusson/person-data/v1/{tenant_id}/{person_id}/{entry_id}/{version}").into_bytes()
 }

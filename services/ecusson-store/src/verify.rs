@@ -48,11 +48,20 @@ impl VerifyReport {
 
 const PAGE: usize = 5_000;
 
-pub async fn verify_log(store: &dyn EventStore, tenant_id: TenantId) -> Result<VerifyReport, StoreError> {
+pub async fn verify_log(
+    store: &dyn EventStore,
+    tenant_id: TenantId,
+) -> Result<VerifyReport, StoreError> {
     let mut previous_hash = GENESIS_HASH;
     let mut last_seq = 0i64;
     let mut checked = 0u64;
-    let report = |checked, violation| Ok(VerifyReport { tenant_id, events_checked: checked, violation: Some(violation) });
+    let report = |checked, violation| {
+        Ok(VerifyReport {
+            tenant_id,
+            events_checked: checked,
+            violation: Some(violation),
+        })
+    };
     loop {
         let page = store.read_raw(tenant_id, last_seq, PAGE).await?;
         if page.is_empty() {
@@ -60,9 +69,18 @@ pub async fn verify_log(store: &dyn EventStore, tenant_id: TenantId) -> Result<V
         }
         for row in &page {
             if row.seq != last_seq + 1 {
-                return report(checked, Violation::SequenceBreak { expected_seq: last_seq + 1, found_seq: row.seq });
+                return report(
+                    checked,
+                    Violation::SequenceBreak {
+                        expected_seq: last_seq + 1,
+                        found_seq: row.seq,
+                    },
+                );
             }
-            let mismatch = |detail: &str| Violation::ColumnMismatch { seq: row.seq, detail: detail.to_owned() };
+            let mismatch = |detail: &str| Violation::ColumnMismatch {
+                seq: row.seq,
+                detail: detail.to_owned(),
+            };
             match parse_envelope(&row.canonical) {
                 Err(_) => return report(checked, mismatch("canonical bytes do not parse")),
                 Ok(envelope) => {
@@ -83,7 +101,12 @@ pub async fn verify_log(store: &dyn EventStore, tenant_id: TenantId) -> Result<V
             if row.stream_version < 1 {
                 return report(checked, Violation::HashMismatch { seq: row.seq });
             }
-            let hash = chain_hash(&previous_hash, row.seq as u64, row.stream_version as u64, &row.canonical);
+            let hash = chain_hash(
+                &previous_hash,
+                row.seq as u64,
+                row.stream_version as u64,
+                &row.canonical,
+            );
             if row.hash.as_slice() != hash.as_slice() {
                 return report(checked, Violation::HashMismatch { seq: row.seq });
             }
@@ -97,5 +120,9 @@ pub async fn verify_log(store: &dyn EventStore, tenant_id: TenantId) -> Result<V
     if head_seq != last_seq || head_hash != previous_hash {
         return report(checked, Violation::HeadMismatch { head_seq, last_seq });
     }
-    Ok(VerifyReport { tenant_id, events_checked: checked, violation: None })
+    Ok(VerifyReport {
+        tenant_id,
+        events_checked: checked,
+        violation: None,
+    })
 }

@@ -6,7 +6,8 @@ use crate::cli::{BenchKind, BenchOptions};
 use anyhow::Context;
 use ecusson_domain::*;
 use ecusson_store::{
-    connect_with, ActorRef, AppendRequest, DatabaseUrl, EventMetadata, EventStore, ExpectedVersion, FeedCursor, NewEvent, PoolSettings, StreamId,
+    connect_with, ActorRef, AppendRequest, DatabaseUrl, EventMetadata, EventStore, ExpectedVersion,
+    FeedCursor, NewEvent, PoolSettings, StreamId,
 };
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -31,7 +32,10 @@ struct BenchResult {
 impl BenchResult {
     fn print(&self, json: bool) {
         if json {
-            println!("{}", serde_json::to_string(self).expect("a result serialises"));
+            println!(
+                "{}",
+                serde_json::to_string(self).expect("a result serialises")
+            );
         } else {
             println!(
                 "{} on {}: {} events in {:.2}s = {:.0} events/s (writers {}, batch {}, tenants {}); latency p50 {:.3} ms, p99 {:.3} ms",
@@ -51,24 +55,44 @@ pub async fn run(url: &DatabaseUrl, bench: BenchKind) -> anyhow::Result<()> {
 }
 
 async fn open(url: &DatabaseUrl, options: &BenchOptions) -> anyhow::Result<Arc<dyn EventStore>> {
-    let pool = PoolSettings { max_connections: (options.writers as u32 + 2).max(4) };
-    Ok(connect_with(url, pool).await.context("opening the database")?.events)
+    let pool = PoolSettings {
+        max_connections: (options.writers as u32 + 2).max(4),
+    };
+    Ok(connect_with(url, pool)
+        .await
+        .context("opening the database")?
+        .events)
 }
 
 /// A realistic event: a badge request in pair mode with two pieces of evidence, about 600
 /// bytes in canonical form. Ids differ per event so that payloads are not all identical.
 fn sample_event() -> NewEvent {
     let earner = PersonId::new();
-    let evidence = |kind| Evidence { evidence_id: EvidenceId::new(), kind, content: VaultRef { person_id: earner, entry_id: VaultEntryId::new() } };
+    let evidence = |kind| Evidence {
+        evidence_id: EvidenceId::new(),
+        kind,
+        content: VaultRef {
+            person_id: earner,
+            entry_id: VaultEntryId::new(),
+        },
+    };
     NewEvent::from_domain(&DomainEvent::BadgeRequested(events::BadgeRequested {
         request_id: RequestId::new(),
         earner_id: earner,
         badge_class_id: BadgeClassId::new(),
         revision: 1,
-        mode: RequestMode::Pair { counsellor_id: PersonId::new() },
+        mode: RequestMode::Pair {
+            counsellor_id: PersonId::new(),
+        },
         requested_by: PersonId::new(),
-        route: ValidationRoute::Committee { committee_id: CommitteeId::new(), quorum: 3 },
-        evidence: vec![evidence(EvidenceKind::Document), evidence(EvidenceKind::Photo)],
+        route: ValidationRoute::Committee {
+            committee_id: CommitteeId::new(),
+            quorum: 3,
+        },
+        evidence: vec![
+            evidence(EvidenceKind::Document),
+            evidence(EvidenceKind::Photo),
+        ],
     }))
 }
 
@@ -78,8 +102,15 @@ fn metadata() -> EventMetadata {
 
 /// Runs `appends` appends of `batch` events from `writers` concurrent tasks over `tenants`
 /// fresh tenants; returns the elapsed time and the latency histogram (microseconds).
-async fn append_load(store: Arc<dyn EventStore>, writers: usize, appends: usize, batch: usize, tenants: usize) -> anyhow::Result<(Duration, Histogram<u64>)> {
-    let tenant_ids: Arc<Vec<TenantId>> = Arc::new((0..tenants.max(1)).map(|_| TenantId::new()).collect());
+async fn append_load(
+    store: Arc<dyn EventStore>,
+    writers: usize,
+    appends: usize,
+    batch: usize,
+    tenants: usize,
+) -> anyhow::Result<(Duration, Histogram<u64>)> {
+    let tenant_ids: Arc<Vec<TenantId>> =
+        Arc::new((0..tenants.max(1)).map(|_| TenantId::new()).collect());
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -96,7 +127,14 @@ async fn append_load(store: Arc<dyn EventStore>, writers: usize, appends: usize,
                 // 50 earner streams per tenant, as a structure of 50 workers would have.
                 let stream = StreamId::for_aggregate("earner", (index / tenant_ids.len()) % 50);
                 let events = (0..batch).map(|_| sample_event()).collect();
-                let request = AppendRequest { tenant_id: tenant, stream_id: stream, expected: ExpectedVersion::Any, events, metadata: metadata(), idempotency_key: None };
+                let request = AppendRequest {
+                    tenant_id: tenant,
+                    stream_id: stream,
+                    expected: ExpectedVersion::Any,
+                    events,
+                    metadata: metadata(),
+                    idempotency_key: None,
+                };
                 let begun = Instant::now();
                 store.append(request).await.context("append")?;
                 histogram.record(begun.elapsed().as_micros() as u64).ok();
@@ -115,13 +153,41 @@ async fn append(url: &DatabaseUrl, options: &BenchOptions) -> anyhow::Result<Ben
     let batch = options.batch.max(1);
     let appends = options.events.div_ceil(batch);
     // Warm the pool and the caches, untimed.
-    append_load(store.clone(), options.writers, options.writers * 10, batch, options.tenants).await?;
-    let (elapsed, histogram) = append_load(store.clone(), options.writers, appends, batch, options.tenants).await?;
+    append_load(
+        store.clone(),
+        options.writers,
+        options.writers * 10,
+        batch,
+        options.tenants,
+    )
+    .await?;
+    let (elapsed, histogram) = append_load(
+        store.clone(),
+        options.writers,
+        appends,
+        batch,
+        options.tenants,
+    )
+    .await?;
     let events = (appends * batch) as u64;
-    Ok(result("append", store.backend().to_string(), options, events, elapsed, &histogram))
+    Ok(result(
+        "append",
+        store.backend().to_string(),
+        options,
+        events,
+        elapsed,
+        &histogram,
+    ))
 }
 
-fn result(bench: &'static str, backend: String, options: &BenchOptions, events: u64, elapsed: Duration, histogram: &Histogram<u64>) -> BenchResult {
+fn result(
+    bench: &'static str,
+    backend: String,
+    options: &BenchOptions,
+    events: u64,
+    elapsed: Duration,
+    histogram: &Histogram<u64>,
+) -> BenchResult {
     BenchResult {
         bench,
         backend,
@@ -142,25 +208,48 @@ fn result(bench: &'static str, backend: String, options: &BenchOptions, events: 
 async fn replay(url: &DatabaseUrl, options: &BenchOptions) -> anyhow::Result<BenchResult> {
     let store = open(url, options).await?;
     let batch = 1_000;
-    append_load(store.clone(), options.writers.clamp(1, 4), options.events.div_ceil(batch), batch, options.tenants).await?;
+    append_load(
+        store.clone(),
+        options.writers.clamp(1, 4),
+        options.events.div_ceil(batch),
+        batch,
+        options.tenants,
+    )
+    .await?;
     let mut histogram = Histogram::<u64>::new(3).expect("a valid histogram");
     let mut cursor = FeedCursor::START;
     let mut events = 0u64;
     let started = Instant::now();
     loop {
         let begun = Instant::now();
-        let page = store.read_all(cursor, 5_000).await.context("reading the feed")?;
+        let page = store
+            .read_all(cursor, 5_000)
+            .await
+            .context("reading the feed")?;
         let Some(last) = page.last() else { break };
         cursor = last.cursor;
         for event in &page {
-            event.decode().with_context(|| format!("decoding tenant {} seq {}", event.tenant_id, event.seq))?;
+            event.decode().with_context(|| {
+                format!("decoding tenant {} seq {}", event.tenant_id, event.seq)
+            })?;
         }
         events += page.len() as u64;
         histogram.record(begun.elapsed().as_micros() as u64).ok();
     }
     let elapsed = started.elapsed();
-    let options = BenchOptions { batch: 5_000, writers: 1, ..options.clone() };
-    Ok(result("replay", store.backend().to_string(), &options, events, elapsed, &histogram))
+    let options = BenchOptions {
+        batch: 5_000,
+        writers: 1,
+        ..options.clone()
+    };
+    Ok(result(
+        "replay",
+        store.backend().to_string(),
+        &options,
+        events,
+        elapsed,
+        &histogram,
+    ))
 }
 
 /// Turns one planned append of the generator into a store append.
@@ -180,7 +269,11 @@ fn store_append(planned: &ecusson_demo::PlannedAppend) -> anyhow::Result<AppendR
 
 /// Appends a generated history with `writers` concurrent writers. Each tenant goes to one
 /// writer, so the order within every tenant (and so every stream) is kept.
-async fn load_history(store: Arc<dyn EventStore>, history: impl Iterator<Item = ecusson_demo::PlannedAppend>, writers: usize) -> anyhow::Result<u64> {
+async fn load_history(
+    store: Arc<dyn EventStore>,
+    history: impl Iterator<Item = ecusson_demo::PlannedAppend>,
+    writers: usize,
+) -> anyhow::Result<u64> {
     let writers = writers.max(1);
     let mut senders = Vec::new();
     let mut tasks = Vec::new();
@@ -190,7 +283,10 @@ async fn load_history(store: Arc<dyn EventStore>, history: impl Iterator<Item = 
         senders.push(sender);
         tasks.push(tokio::spawn(async move {
             while let Some(request) = receiver.recv().await {
-                store.append(request).await.context("appending the generated history")?;
+                store
+                    .append(request)
+                    .await
+                    .context("appending the generated history")?;
             }
             Ok::<_, anyhow::Error>(())
         }));
@@ -216,7 +312,9 @@ async fn load_history(store: Arc<dyn EventStore>, history: impl Iterator<Item = 
 async fn rebuild(url: &DatabaseUrl, options: &BenchOptions) -> anyhow::Result<BenchResult> {
     use ecusson_projections::{EngineSettings, ProjectionEngine, ProjectionSelection};
     let store = open(url, options).await?;
-    let start = chrono::DateTime::parse_from_rfc3339("2024-09-02T08:00:00Z").expect("a valid date").with_timezone(&chrono::Utc);
+    let start = chrono::DateTime::parse_from_rfc3339("2024-09-02T08:00:00Z")
+        .expect("a valid date")
+        .with_timezone(&chrono::Utc);
     let history = ecusson_demo::generate_scaled(1, start, options.tenants, options.events);
     load_history(store.clone(), history, options.writers).await?;
 
@@ -228,44 +326,96 @@ async fn rebuild(url: &DatabaseUrl, options: &BenchOptions) -> anyhow::Result<Be
     engine
         .rebuild(ProjectionSelection::All, &mut |done, _total| {
             processed = done;
-            histogram.record(last_batch.elapsed().as_micros() as u64).ok();
+            histogram
+                .record(last_batch.elapsed().as_micros() as u64)
+                .ok();
             last_batch = Instant::now();
         })
         .await
         .context("rebuilding")?;
     let elapsed = started.elapsed();
-    let options = BenchOptions { batch: EngineSettings::default().batch_size, writers: 1, ..options.clone() };
-    Ok(result("rebuild", store.backend().to_string(), &options, processed, elapsed, &histogram))
+    let options = BenchOptions {
+        batch: EngineSettings::default().batch_size,
+        writers: 1,
+        ..options.clone()
+    };
+    Ok(result(
+        "rebuild",
+        store.backend().to_string(),
+        &options,
+        processed,
+        elapsed,
+        &histogram,
+    ))
 }
 
 /// Loads the demonstration network: its history into the log, its fictional people into the
 /// vault, then brings the read models up to date.
-pub async fn load_demo(url: &DatabaseUrl, seed: u64, vault_key: ecusson_store::VaultKey) -> anyhow::Result<()> {
+pub async fn load_demo(
+    url: &DatabaseUrl,
+    seed: u64,
+    vault_key: ecusson_store::VaultKey,
+) -> anyhow::Result<()> {
     let stores = crate::commands::open(url).await?;
     let store = stores.events.clone();
     if !store.tenants().await.context("listing tenants")?.is_empty() {
         anyhow::bail!("the database already holds events: load the demo into an empty database");
     }
-    let network = ecusson_demo::generate(&ecusson_demo::NetworkShape { seed, ..ecusson_demo::demo_shape() });
+    let network = ecusson_demo::generate(&ecusson_demo::NetworkShape {
+        seed,
+        ..ecusson_demo::demo_shape()
+    });
     let vault = ecusson_store::Vault::new(store.clone(), vault_key);
     for entry in &network.vault {
-        vault.put(entry.tenant_id, entry.person_id, entry.entry_id, entry.plaintext.as_bytes()).await.context("writing the vault")?;
+        vault
+            .put(
+                entry.tenant_id,
+                entry.person_id,
+                entry.entry_id,
+                entry.plaintext.as_bytes(),
+            )
+            .await
+            .context("writing the vault")?;
     }
     let events = load_history(store.clone(), network.appends.clone().into_iter(), 1).await?;
-    let engine = ecusson_projections::ProjectionEngine::new(store.clone(), ecusson_projections::EngineSettings::default());
-    engine.catch_up(ecusson_projections::ProjectionSelection::All).await.context("updating the read models")?;
-    println!("demo network loaded: {events} events, {} vault entries", network.vault.len());
+    let engine = ecusson_projections::ProjectionEngine::new(
+        store.clone(),
+        ecusson_projections::EngineSettings::default(),
+    );
+    engine
+        .catch_up(ecusson_projections::ProjectionSelection::All)
+        .await
+        .context("updating the read models")?;
+    println!(
+        "demo network loaded: {events} events, {} vault entries",
+        network.vault.len()
+    );
     println!("network tenant: {}", network.network_tenant);
     for structure in &network.structures {
-        println!("structure tenant: {} {} ({:?})", structure.tenant_id, structure.name, structure.kind);
+        println!(
+            "structure tenant: {} {} ({:?})",
+            structure.tenant_id, structure.name, structure.kind
+        );
     }
     for status in engine.status().await.context("reading projection status")? {
-        println!("projection {}: {} events applied, {} behind", status.projection, status.checkpoint.events_processed, status.events_behind);
+        println!(
+            "projection {}: {} events applied, {} behind",
+            status.projection, status.checkpoint.events_processed, status.events_behind
+        );
     }
     for tenant in store.tenants().await.context("listing tenants")? {
-        let report = ecusson_store::verify_log(store.as_ref(), tenant).await.context("verifying the log")?;
-        anyhow::ensure!(report.is_intact(), "tenant {tenant}: the log does not verify: {:?}", report.violation);
-        println!("tenant {tenant}: {} events, hash chain intact", report.events_checked);
+        let report = ecusson_store::verify_log(store.as_ref(), tenant)
+            .await
+            .context("verifying the log")?;
+        anyhow::ensure!(
+            report.is_intact(),
+            "tenant {tenant}: the log does not verify: {:?}",
+            report.violation
+        );
+        println!(
+            "tenant {tenant}: {} events, hash chain intact",
+            report.events_checked
+        );
     }
     Ok(())
 }

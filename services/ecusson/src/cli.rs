@@ -3,7 +3,11 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(name = "ecusson", version, about = "Écusson: an event-sourced ledger of Open Badges for work-integration networks")]
+#[command(
+    name = "ecusson",
+    version,
+    about = "Écusson: an event-sourced ledger of Open Badges for work-integration networks"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub database: DatabaseArgs,
@@ -54,7 +58,11 @@ pub enum Command {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
         /// The vault's key file (created on first use); `ECUSSON_VAULT_KEY` (base64) wins.
-        #[arg(long, env = "ECUSSON_VAULT_KEY_FILE", default_value = "ecusson.vault-key")]
+        #[arg(
+            long,
+            env = "ECUSSON_VAULT_KEY_FILE",
+            default_value = "ecusson.vault-key"
+        )]
         vault_key_file: std::path::PathBuf,
     },
     /// Benchmarks that print events/s and latency percentiles.
@@ -115,8 +123,11 @@ pub enum BenchKind {
 
 pub fn init_tracing(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("ECUSSON_LOG").unwrap_or_else(|_| EnvFilter::new("warn,ecusson=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_env("ECUSSON_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("warn,ecusson=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),

@@ -17,11 +17,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::VerifyLog { tenant, json } => verify(&url, tenant, json).await,
         Command::Projections { command } => projections(&url, command).await,
-        Command::Demo { seed, vault_key_file } => {
+        Command::Demo {
+            seed,
+            vault_key_file,
+        } => {
             let key = vault_key(&vault_key_file)?;
-            crate::bench::load_demo(&url, seed, key).await.map(|_| ExitCode::SUCCESS)
+            crate::bench::load_demo(&url, seed, key)
+                .await
+                .map(|_| ExitCode::SUCCESS)
         }
-        Command::Bench { bench } => crate::bench::run(&url, bench).await.map(|_| ExitCode::SUCCESS),
+        Command::Bench { bench } => crate::bench::run(&url, bench)
+            .await
+            .map(|_| ExitCode::SUCCESS),
     }
 }
 
@@ -38,13 +45,18 @@ async fn verify(url: &DatabaseUrl, tenant: Option<String>, json: bool) -> anyhow
     let mut intact = true;
     let mut events = 0;
     for tenant in &tenants {
-        let report = verify_log(stores.events.as_ref(), *tenant).await.with_context(|| format!("verifying tenant {tenant}"))?;
+        let report = verify_log(stores.events.as_ref(), *tenant)
+            .await
+            .with_context(|| format!("verifying tenant {tenant}"))?;
         events += report.events_checked;
         if json {
             println!("{}", serde_json::to_string(&report)?);
         } else {
             match &report.violation {
-                None => println!("tenant {tenant}: {} events, chain intact", report.events_checked),
+                None => println!(
+                    "tenant {tenant}: {} events, chain intact",
+                    report.events_checked
+                ),
                 Some(violation) => println!(
                     "tenant {tenant}: MISMATCH at position {} after {} intact events: {}",
                     violation.position(),
@@ -56,9 +68,21 @@ async fn verify(url: &DatabaseUrl, tenant: Option<String>, json: bool) -> anyhow
         intact &= report.is_intact();
     }
     if !json {
-        println!("{} tenants, {events} events checked: {}", tenants.len(), if intact { "all intact" } else { "TAMPERING DETECTED" });
+        println!(
+            "{} tenants, {events} events checked: {}",
+            tenants.len(),
+            if intact {
+                "all intact"
+            } else {
+                "TAMPERING DETECTED"
+            }
+        );
     }
-    Ok(if intact { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if intact {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 async fn projections(url: &DatabaseUrl, command: ProjectionsCommand) -> anyhow::Result<ExitCode> {
@@ -69,7 +93,10 @@ async fn projections(url: &DatabaseUrl, command: ProjectionsCommand) -> anyhow::
             let selection = match name {
                 Some(name) => {
                     if !engine.projection_names().contains(&name.as_str()) {
-                        bail!("unknown projection {name:?}; known: {}", engine.projection_names().join(", "));
+                        bail!(
+                            "unknown projection {name:?}; known: {}",
+                            engine.projection_names().join(", ")
+                        );
                     }
                     ProjectionSelection::Named(name)
                 }
@@ -77,9 +104,11 @@ async fn projections(url: &DatabaseUrl, command: ProjectionsCommand) -> anyhow::
             };
             let bar = indicatif::ProgressBar::new(0);
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} rebuilding [{bar:40}] {pos}/{len} events ({per_sec}, {eta})")
-                    .expect("a valid template")
-                    .progress_chars("=> "),
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} rebuilding [{bar:40}] {pos}/{len} events ({per_sec}, {eta})",
+                )
+                .expect("a valid template")
+                .progress_chars("=> "),
             );
             let started = std::time::Instant::now();
             let reports = engine
@@ -96,23 +125,38 @@ async fn projections(url: &DatabaseUrl, command: ProjectionsCommand) -> anyhow::
                     report.projection,
                     report.events_applied,
                     started.elapsed().as_secs_f64(),
-                    engine.checksum(report.projection).await.context("checksum")?
+                    engine
+                        .checksum(report.projection)
+                        .await
+                        .context("checksum")?
                 );
             }
         }
         ProjectionsCommand::Run { once } => {
             if once {
-                for report in engine.catch_up(ProjectionSelection::All).await.context("catching up")? {
-                    println!("{}: {} events applied", report.projection, report.events_applied);
+                for report in engine
+                    .catch_up(ProjectionSelection::All)
+                    .await
+                    .context("catching up")?
+                {
+                    println!(
+                        "{}: {} events applied",
+                        report.projection, report.events_applied
+                    );
                 }
             } else {
                 let (stop, stopped) = tokio::sync::watch::channel(false);
                 let wake = std::sync::Arc::new(tokio::sync::Notify::new());
                 let handles = engine.spawn(wake, stopped);
-                tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+                tokio::signal::ctrl_c()
+                    .await
+                    .context("waiting for Ctrl-C")?;
                 stop.send(true).ok();
                 for handle in handles {
-                    handle.await.context("projection task panicked")?.context("projection failed")?;
+                    handle
+                        .await
+                        .context("projection task panicked")?
+                        .context("projection failed")?;
                 }
             }
         }
@@ -131,7 +175,10 @@ async fn projections(url: &DatabaseUrl, command: ProjectionsCommand) -> anyhow::
                 } else {
                     println!(
                         "{}: {} of {} events applied, {} behind",
-                        status.projection, status.checkpoint.events_processed, status.events_in_log, status.events_behind
+                        status.projection,
+                        status.checkpoint.events_processed,
+                        status.events_in_log,
+                        status.events_behind
                     );
                 }
             }
@@ -147,16 +194,23 @@ pub fn vault_key(file: &std::path::Path) -> anyhow::Result<ecusson_store::VaultK
         return ecusson_store::VaultKey::from_base64(&text).context("reading ECUSSON_VAULT_KEY");
     }
     if file.exists() {
-        let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-        return ecusson_store::VaultKey::from_base64(&text).with_context(|| format!("reading {}", file.display()));
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        return ecusson_store::VaultKey::from_base64(&text)
+            .with_context(|| format!("reading {}", file.display()));
     }
     let key = ecusson_store::VaultKey::generate();
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut handle = options.open(file).with_context(|| format!("creating {}", file.display()))?;
+    let mut handle = options
+        .open(file)
+        .with_context(|| format!("creating {}", file.display()))?;
     std::io::Write::write_all(&mut handle, key.to_base64().as_bytes())?;
-    eprintln!("created a new vault key in {} (keep it safe: without it the vault cannot be read)", file.display());
+    eprintln!(
+        "created a new vault key in {} (keep it safe: without it the vault cannot be read)",
+        file.display()
+    );
     Ok(key)
 }

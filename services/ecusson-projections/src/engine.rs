@@ -1,0 +1,678 @@
+//! The projection engine: follows the cross-tenant feed from each projection's checkpoint,
+//! applies events in batches, and moves the checkpoint in the same transaction as the rows
+//! (Marten's async daemon, not cqrs-es's fire-and-forget dispatch: a crash loses nothing and
+//! applies nothing twice).
+//!
+//! - [`ProjectionEngine::spawn`] runs each projection as its own task: it catches up, then waits
+//!   for a wake-up hint (a [`Notify`], e.g. fed by the API after an append or by `LISTEN`) or
+//!   its poll interval, and stops when the shutdown signal turns true.
+//! - [`ProjectionEngine::catch_up`] and [`ProjectionEngine::rebuild`] run to the end of the feed
+//!   once; projections that run together share the feed reads and the decoding.
+//! - [`ProjectionEngine::status`] tells how far behind each projection is.
+//! - [`ProjectionEngine::checksum`] hashes a projection's tables.
+
+use crate::checkpoint::{self, Checkpoint};
+use crate::checksum::checksum_tables;
+use crate::{BadgeHistoryProjection, CatalogueProjection, ProjectionError, RequestQueueProjection};
+use async_trait::async_trait;
+use chrono::Utc;
+use ecusson_domain::DomainEvent;
+use ecusson_store::{Backend, EventStore, ReadModelTransaction, RecordedEvent};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+/// A read-model table: its name, its columns in the order rows are written and read, and its
+/// primary key (which starts with `tenant_id`). Rebuild empties it; checksum reads it in
+/// primary-key order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TableSpec {
+    pub name: &'static str,
+    pub columns: &'static [&'static str],
+    pub primary_key: &'static [&'static str],
+}
+
+/// A feed event with its decoded payload.
+#[derive(Clone, Debug)]
+pub struct DecodedEvent {
+    pub recorded: RecordedEvent,
+    pub event: DomainEvent,
+}
+
+/// A read model maintained from the feed.
+#[async_trait]
+pub trait Projection: Send + Sync {
+    /// A stable name: the key of the checkpoint row. Renaming a projection rebuilds it.
+    fn name(&self) -> &'static str;
+
+    /// Every table this projection owns (and nothing else writes).
+    fn tables(&self) -> &'static [TableSpec];
+
+    /// Applies a batch of events, in feed order, inside `transaction`. Implementations should
+    /// load what the batch touches in one query per table, fold in memory, and write back with
+    /// multi-row statements: a round trip per event would cap a rebuild at a few thousand
+    /// events per second. Events the projection does not care about are simply ignored.
+    async fn apply_batch(
+        &self,
+        transaction: &mut dyn ReadModelTransaction,
+        events: &[DecodedEvent],
+    ) -> Result<(), ProjectionError>;
+}
+
+/// The catalogue, the request queue and the badge history.
+pub fn standard_projections() -> Vec<Arc<dyn Projection>> {
+    vec![
+        Arc::new(CatalogueProjection),
+        Arc::new(RequestQueueProjection),
+        Arc::new(BadgeHistoryProjection),
+    ]
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct EngineSettings {
+    /// Events read from the feed and applied per transaction.
+    pub batch_size: usize,
+    /// How long a caught-up runner waits before looking again when no wake-up hint comes.
+    pub poll_interval: Duration,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 2_000,
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Which projections an operation is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProjectionSelection {
+    All,
+    Named(String),
+}
+
+/// What one catch-up (or rebuild) did for one projection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CatchUpReport {
+    pub projection: &'static str,
+    pub events_applied: u64,
+    pub checkpoint: Checkpoint,
+}
+
+/// How far one projection is, for health checks and the CLI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectionStatus {
+    pub projection: &'static str,
+    pub checkpoint: Checkpoint,
+    /// Committed events in the whole log (every tenant) when the status was taken.
+    pub events_in_log: u64,
+    /// Events in the log that the projection has not applied yet.
+    pub events_behind: u64,
+}
+
+/// The projections of one database and the settings they run with.
+#[derive(Clone)]
+pub struct ProjectionEngine {
+    store: Arc<dyn EventStore>,
+    projections: Vec<Arc<dyn Projection>>,
+    settings: EngineSettings,
+}
+
+/// A failing batch is retried at most this many times in a row when another runner keeps
+/// moving the checkpoint under it; beyond that something is wrong and the error surfaces.
+const MAX_CHECKPOINT_RACES: u32 = 100;
+
+/// How long a catch-up waits for the feed's horizon to pass the events committed before it
+/// began, and how often it looks again meanwhile.
+const FEED_HORIZON_WAIT: Duration = Duration::from_secs(60);
+const FEED_HORIZON_POLL: Duration = Duration::from_millis(5);
+
+impl ProjectionEngine {
+    /// The engine with the [standard projections](standard_projections).
+    pub fn new(store: Arc<dyn EventStore>, settings: EngineSettings) -> Self {
+        Self::with_projections(store, standard_projections(), settings)
+    }
+
+    pub fn with_projections(
+        store: Arc<dyn EventStore>,
+        projections: Vec<Arc<dyn Projection>>,
+        settings: EngineSettings,
+    ) -> Self {
+        Self {
+            store,
+            projections,
+            settings: EngineSettings {
+                batch_size: settings.batch_size.max(1),
+                ..settings
+            },
+        }
+    }
+
+    pub fn projection_names(&self) -> Vec<&'static str> {
+        self.projections
+            .iter()
+            .map(|projection| projection.name())
+            .collect()
+    }
+
+    fn select(
+        &self,
+        selection: &ProjectionSelection,
+    ) -> Result<Vec<Arc<dyn Projection>>, ProjectionError> {
+        match selection {
+            ProjectionSelection::All => Ok(self.projections.clone()),
+            ProjectionSelection::Named(name) => self
+                .projections
+                .iter()
+                .find(|projection| projection.name() == name)
+                .map(|projection| vec![projection.clone()])
+                .ok_or_else(|| ProjectionError::UnknownProjection(name.clone())),
+        }
+    }
+
+    /// Starts one task per projection. Each catches up, then waits for `wake` or its poll
+    /// interval, and returns when `shutdown` turns true (or its sender is dropped). A task
+    /// returns an error when its projection cannot go on (an undecodable or inconsistent
+    /// event); transient store failures are logged and retried.
+    pub fn spawn(
+        &self,
+        wake: Arc<Notify>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Vec<JoinHandle<Result<(), ProjectionError>>> {
+        self.projections
+            .iter()
+            .map(|projection| {
+                let engine = self.clone();
+                let projection = projection.clone();
+                let wake = wake.clone();
+                let shutdown = shutdown.clone();
+                tokio::spawn(
+                    async move { engine.run_until_stopped(projection, wake, shutdown).await },
+                )
+            })
+            .collect()
+    }
+
+    /// Runs one projection until `shutdown` turns true. See [`ProjectionEngine::spawn`].
+    pub async fn run_until_stopped(
+        &self,
+        projection: Arc<dyn Projection>,
+        wake: Arc<Notify>,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> Result<(), ProjectionError> {
+        let name = projection.name();
+        tracing::info!(projection.name = name, "projection runner started");
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            // Register for the wake-up before looking at the feed, so that a hint sent while
+            // this runner is busy catching up is not lost.
+            let notified = wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            match self
+                .catch_up_together(
+                    std::slice::from_ref(&projection),
+                    Some(&shutdown),
+                    &mut |_| {},
+                )
+                .await
+            {
+                Ok(_) => {}
+                Err(error) if error.is_transient() => {
+                    tracing::warn!(projection.name = name, error = %error, "projection runner will retry");
+                }
+                Err(error) => {
+                    tracing::error!(projection.name = name, error = %error, "projection runner stopped");
+                    return Err(error);
+                }
+            }
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                changed = shutdown.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        tracing::info!(
+            projection.name = name,
+            "projection runner stopped on request"
+        );
+        Ok(())
+    }
+
+    /// Applies everything the feed holds beyond the selected projections' checkpoints.
+    pub async fn catch_up(
+        &self,
+        selection: ProjectionSelection,
+    ) -> Result<Vec<CatchUpReport>, ProjectionError> {
+        let projections = self.select(&selection)?;
+        self.catch_up_together(&projections, None, &mut |_| {})
+            .await
+    }
+
+    /// Empties the selected projections' tables and resets their checkpoints in one
+    /// transaction, then replays the whole feed. `progress(processed, total)` is called after
+    /// every batch; `total` is the size of the log when the rebuild started (or `processed`, if
+    /// more events arrived meanwhile).
+    pub async fn rebuild(
+        &self,
+        selection: ProjectionSelection,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<Vec<CatchUpReport>, ProjectionError> {
+        let projections = self.select(&selection)?;
+        let label = projections
+            .iter()
+            .map(|projection| projection.name())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut transaction = self
+            .store
+            .begin_read_model()
+            .await
+            .map_err(ProjectionError::store(&label))?;
+        for projection in &projections {
+            for table in projection.tables() {
+                transaction
+                    .execute(&format!("delete from {}", table.name), &[])
+                    .await
+                    .map_err(ProjectionError::store(projection.name()))?;
+            }
+            checkpoint::reset(transaction.as_mut(), projection.name()).await?;
+        }
+        transaction
+            .commit()
+            .await
+            .map_err(ProjectionError::store(&label))?;
+        let total = self
+            .events_in_log()
+            .await
+            .map_err(ProjectionError::store(&label))?;
+        progress(0, total);
+        let started = Instant::now();
+        let reports = self
+            .catch_up_together(&projections, None, &mut |processed| {
+                progress(processed, total.max(processed))
+            })
+            .await?;
+        tracing::info!(
+            projection.names = %label,
+            events = reports.iter().map(|report| report.events_applied).max().unwrap_or(0),
+            duration_ms = started.elapsed().as_millis() as u64,
+            "projections rebuilt"
+        );
+        Ok(reports)
+    }
+
+    /// The position and lag of every projection.
+    pub async fn status(&self) -> Result<Vec<ProjectionStatus>, ProjectionError> {
+        let events_in_log = self
+            .events_in_log()
+            .await
+            .map_err(ProjectionError::store("status"))?;
+        let checkpoints = self.load_checkpoints(&self.projections).await?;
+        Ok(self
+            .projections
+            .iter()
+            .zip(checkpoints)
+            .map(|(projection, checkpoint)| ProjectionStatus {
+                projection: projection.name(),
+                events_behind: events_in_log.saturating_sub(checkpoint.events_processed),
+                events_in_log,
+                checkpoint,
+            })
+            .collect())
+    }
+
+    /// SHA-256 (hex) over every row of the named projection's tables, in primary-key order.
+    pub async fn checksum(&self, projection: &str) -> Result<String, ProjectionError> {
+        let projection = self
+            .projections
+            .iter()
+            .find(|candidate| candidate.name() == projection)
+            .ok_or_else(|| ProjectionError::UnknownProjection(projection.to_owned()))?;
+        // Read-only: the transaction is dropped (rolled back) after hashing.
+        let mut transaction = self
+            .store
+            .begin_read_model()
+            .await
+            .map_err(ProjectionError::store(projection.name()))?;
+        checksum_tables(transaction.as_mut(), projection.name(), projection.tables()).await
+    }
+
+    /// The number of committed events in the log. Per-tenant sequences are gap-free from 1,
+    /// so the heads add up to the count without scanning the log.
+    async fn events_in_log(&self) -> Result<u64, ecusson_store::StoreError> {
+        let mut total = 0;
+        for tenant in self.store.tenants().await? {
+            if let Some(head) = self.store.tenant_head(tenant).await? {
+                total += head.seq;
+            }
+        }
+        Ok(total)
+    }
+
+    async fn load_checkpoints(
+        &self,
+        projections: &[Arc<dyn Projection>],
+    ) -> Result<Vec<Checkpoint>, ProjectionError> {
+        let label = projections
+            .first()
+            .map_or("none", |projection| projection.name());
+        let mut transaction = self
+            .store
+            .begin_read_model()
+            .await
+            .map_err(ProjectionError::store(label))?;
+        let mut checkpoints = Vec::with_capacity(projections.len());
+        for projection in projections {
+            checkpoints.push(checkpoint::load(transaction.as_mut(), projection.name()).await?);
+        }
+        // Dropped without commit: nothing was written. It must end before the feed is read,
+        // because on SQLite a read-model transaction holds the single writer lock.
+        drop(transaction);
+        Ok(checkpoints)
+    }
+
+    /// Brings every projection of `projections` to the end of the feed. They read the feed
+    /// together from the lowest of their checkpoints, and each applies only the events beyond
+    /// its own checkpoint. `on_batch` gets the number of feed events consumed so far.
+    ///
+    /// The next batch is read and decoded (on another task) while the current one is applied:
+    /// the feed read and the read-model writes then overlap instead of adding up. If the
+    /// current batch fails, the prefetched one is thrown away.
+    async fn catch_up_together(
+        &self,
+        projections: &[Arc<dyn Projection>],
+        stop: Option<&watch::Receiver<bool>>,
+        on_batch: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<Vec<CatchUpReport>, ProjectionError> {
+        let label = projections
+            .iter()
+            .map(|projection| projection.name())
+            .collect::<Vec<_>>()
+            .join(", ");
+        // A catch-up (not a running follower) must reach at least every event committed
+        // before it began. On PostgreSQL the feed may stop short of them for a moment while an
+        // older transaction anywhere on the cluster is still open (the feed's horizon), so an
+        // empty page before the target means "not yet", not "done".
+        let target = match stop {
+            None => Some(
+                self.events_in_log()
+                    .await
+                    .map_err(ProjectionError::store(&label))?,
+            ),
+            Some(_) => None,
+        };
+        let deadline = Instant::now() + FEED_HORIZON_WAIT;
+        let mut checkpoints = self.load_checkpoints(projections).await?;
+        let mut applied = vec![0_u64; projections.len()];
+        let mut consumed = 0_u64;
+        let mut races = 0_u32;
+        let mut prefetch = Prefetch::start(self, &label, lowest_cursor(&checkpoints));
+        loop {
+            if stop.is_some_and(|stop| *stop.borrow()) {
+                break;
+            }
+            let events = prefetch.take(&label).await?;
+            let Some(last) = events.last() else {
+                let reached = checkpoints
+                    .iter()
+                    .map(|checkpoint| checkpoint.events_processed)
+                    .min()
+                    .unwrap_or(0);
+                match target {
+                    Some(target) if reached < target => {
+                        if Instant::now() >= deadline {
+                            return Err(ProjectionError::FeedHeldBack {
+                                projections: label.clone(),
+                                waited_seconds: FEED_HORIZON_WAIT.as_secs(),
+                            });
+                        }
+                        tokio::time::sleep(FEED_HORIZON_POLL).await;
+                        prefetch = Prefetch::start(self, &label, lowest_cursor(&checkpoints));
+                        continue;
+                    }
+                    _ => break,
+                }
+            };
+            prefetch = Prefetch::start(self, &label, Some(last.recorded.cursor));
+            let events_read = events.len() as u64;
+            match self
+                .apply_batch(projections, &checkpoints, &label, events)
+                .await
+            {
+                Ok(next_checkpoints) => {
+                    races = 0;
+                    consumed += events_read;
+                    for (index, next) in next_checkpoints.into_iter().enumerate() {
+                        if let Some(next) = next {
+                            applied[index] +=
+                                next.events_processed - checkpoints[index].events_processed;
+                            checkpoints[index] = next;
+                        }
+                    }
+                    on_batch(consumed);
+                }
+                Err(ProjectionError::CheckpointMoved(name)) if races < MAX_CHECKPOINT_RACES => {
+                    // Another runner or a rebuild moved a checkpoint: this batch was rolled
+                    // back; start again from wherever the checkpoints are now.
+                    races += 1;
+                    tracing::debug!(projection.name = %name, "checkpoint moved under this runner, reloading");
+                    prefetch.abandon();
+                    checkpoints = self.load_checkpoints(projections).await?;
+                    prefetch = Prefetch::start(self, &label, lowest_cursor(&checkpoints));
+                }
+                Err(error) => {
+                    prefetch.abandon();
+                    return Err(error);
+                }
+            }
+        }
+        prefetch.abandon();
+        Ok(projections
+            .iter()
+            .zip(checkpoints)
+            .zip(applied)
+            .map(|((projection, checkpoint), events_applied)| CatchUpReport {
+                projection: projection.name(),
+                events_applied,
+                checkpoint,
+            })
+            .collect())
+    }
+
+    /// Applies one batch to every projection that has not seen it. Each projection writes its
+    /// rows and its checkpoint in its own transaction, on its own task: on PostgreSQL the
+    /// projections then use several connections and cores at once, so a batch costs as much as
+    /// its slowest projection rather than the sum of all. Returns each projection's new
+    /// checkpoint, or `None` for a projection that was already past the whole batch. If one
+    /// projection fails, the others may have committed the batch; their checkpoints say so,
+    /// and the next run reads from the lowest checkpoint again.
+    async fn apply_batch(
+        &self,
+        projections: &[Arc<dyn Projection>],
+        checkpoints: &[Checkpoint],
+        label: &str,
+        events: Vec<DecodedEvent>,
+    ) -> Result<Vec<Option<Checkpoint>>, ProjectionError> {
+        let events = Arc::new(events);
+        let tasks: Vec<_> = projections
+            .iter()
+            .zip(checkpoints)
+            .map(|(projection, checkpoint)| {
+                let store = self.store.clone();
+                let projection = projection.clone();
+                let checkpoint = checkpoint.clone();
+                let events = events.clone();
+                tokio::spawn(async move {
+                    apply_to_one(store.as_ref(), projection.as_ref(), &checkpoint, &events).await
+                })
+            })
+            .collect();
+        let mut next_checkpoints = Vec::with_capacity(tasks.len());
+        let mut first_error = None;
+        for task in tasks {
+            // Every task is awaited, even after a failure, so that none outlives this call.
+            match task.await {
+                Ok(Ok(next)) => next_checkpoints.push(next),
+                Ok(Err(error)) => {
+                    first_error.get_or_insert(error);
+                }
+                Err(join_error) => {
+                    first_error.get_or_insert(ProjectionError::Store {
+                        projection: label.to_owned(),
+                        source: ecusson_store::StoreError::Internal(Box::new(join_error)),
+                    });
+                }
+            }
+        }
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(next_checkpoints),
+        }
+    }
+}
+
+/// Applies the events of `events` beyond `checkpoint` to one projection and moves its
+/// checkpoint, in one transaction.
+async fn apply_to_one(
+    store: &dyn EventStore,
+    projection: &dyn Projection,
+    checkpoint: &Checkpoint,
+    events: &[DecodedEvent],
+) -> Result<Option<Checkpoint>, ProjectionError> {
+    // The feed is ordered by cursor: the events this projection has not seen are a suffix.
+    let unseen_from = events.partition_point(|event| event.recorded.cursor <= checkpoint.cursor);
+    let unseen = &events[unseen_from..];
+    let Some(last) = unseen.last() else {
+        return Ok(None);
+    };
+    let next = Checkpoint {
+        cursor: last.recorded.cursor,
+        events_processed: checkpoint.events_processed + unseen.len() as u64,
+        last_event_recorded_at: Some(last.recorded.recorded_at),
+        updated_at: Some(Utc::now()),
+    };
+    let mut transaction = store
+        .begin_read_model()
+        .await
+        .map_err(ProjectionError::store(projection.name()))?;
+    if store.backend() == Backend::Postgres {
+        // A read model and its checkpoint commit together, so losing the last commits on a
+        // power cut only moves both back to an earlier consistent point, which the runner then
+        // replays. Not waiting for the WAL flush on each batch is therefore safe, and saves a
+        // disk flush per projection and batch. (SQLite's equivalent is the store's
+        // `synchronous = NORMAL`.)
+        transaction
+            .execute("set local synchronous_commit = off", &[])
+            .await
+            .map_err(ProjectionError::store(projection.name()))?;
+    }
+    // The checkpoint moves first: on PostgreSQL that locks its row, so a competing runner
+    // waits here instead of applying the same events.
+    checkpoint::advance(transaction.as_mut(), projection.name(), checkpoint, &next).await?;
+    projection.apply_batch(transaction.as_mut(), unseen).await?;
+    transaction
+        .commit()
+        .await
+        .map_err(ProjectionError::store(projection.name()))?;
+    tracing::debug!(
+        projection.name = projection.name(),
+        events = unseen.len(),
+        "batch applied"
+    );
+    Ok(Some(next))
+}
+
+fn lowest_cursor(checkpoints: &[Checkpoint]) -> Option<ecusson_store::FeedCursor> {
+    checkpoints.iter().map(|checkpoint| checkpoint.cursor).min()
+}
+
+/// The read and decoding of the next batch, running on its own task. The feed is read outside
+/// any read-model transaction: on SQLite such a transaction holds the writer lock, and
+/// appenders should not wait for a feed read.
+struct Prefetch(Option<JoinHandle<Result<Vec<DecodedEvent>, ProjectionError>>>);
+
+impl Prefetch {
+    /// Starts reading after `after`; `None` (no projection) reads nothing.
+    fn start(
+        engine: &ProjectionEngine,
+        label: &str,
+        after: Option<ecusson_store::FeedCursor>,
+    ) -> Self {
+        let Some(after) = after else {
+            return Self(None);
+        };
+        let store = engine.store.clone();
+        let batch_size = engine.settings.batch_size;
+        let label = label.to_owned();
+        Self(Some(tokio::spawn(async move {
+            let recorded = store
+                .read_all(after, batch_size)
+                .await
+                .map_err(ProjectionError::store(&label))?;
+            decode_batch(&label, recorded)
+        })))
+    }
+
+    async fn take(&mut self, label: &str) -> Result<Vec<DecodedEvent>, ProjectionError> {
+        match self.0.take() {
+            None => Ok(Vec::new()),
+            Some(task) => task.await.map_err(|join_error| ProjectionError::Store {
+                projection: label.to_owned(),
+                source: ecusson_store::StoreError::Internal(Box::new(join_error)),
+            })?,
+        }
+    }
+
+    fn abandon(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Prefetch {
+    /// A catch-up that is cancelled (its future dropped) does not leave a read running.
+    fn drop(&mut self) {
+        self.abandon();
+    }
+}
+
+/// Decodes every event of a batch, stopping at the first one that cannot be decoded.
+fn decode_batch(
+    projection_label: &str,
+    recorded: Vec<RecordedEvent>,
+) -> Result<Vec<DecodedEvent>, ProjectionError> {
+    recorded
+        .into_iter()
+        .map(|recorded| match recorded.decode() {
+            Ok(event) => Ok(DecodedEvent { recorded, event }),
+            Err(source) => Err(ProjectionError::Decode {
+                projection: projection_label.to_owned(),
+                tenant_id: recorded.tenant_id,
+                seq: recorded.seq,
+                event_type: recorded.event_type.clone(),
+                schema_version: recorded.schema_version,
+                source,
+            }),
+        })
+        .collect()
+}
+
+impl std::fmt::Debug for ProjectionEngine {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ProjectionEngine")
+            .field("projections", &self.projection_names())
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
