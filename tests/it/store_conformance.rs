@@ -65,9 +65,7 @@ async fn append_then_read_stream_in_order(store: TestStore) {
         vec![1, 2, 3]
     );
     assert_eq!(
-        read.iter()
-            .map(|event| event.payload.clone())
-            .collect::<Vec<_>>(),
+        read.iter().map(|event| event.payload()).collect::<Vec<_>>(),
         events
             .iter()
             .map(|event| event.payload.clone())

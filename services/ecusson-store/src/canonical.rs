@@ -50,7 +50,8 @@ pub struct Envelope {
     #[serde(rename = "type")]
     pub event_type: String,
     pub schema_version: u16,
-    pub payload: serde_json::Value,
+    /// The payload's JSON text as stored, decoded only when asked for.
+    pub payload: Box<serde_json::value::RawValue>,
     pub actor: ActorRef,
     pub correlation_id: Uuid,
     pub causation_id: Option<Uuid>,
@@ -310,7 +311,10 @@ mod tests {
         let (tenant, stream, event, metadata, at) = sample();
         let bytes = canonical_bytes(tenant, &stream, &event, &metadata, at).unwrap();
         let envelope = parse_envelope(&bytes).unwrap();
-        assert_eq!(envelope.payload, event.payload);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(envelope.payload.get()).unwrap(),
+            event.payload
+        );
         assert_eq!(envelope.recorded_at, at);
         assert_eq!(envelope.metadata(), metadata);
     }

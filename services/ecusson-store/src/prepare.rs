@@ -130,7 +130,7 @@ pub(crate) fn recorded_event(
         event_id: envelope.event_id,
         event_type: envelope.event_type,
         schema_version: envelope.schema_version,
-        payload: envelope.payload,
+        payload_json: envelope.payload,
         metadata,
         recorded_at: envelope.recorded_at,
     })

@@ -307,7 +307,7 @@ impl FeedCursor {
 }
 
 /// An event as stored, decoded from its canonical bytes.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct RecordedEvent {
     pub tenant_id: TenantId,
     /// Gap-free, commit-ordered position in the tenant's log, from 1.
@@ -318,19 +318,42 @@ pub struct RecordedEvent {
     pub event_id: Uuid,
     pub event_type: String,
     pub schema_version: u16,
-    pub payload: serde_json::Value,
+    /// The payload's JSON text, exactly as in the canonical bytes.
+    pub payload_json: Box<serde_json::value::RawValue>,
     pub metadata: EventMetadata,
     pub recorded_at: DateTime<Utc>,
+}
+
+impl PartialEq for RecordedEvent {
+    fn eq(&self, other: &Self) -> bool {
+        self.tenant_id == other.tenant_id
+            && self.seq == other.seq
+            && self.cursor == other.cursor
+            && self.stream_id == other.stream_id
+            && self.stream_version == other.stream_version
+            && self.event_id == other.event_id
+            && self.event_type == other.event_type
+            && self.schema_version == other.schema_version
+            && self.payload_json.get() == other.payload_json.get()
+            && self.metadata == other.metadata
+            && self.recorded_at == other.recorded_at
+    }
 }
 
 impl RecordedEvent {
     /// Decodes the payload into a domain event (upcasting old versions).
     pub fn decode(&self) -> Result<ecusson_domain::DomainEvent, ecusson_domain::DecodeError> {
-        ecusson_domain::DomainEvent::decode(
+        ecusson_domain::DomainEvent::decode_json(
             &self.event_type,
             self.schema_version,
-            self.payload.clone(),
+            self.payload_json.get(),
         )
+    }
+
+    /// The payload as a JSON value.
+    pub fn payload(&self) -> serde_json::Value {
+        serde_json::from_str(self.payload_json.get())
+            .expect("stored payloads are JSON: they were parsed on read")
     }
 }
 

@@ -216,26 +216,43 @@ async fn replay(url: &DatabaseUrl, options: &BenchOptions) -> anyhow::Result<Ben
         options.tenants,
     )
     .await?;
-    let mut histogram = Histogram::<u64>::new(3).expect("a valid histogram");
-    let mut cursor = FeedCursor::START;
-    let mut events = 0u64;
+    // A reader task fetches the next page (and parses the envelopes) while this task decodes
+    // the previous one into domain events, as the projection engine does.
+    let (pages, mut received) =
+        tokio::sync::mpsc::channel::<(Duration, Vec<ecusson_store::RecordedEvent>)>(2);
     let started = Instant::now();
-    loop {
-        let begun = Instant::now();
-        let page = store
-            .read_all(cursor, 5_000)
-            .await
-            .context("reading the feed")?;
-        let Some(last) = page.last() else { break };
-        cursor = last.cursor;
+    let reader = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut cursor = FeedCursor::START;
+            loop {
+                let begun = Instant::now();
+                let page = store
+                    .read_all(cursor, 5_000)
+                    .await
+                    .context("reading the feed")?;
+                let Some(last) = page.last() else {
+                    return Ok::<_, anyhow::Error>(());
+                };
+                cursor = last.cursor;
+                if pages.send((begun.elapsed(), page)).await.is_err() {
+                    return Ok(());
+                }
+            }
+        })
+    };
+    let mut histogram = Histogram::<u64>::new(3).expect("a valid histogram");
+    let mut events = 0u64;
+    while let Some((read_time, page)) = received.recv().await {
         for event in &page {
             event.decode().with_context(|| {
                 format!("decoding tenant {} seq {}", event.tenant_id, event.seq)
             })?;
         }
         events += page.len() as u64;
-        histogram.record(begun.elapsed().as_micros() as u64).ok();
+        histogram.record(read_time.as_micros() as u64).ok();
     }
+    reader.await.context("reader panicked")??;
     let elapsed = started.elapsed();
     let options = BenchOptions {
         batch: 5_000,
