@@ -104,9 +104,15 @@ begin
         end if;
     end if;
 
-    select coalesce(max(stream_version), 0) into v_version
-    from event
-    where tenant_id = p_tenant_id and stream_id = p_stream_id;
+    -- The stream's version and the tenant's head in one statement (each statement of a
+    -- function is a full executor run: fewer statements, less CPU per append). It runs after
+    -- the lock, so its snapshot sees every append committed before ours.
+    select coalesce((select max(e.stream_version) from event e
+                     where e.tenant_id = p_tenant_id and e.stream_id = p_stream_id), 0),
+           t.head_seq, t.head_hash
+    into v_version, v_head_seq, v_head_hash
+    from (select 1) as one
+    left join tenant_log t on t.tenant_id = p_tenant_id;
 
     if (p_expected = -2 and v_version <> 0)
         or (p_expected = -3 and v_version = 0)
@@ -116,10 +122,7 @@ begin
         return;
     end if;
 
-    select head_seq, head_hash into v_head_seq, v_head_hash
-    from tenant_log
-    where tenant_id = p_tenant_id;
-    if not found then
+    if v_head_seq is null then
         v_head_seq := 0;
         v_head_hash := decode(repeat('00', 32), 'hex');
     end if;
@@ -136,23 +139,24 @@ begin
         v_hashes[v_index] := v_head_hash;
     end loop;
 
-    insert into event (tenant_id, seq, tx_id, stream_id, stream_version, event_id, event_type,
-                       schema_version, recorded_at, canonical, hash)
-    select p_tenant_id, o_first_seq + s.n - 1, v_tx_id, p_stream_id, v_first_version + s.n - 1,
-           s.event_id, s.event_type, s.schema_version, p_recorded_at, s.canonical, s.hash
-    from unnest(p_event_ids, p_event_types, p_schema_versions, p_canonical, v_hashes)
-        with ordinality as s(event_id, event_type, schema_version, canonical, hash, n);
-
+    -- The events, the new head and the idempotency record in one statement.
+    with inserted as (
+        insert into event (tenant_id, seq, tx_id, stream_id, stream_version, event_id, event_type,
+                           schema_version, recorded_at, canonical, hash)
+        select p_tenant_id, o_first_seq + s.n - 1, v_tx_id, p_stream_id, v_first_version + s.n - 1,
+               s.event_id, s.event_type, s.schema_version, p_recorded_at, s.canonical, s.hash
+        from unnest(p_event_ids, p_event_types, p_schema_versions, p_canonical, v_hashes)
+            with ordinality as s(event_id, event_type, schema_version, canonical, hash, n)
+    ), idempotency as (
+        insert into idempotency_record (tenant_id, idempotency_key, fingerprint, stream_id,
+                                        first_seq, last_seq, stream_version, recorded_at)
+        select p_tenant_id, p_idempotency_key, p_fingerprint, p_stream_id,
+               o_first_seq, v_head_seq, v_version, p_recorded_at
+        where p_idempotency_key is not null
+    )
     insert into tenant_log (tenant_id, head_seq, head_hash)
     values (p_tenant_id, v_head_seq, v_head_hash)
     on conflict (tenant_id) do update set head_seq = excluded.head_seq, head_hash = excluded.head_hash;
-
-    if p_idempotency_key is not null then
-        insert into idempotency_record (tenant_id, idempotency_key, fingerprint, stream_id,
-                                        first_seq, last_seq, stream_version, recorded_at)
-        values (p_tenant_id, p_idempotency_key, p_fingerprint, p_stream_id,
-                o_first_seq, v_head_seq, v_version, p_recorded_at);
-    end if;
 
     o_status := 'appended';
     o_last_seq := v_head_seq;
