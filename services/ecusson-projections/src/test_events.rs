@@ -41,7 +41,8 @@ impl TenantLog {
                 event_id: Uuid::now_v7(),
                 event_type: encoded.event_type.to_owned(),
                 schema_version: encoded.schema_version,
-                payload: encoded.payload,
+                payload_json: serde_json::value::to_raw_value(&encoded.payload)
+                    .expect("a payload serialises"),
                 metadata: EventMetadata::new(ActorRef::System("test".into())),
                 recorded_at,
             },

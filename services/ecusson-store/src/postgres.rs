@@ -5,7 +5,7 @@
 //! extends the hash chain and inserts the batch. The cross-tenant feed reads only rows whose
 //! transaction is older than every running transaction, so it never skips a late commit.
 
-use crate::prepare::{append_outcome, prepare_append, recorded_event};
+use crate::prepare::{append_outcome, prepare_append, recorded_event, tenant_head};
 use crate::read_model::{ReadModelTransaction, SqlValue};
 use crate::types::*;
 use crate::{EventStore, StoreError};
@@ -205,17 +205,8 @@ impl EventStore for PostgresEventStore {
                 .bind(tenant_id.as_uuid())
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(|(seq, hash)| {
-            let hash: [u8; 32] = hash.try_into().map_err(|_| {
-                StoreError::Corrupt(format!("tenant {tenant_id}: head hash is not 32 bytes"))
-            })?;
-            Ok(TenantHead {
-                tenant_id,
-                seq: seq as u64,
-                hash,
-            })
-        })
-        .transpose()
+        row.map(|(seq, hash)| tenant_head(tenant_id, seq, hash))
+            .transpose()
     }
 
     async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {

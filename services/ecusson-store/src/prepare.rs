@@ -5,7 +5,9 @@ use crate::canonical::{
     canonical_bytes, truncate_to_micros, validate_new_event, Envelope, MAX_EVENTS_PER_APPEND,
     MAX_EVENT_BYTES,
 };
-use crate::types::{AppendOutcome, AppendRequest, ExpectedVersion, FeedCursor, RecordedEvent};
+use crate::types::{
+    AppendOutcome, AppendRequest, ExpectedVersion, FeedCursor, RecordedEvent, TenantHead,
+};
 use crate::StoreError;
 use chrono::{DateTime, Utc};
 use ecusson_domain::TenantId;
@@ -133,5 +135,21 @@ pub(crate) fn recorded_event(
         payload_json: envelope.payload,
         metadata,
         recorded_at: envelope.recorded_at,
+    })
+}
+
+/// Builds a tenant's head from its stored row, refusing a hash of the wrong length.
+pub(crate) fn tenant_head(
+    tenant_id: TenantId,
+    seq: i64,
+    hash: Vec<u8>,
+) -> Result<TenantHead, StoreError> {
+    let hash: [u8; 32] = hash.try_into().map_err(|_| {
+        StoreError::Corrupt(format!("tenant {tenant_id}: head hash is not 32 bytes"))
+    })?;
+    Ok(TenantHead {
+        tenant_id,
+        seq: seq as u64,
+        hash,
     })
 }

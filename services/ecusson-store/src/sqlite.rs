@@ -7,7 +7,7 @@
 //! counter of appends and the feed needs no horizon.
 
 use crate::canonical::{chain_hash, GENESIS_HASH};
-use crate::prepare::{append_outcome, prepare_append, recorded_event};
+use crate::prepare::{append_outcome, prepare_append, recorded_event, tenant_head};
 use crate::read_model::{to_sqlite_placeholders, ReadModelTransaction, SqlValue};
 use crate::types::*;
 use crate::{EventStore, StoreError};
@@ -297,17 +297,8 @@ impl EventStore for SqliteEventStore {
                 .bind(tenant_id.to_string())
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(|(seq, hash)| {
-            let hash: [u8; 32] = hash.try_into().map_err(|_| {
-                StoreError::Corrupt(format!("tenant {tenant_id}: head hash is not 32 bytes"))
-            })?;
-            Ok(TenantHead {
-                tenant_id,
-                seq: seq as u64,
-                hash,
-            })
-        })
-        .transpose()
+        row.map(|(seq, hash)| tenant_head(tenant_id, seq, hash))
+            .transpose()
     }
 
     async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
