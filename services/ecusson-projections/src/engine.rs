@@ -225,10 +225,8 @@ impl ProjectionEngine {
                 Err(error) if error.is_transient() => {
                     tracing::warn!(projection.name = name, error = %error, "projection runner will retry");
                 }
-                Err(error) => {
-                    tracing::error!(projection.name = name, error = %error, "projection runner stopped");
-                    return Err(error);
-                }
+                // Not logged here: the caller that handles the stop reports it, once.
+                Err(error) => return Err(error),
             }
             tokio::select! {
                 _ = &mut notified => {}

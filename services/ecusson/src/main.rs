@@ -16,7 +16,6 @@ async fn main() -> std::process::ExitCode {
         Err(error) => {
             // The one place where a failure of the command is reported, with its cause chain.
             tracing::error!(error = format!("{error:#}"), "command failed");
-            eprintln!("error: {error:#}");
             std::process::ExitCode::FAILURE
         }
     }
