@@ -80,7 +80,7 @@ pub struct EngineSettings {
 impl Default for EngineSettings {
     fn default() -> Self {
         Self {
-            batch_size: 2_000,
+            batch_size: 5_000,
             poll_interval: Duration::from_secs(1),
         }
     }
