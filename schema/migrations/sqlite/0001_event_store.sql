@@ -1,5 +1,6 @@
 -- The event store on SQLite: the same tables as on PostgreSQL. SQLite has one writer at a
--- time (BEGIN IMMEDIATE), so commit order is simply the order of appends; tx_id counts them.
+-- time (BEGIN IMMEDIATE), so commit order is simply the order of appends: each event's rowid
+-- is assigned in that order, and tx_id is the rowid.
 -- UUIDs are stored as lowercase text.
 
 create table tenant_log (
@@ -28,7 +29,8 @@ create table event (
 create unique index event_seq_idx on event (tenant_id, seq);
 create unique index event_stream_version_idx on event (tenant_id, stream_id, stream_version);
 create unique index event_event_id_idx on event (tenant_id, event_id);
-create index event_feed_idx on event (tx_id, tenant_id, seq);
+-- No feed index: with one writer at a time, rowid order is commit order, so the feed follows
+-- the rowid (the table's own b-tree) and tx_id is set equal to it.
 
 create table idempotency_record (
     tenant_id text not null,

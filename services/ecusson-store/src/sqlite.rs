@@ -3,8 +3,9 @@
 //! SQLite allows one writer at a time. Appends take the write lock up front (`BEGIN
 //! IMMEDIATE`) so that the read-then-write of an append never fails on a stale snapshot, and
 //! an in-process mutex queues this process's writers fairly instead of letting them spin on
-//! `SQLITE_BUSY`. Because appends are serialised, commit order is append order: `tx_id` is a
-//! counter of appends and the feed needs no horizon.
+//! `SQLITE_BUSY`. Because appends are serialised, commit order is append order: each event gets
+//! the next rowid, `tx_id` repeats it, and the feed follows the rowid with no horizon and no
+//! index of its own.
 
 use crate::canonical::{chain_hash, GENESIS_HASH};
 use crate::prepare::{append_outcome, prepare_append, recorded_event, tenant_head};
@@ -117,7 +118,9 @@ impl SqliteEventStore {
             ),
             None => (0, GENESIS_HASH),
         };
-        let (tx_id,): (i64,) = sqlx::query_as("select coalesce(max(tx_id), 0) + 1 from event")
+// Events get explicit, consecutive rowids after the current largest (appends are
+        // serialised, so this is commit order); tx_id repeats the rowid for the feed cursor.
+        let (last_rowid,): (i64,) = sqlx::query_as("select coalesce(max(rowid), 0) from event")
             .fetch_one(&mut *transaction)
             .await?;
         let first_seq = seq + 1;
@@ -126,21 +129,24 @@ impl SqliteEventStore {
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
 
         let mut rows = Vec::with_capacity(request.events.len());
+        let mut rowid = last_rowid;
         for (event, canonical) in request.events.iter().zip(&prepared.canonical) {
             seq += 1;
             version += 1;
+            rowid += 1;
             hash = chain_hash(&hash, seq as u64, version as u64, canonical);
-            rows.push((seq, version, event, canonical, hash));
+            rows.push((rowid, seq, version, event, canonical, hash));
         }
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             let mut builder = sqlx::QueryBuilder::<Sqlite>::new(
-                "insert into event (tenant_id, seq, tx_id, stream_id, stream_version, event_id, event_type, \
+                "insert into event (rowid, tenant_id, seq, tx_id, stream_id, stream_version, event_id, event_type, \
                  schema_version, recorded_at, canonical, hash) ",
             );
-            builder.push_values(chunk, |mut row, (seq, version, event, canonical, hash)| {
-                row.push_bind(&tenant)
+            builder.push_values(chunk, |mut row, (rowid, seq, version, event, canonical, hash)| {
+                row.push_bind(*rowid)
+                    .push_bind(&tenant)
                     .push_bind(*seq)
-                    .push_bind(tx_id)
+                    .push_bind(*rowid)
                     .push_bind(stream)
                     .push_bind(*version)
                     .push_bind(event.event_id.to_string())
@@ -246,13 +252,11 @@ impl EventStore for SqliteEventStore {
         after: FeedCursor,
         max: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        // tx_id is the rowid, unique and in commit order: the cursor's tx_id alone places it.
         let rows = sqlx::query(&format!(
-            "select {EVENT_COLUMNS} from event where (tx_id, tenant_id, seq) > (?1, ?2, ?3) \
-             order by tx_id, tenant_id, seq limit ?4"
+            "select {EVENT_COLUMNS} from event where rowid > ?1 order by rowid limit ?2"
         ))
         .bind(after.tx_id)
-        .bind(after.tenant_id.to_string())
-        .bind(after.seq)
         .bind(limit(max))
         .fetch_all(&self.pool)
         .await?;
