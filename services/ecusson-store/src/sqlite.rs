@@ -118,7 +118,7 @@ impl SqliteEventStore {
             ),
             None => (0, GENESIS_HASH),
         };
-// Events get explicit, consecutive rowids after the current largest (appends are
+        // Events get explicit, consecutive rowids after the current largest (appends are
         // serialised, so this is commit order); tx_id repeats the rowid for the feed cursor.
         let (last_rowid,): (i64,) = sqlx::query_as("select coalesce(max(rowid), 0) from event")
             .fetch_one(&mut *transaction)
@@ -142,20 +142,23 @@ impl SqliteEventStore {
                 "insert into event (rowid, tenant_id, seq, tx_id, stream_id, stream_version, event_id, event_type, \
                  schema_version, recorded_at, canonical, hash) ",
             );
-            builder.push_values(chunk, |mut row, (rowid, seq, version, event, canonical, hash)| {
-                row.push_bind(*rowid)
-                    .push_bind(&tenant)
-                    .push_bind(*seq)
-                    .push_bind(*rowid)
-                    .push_bind(stream)
-                    .push_bind(*version)
-                    .push_bind(event.event_id.to_string())
-                    .push_bind(event.event_type.as_str())
-                    .push_bind(i64::from(event.schema_version))
-                    .push_bind(&recorded_at)
-                    .push_bind(canonical.as_slice())
-                    .push_bind(hash.to_vec());
-            });
+            builder.push_values(
+                chunk,
+                |mut row, (rowid, seq, version, event, canonical, hash)| {
+                    row.push_bind(*rowid)
+                        .push_bind(&tenant)
+                        .push_bind(*seq)
+                        .push_bind(*rowid)
+                        .push_bind(stream)
+                        .push_bind(*version)
+                        .push_bind(event.event_id.to_string())
+                        .push_bind(event.event_type.as_str())
+                        .push_bind(i64::from(event.schema_version))
+                        .push_bind(&recorded_at)
+                        .push_bind(canonical.as_slice())
+                        .push_bind(hash.to_vec());
+                },
+            );
             builder
                 .build()
                 .execute(&mut *transaction)
