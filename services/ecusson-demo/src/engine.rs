@@ -569,11 +569,7 @@ impl Engine {
         let (admin2, _, _) = self.ctx.person(tenant, true);
         self.net.admins = vec![admin, admin2];
         let now = self.tick();
-        exec(
-            &mut self.sink,
-            tenant,
-            self.net.admin(),
-            &mut self.net.network,
+        self.network_command(
             now,
             &NetworkCommand::RegisterNetwork {
                 network_id: tenant,
@@ -679,11 +675,7 @@ impl Engine {
         for (index, statement) in ISSUER_STATEMENTS.iter().enumerate() {
             let endorsement_id: EndorsementId = self.ctx.id();
             let now = self.tick();
-            exec(
-                &mut self.sink,
-                tenant,
-                self.net.admin(),
-                &mut self.net.network,
+            self.network_command(
                 now,
                 &NetworkCommand::EndorseIssuer {
                     endorsement_id,
@@ -773,8 +765,9 @@ impl Engine {
         });
     }
 
-    /// Runs one command of the network aggregate, as the network's administrator.
-    fn network_command(&mut self, now: DateTime<Utc>, command: &NetworkCommand) {
+    /// Runs one command of the network aggregate, as the network's administrator; true when
+    /// the command was accepted.
+    fn network_command(&mut self, now: DateTime<Utc>, command: &NetworkCommand) -> bool {
         exec(
             &mut self.sink,
             self.net.tenant,
@@ -782,7 +775,7 @@ impl Engine {
             &mut self.net.network,
             now,
             command,
-        );
+        )
     }
 
     fn register_organisation(&mut self, kind: OrganisationKind, name: &str) -> OrganisationId {
@@ -1074,11 +1067,7 @@ impl Engine {
                 ] {
                     let endorsement_id: EndorsementId = self.ctx.id();
                     let now = self.tick();
-                    if exec(
-                        &mut self.sink,
-                        tenant,
-                        self.net.admin(),
-                        &mut self.net.network,
+                    if self.network_command(
                         now,
                         &NetworkCommand::EndorseBadgeClass {
                             endorsement_id,
@@ -1136,11 +1125,7 @@ impl Engine {
             3 => {
                 if let Some(endorsement_id) = self.net.badge_endorsements.get(1).copied() {
                     let now = self.tick();
-                    exec(
-                        &mut self.sink,
-                        tenant,
-                        self.net.admin(),
-                        &mut self.net.network,
+                    self.network_command(
                         now,
                         &NetworkCommand::WithdrawEndorsement { endorsement_id },
                     );
@@ -1198,11 +1183,7 @@ impl Engine {
                     })
                     .collect();
                 let now = self.tick();
-                exec(
-                    &mut self.sink,
-                    self.net.tenant,
-                    self.net.admin(),
-                    &mut self.net.network,
+                self.network_command(
                     now,
                     &NetworkCommand::ChangeCommitteeMembership {
                         committee_id,

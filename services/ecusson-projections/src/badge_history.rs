@@ -10,7 +10,7 @@
 use crate::bulk_statement::{insert_rows, select_by_tenant_and_ids, upsert_rows};
 use crate::engine::{DecodedEvent, Projection, TableSpec};
 use crate::row_codec::{enum_text, optional_uuid_value, timestamp_value, uuid_value, RowReader};
-use crate::touched_rows::TouchedRows;
+use crate::touched_rows::{RowsToLoad, SubjectReference, TouchedRows};
 use crate::ProjectionError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -19,7 +19,7 @@ use ecusson_domain::{
 };
 use ecusson_store::{ReadModelTransaction, SqlValue};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 pub const NAME: &str = "badge_history";
 
@@ -89,49 +89,22 @@ impl Projection for BadgeHistoryProjection {
         transaction: &mut dyn ReadModelTransaction,
         events: &[DecodedEvent],
     ) -> Result<(), ProjectionError> {
-        let mut request_keys = BTreeSet::new();
-        let mut award_keys = BTreeSet::new();
-        let mut requested_in_batch = BTreeSet::new();
-        let mut awarded_in_batch = BTreeSet::new();
+        let mut to_load = RowsToLoad::default();
         for decoded in events {
-            let tenant = decoded.recorded.tenant_id;
-            match subject_reference(&decoded.event) {
-                Some(SubjectReference::Creates(request_id)) => {
-                    requested_in_batch.insert((tenant, request_id));
-                }
-                Some(SubjectReference::Awards(request_id, award_id)) => {
-                    awarded_in_batch.insert((tenant, award_id));
-                    if !requested_in_batch.contains(&(tenant, request_id)) {
-                        request_keys.insert((tenant.to_string(), request_id.to_string()));
-                    }
-                }
-                Some(SubjectReference::Request(request_id))
-                    if !requested_in_batch.contains(&(tenant, request_id)) =>
-                {
-                    request_keys.insert((tenant.to_string(), request_id.to_string()));
-                }
-                Some(SubjectReference::Award(award_id))
-                    if !awarded_in_batch.contains(&(tenant, award_id)) =>
-                {
-                    award_keys.insert((tenant.to_string(), award_id.to_string()));
-                }
-                // Requests made and awards granted in this batch are already in memory.
-                Some(SubjectReference::Request(_)) | Some(SubjectReference::Award(_)) | None => {}
+            if let Some(reference) = subject_reference(&decoded.event) {
+                to_load.note(decoded.recorded.tenant_id, reference);
             }
         }
-        if requested_in_batch.is_empty()
-            && awarded_in_batch.is_empty()
-            && request_keys.is_empty()
-            && award_keys.is_empty()
-        {
+        if to_load.is_empty() {
             return Ok(());
         }
         let mut working_set = BadgeHistoryWorkingSet::default();
-        let mut rows = select_by_tenant_and_ids(transaction, &SUBJECT, "request_id", &request_keys)
-            .await
-            .map_err(ProjectionError::store(NAME))?;
+        let mut rows =
+            select_by_tenant_and_ids(transaction, &SUBJECT, "request_id", &to_load.request_keys)
+                .await
+                .map_err(ProjectionError::store(NAME))?;
         rows.extend(
-            select_by_tenant_and_ids(transaction, &SUBJECT, "award_id", &award_keys)
+            select_by_tenant_and_ids(transaction, &SUBJECT, "award_id", &to_load.award_keys)
                 .await
                 .map_err(ProjectionError::store(NAME))?,
         );
@@ -154,15 +127,6 @@ impl Projection for BadgeHistoryProjection {
             .await
             .map_err(ProjectionError::store(NAME))
     }
-}
-
-enum SubjectReference {
-    /// A new request: its subject row is created by the event itself.
-    Creates(RequestId),
-    /// An award: names the request, and the award later events will name.
-    Awards(RequestId, AwardId),
-    Request(RequestId),
-    Award(AwardId),
 }
 
 fn subject_reference(event: &DomainEvent) -> Option<SubjectReference> {

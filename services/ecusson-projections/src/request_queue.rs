@@ -9,7 +9,7 @@ use crate::row_codec::{
     optional_timestamp_value, optional_uuid_value, timestamp_text, timestamp_value, uuid_value,
     RowReader,
 };
-use crate::touched_rows::TouchedRows;
+use crate::touched_rows::{RowsToLoad, SubjectReference, TouchedRows};
 use crate::ProjectionError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -18,7 +18,7 @@ use ecusson_domain::{
     TenantId, ValidationRoute, Vote,
 };
 use ecusson_store::{ReadModelTransaction, SqlValue};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 pub const NAME: &str = "request_queue";
 
@@ -164,57 +164,43 @@ impl Projection for RequestQueueProjection {
         transaction: &mut dyn ReadModelTransaction,
         events: &[DecodedEvent],
     ) -> Result<(), ProjectionError> {
-        // Only rows from earlier batches are loaded: a request made in this batch, and an
-        // award granted in it, are already in memory when later events of the batch need them.
-        let mut request_keys = BTreeSet::new();
-        let mut requested_in_batch = BTreeSet::new();
-        let mut awarded_in_batch = BTreeSet::new();
-        let mut award_keys = BTreeSet::new();
-        let mut relevant = false;
+        // Only rows from earlier batches are loaded (see `RowsToLoad`).
+        let mut to_load = RowsToLoad::default();
         for decoded in events {
-            let tenant = decoded.recorded.tenant_id;
-            match &decoded.event {
+            let reference = match &decoded.event {
                 DomainEvent::BadgeRequested(requested) => {
-                    relevant = true;
-                    requested_in_batch.insert((tenant, requested.request_id));
+                    Some(SubjectReference::Creates(requested.request_id))
                 }
-                DomainEvent::BadgeAwarded(awarded) => {
-                    awarded_in_batch.insert((tenant, awarded.award_id));
-                    if !requested_in_batch.contains(&(tenant, awarded.request_id)) {
-                        request_keys.insert((tenant.to_string(), awarded.request_id.to_string()));
-                    }
+                DomainEvent::BadgeAwarded(awarded) => Some(SubjectReference::Awards(
+                    awarded.request_id,
+                    awarded.award_id,
+                )),
+                DomainEvent::BadgeRevoked(revoked) => {
+                    Some(SubjectReference::Award(revoked.award_id))
                 }
-                DomainEvent::BadgeRevoked(revoked)
-                    if !awarded_in_batch.contains(&(tenant, revoked.award_id)) =>
-                {
-                    award_keys.insert((tenant.to_string(), revoked.award_id.to_string()));
+                DomainEvent::BadgeExpired(expired) => {
+                    Some(SubjectReference::Award(expired.award_id))
                 }
-                DomainEvent::BadgeExpired(expired)
-                    if !awarded_in_batch.contains(&(tenant, expired.award_id)) =>
-                {
-                    award_keys.insert((tenant.to_string(), expired.award_id.to_string()));
-                }
-                DomainEvent::BadgeRevoked(_) | DomainEvent::BadgeExpired(_) => relevant = true,
-                other => {
-                    if let Some(request_id) = decision_request(other) {
-                        if !requested_in_batch.contains(&(tenant, request_id)) {
-                            request_keys.insert((tenant.to_string(), request_id.to_string()));
-                        }
-                        relevant = true;
-                    }
-                }
+                other => decision_request(other).map(SubjectReference::Request),
+            };
+            if let Some(reference) = reference {
+                to_load.note(decoded.recorded.tenant_id, reference);
             }
         }
-        if !relevant && request_keys.is_empty() && award_keys.is_empty() {
+        if to_load.is_empty() {
             return Ok(());
         }
         let mut working_set = RequestQueueWorkingSet::default();
-        let mut rows =
-            select_by_tenant_and_ids(transaction, &REQUEST_QUEUE, "request_id", &request_keys)
-                .await
-                .map_err(ProjectionError::store(NAME))?;
+        let mut rows = select_by_tenant_and_ids(
+            transaction,
+            &REQUEST_QUEUE,
+            "request_id",
+            &to_load.request_keys,
+        )
+        .await
+        .map_err(ProjectionError::store(NAME))?;
         rows.extend(
-            select_by_tenant_and_ids(transaction, &REQUEST_QUEUE, "award_id", &award_keys)
+            select_by_tenant_and_ids(transaction, &REQUEST_QUEUE, "award_id", &to_load.award_keys)
                 .await
                 .map_err(ProjectionError::store(NAME))?,
         );
@@ -487,13 +473,29 @@ pub async fn request_queue_for_structure(
         None => String::new(),
     };
     params.push(limit_value(limit));
+    let tail = format!("order by requested_seq limit ${}", params.len());
+    select_entries(
+        transaction,
+        &format!("tenant_id = $1 and requested_seq > $2 {state_filter}"),
+        &tail,
+        &params,
+    )
+    .await
+}
+
+/// Reads queue entries: `select <every column> from request_queue where <filters> <tail>`.
+async fn select_entries(
+    transaction: &mut dyn ReadModelTransaction,
+    filters: &str,
+    tail: &str,
+    params: &[SqlValue],
+) -> Result<Vec<RequestQueueEntry>, ProjectionError> {
     let sql = format!(
-        "select {} from request_queue where tenant_id = $1 and requested_seq > $2 {state_filter} order by requested_seq limit ${}",
-        REQUEST_QUEUE.columns.join(", "),
-        params.len()
+        "select {} from request_queue where {filters} {tail}",
+        REQUEST_QUEUE.columns.join(", ")
     );
     let rows = transaction
-        .fetch_all(&sql, &params)
+        .fetch_all(&sql, params)
         .await
         .map_err(ProjectionError::store(NAME))?;
     entries_from_rows(rows)
@@ -533,16 +535,11 @@ pub async fn request_queue_for_committee(
         ));
     }
     params.push(limit_value(limit));
-    let sql = format!(
-        "select {} from request_queue where {filters} order by requested_at, tenant_id, request_id limit ${}",
-        REQUEST_QUEUE.columns.join(", "),
+    let tail = format!(
+        "order by requested_at, tenant_id, request_id limit ${}",
         params.len()
     );
-    let rows = transaction
-        .fetch_all(&sql, &params)
-        .await
-        .map_err(ProjectionError::store(NAME))?;
-    entries_from_rows(rows)
+    select_entries(transaction, &filters, &tail, &params).await
 }
 
 /// One request of one structure.
@@ -551,17 +548,15 @@ pub async fn request_by_id(
     tenant_id: TenantId,
     request_id: RequestId,
 ) -> Result<Option<RequestQueueEntry>, ProjectionError> {
-    let rows = transaction
-        .fetch_all(
-            &format!(
-                "select {} from request_queue where tenant_id = $1 and request_id = $2",
-                REQUEST_QUEUE.columns.join(", ")
-            ),
-            &[uuid_value(tenant_id), uuid_value(request_id)],
-        )
-        .await
-        .map_err(ProjectionError::store(NAME))?;
-    Ok(entries_from_rows(rows)?.pop())
+    let params = [uuid_value(tenant_id), uuid_value(request_id)];
+    Ok(select_entries(
+        transaction,
+        "tenant_id = $1 and request_id = $2",
+        "",
+        &params,
+    )
+    .await?
+    .pop())
 }
 
 #[cfg(test)]
