@@ -4,7 +4,7 @@ use crate::postgres::PostgresEventStore;
 use crate::sqlite::SqliteEventStore;
 use crate::{Backend, EventStore, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +14,23 @@ pub static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator =
     sqlx::migrate!("../../schema/migrations/postgres");
 pub static SQLITE_MIGRATIONS: sqlx::migrate::Migrator =
     sqlx::migrate!("../../schema/migrations/sqlite");
+
+/// The settings of every SQLite connection of the store, the pool's and the appender's
+/// (journal mode and page size are properties of the file, set by the pool).
+///
+/// `synchronous=NORMAL` in WAL mode never corrupts the database; a power cut may lose the last
+/// commits (an application crash loses nothing). See ARCHITECTURE.md. A 64 MiB page cache and
+/// memory-mapped reads keep the indexes' hot pages in memory. The store checkpoints the WAL in
+/// the background (see `sqlite.rs`); the automatic checkpoint at 16,000 pages (128 MiB of WAL)
+/// is only the backstop. Statement journals stay in memory.
+pub(crate) const SQLITE_PRAGMAS: [(&str, &str); 6] = [
+    ("synchronous", "NORMAL"),
+    ("foreign_keys", "ON"),
+    ("cache_size", "-65536"),
+    ("mmap_size", "268435456"),
+    ("wal_autocheckpoint", "16000"),
+    ("temp_store", "MEMORY"),
+];
 
 /// A validated database URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,21 +110,24 @@ pub async fn connect_with(url: &DatabaseUrl, pool: PoolSettings) -> Result<Store
                 .map_err(|_| StoreError::InvalidInput("invalid SQLite URL".into()))?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                // NORMAL in WAL mode never corrupts the database; a power cut may lose the last
-                // commits (an application crash loses nothing). See ARCHITECTURE.md.
-                .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(30))
-                .foreign_keys(true)
                 // Events are ~1 KB: 8 KiB pages hold several per page (set when the file is
-                // created). A 64 MiB page cache and memory-mapped reads keep the indexes'
-                // hot pages in memory; checkpointing every 8,000 pages (64 MiB of WAL) copies
-                // a hot index page to the database once instead of many times.
-                .page_size(8192)
-                .pragma("cache_size", "-65536")
-                .pragma("mmap_size", "268435456")
-                .pragma("wal_autocheckpoint", "8000");
+                // created).
+                .page_size(8192);
+            if options.get_filename() == std::path::Path::new(":memory:") {
+                return Err(StoreError::InvalidInput(
+                    "the embedded store needs a database file, not :memory:".into(),
+                ));
+            }
+            let options = SQLITE_PRAGMAS
+                .iter()
+                .fold(options, |options, (name, value)| {
+                    options.pragma(*name, *value)
+                });
+            let path = options.get_filename().to_owned();
             let pool = SqlitePoolOptions::new()
                 .max_connections(pool.max_connections.clamp(2, 8))
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(options)
                 .await
@@ -117,7 +137,7 @@ pub async fn connect_with(url: &DatabaseUrl, pool: PoolSettings) -> Result<Store
                 .await
                 .map_err(StoreError::internal)?;
             Ok(Stores {
-                events: Arc::new(SqliteEventStore::new(pool)),
+                events: Arc::new(SqliteEventStore::open(pool, &path)?),
                 backend: Backend::Sqlite,
             })
         }

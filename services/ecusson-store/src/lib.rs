@@ -11,6 +11,7 @@ pub mod postgres;
 mod prepare;
 pub mod read_model;
 pub mod sqlite;
+mod sqlite_writer;
 pub mod types;
 pub mod vault;
 pub mod verify;

@@ -6,9 +6,15 @@
 //! `SQLITE_BUSY`. Because appends are serialised, commit order is append order: each event gets
 //! the next rowid, `tx_id` repeats it, and the feed follows the rowid with no horizon and no
 //! index of its own.
+//!
+//! Appends go through one dedicated writer thread that owns its own connection (rusqlite on
+//! the same SQLite library as sqlx) and runs the whole append — lock, head, version check,
+//! inserts, head update, commit — in one hand-off. Through sqlx each of those statements is a
+//! round trip to the connection's worker thread, and on two busy cores those thread wake-ups,
+//! not SQLite, were most of an append's time. Reads, read models, the vault and migrations stay
+//! on the sqlx pool.
 
-use crate::canonical::{chain_hash, GENESIS_HASH};
-use crate::prepare::{append_outcome, prepare_append, recorded_event, tenant_head};
+use crate::prepare::{prepare_append, recorded_event, tenant_head};
 use crate::read_model::{to_sqlite_placeholders, ReadModelTransaction, SqlValue};
 use crate::types::*;
 use crate::{EventStore, StoreError};
@@ -23,15 +29,23 @@ use uuid::Uuid;
 #[derive(Clone)]
 pub struct SqliteEventStore {
     pool: SqlitePool,
+    /// Serialises this process's writers (appends and read-model transactions) fairly instead
+    /// of letting them spin on `SQLITE_BUSY`.
     writer: Arc<Mutex<()>>,
+    appender: crate::sqlite_writer::Appender,
+    checkpointer: Checkpointer,
 }
 
 impl SqliteEventStore {
-    pub fn new(pool: SqlitePool) -> Self {
-        Self {
+    /// Must be called inside a tokio runtime: it starts the WAL checkpointer task. `path` is
+    /// the database file the pool is open on; the appender opens its own connection to it.
+    pub fn open(pool: SqlitePool, path: &std::path::Path) -> Result<Self, StoreError> {
+        Ok(Self {
+            appender: crate::sqlite_writer::Appender::open(path)?,
+            checkpointer: Checkpointer::start(pool.clone()),
             pool,
             writer: Arc::new(Mutex::new(())),
-        }
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -41,8 +55,53 @@ impl SqliteEventStore {
 
 const EVENT_COLUMNS: &str = "tenant_id, seq, tx_id, stream_version, canonical";
 
-/// Parameters per multi-row insert: SQLite accepts at most 32,766 bound values per statement.
-const ROWS_PER_INSERT: usize = 1_000;
+/// Copies the write-ahead log back into the database file off the writers' path.
+///
+/// SQLite's automatic checkpoint runs inside the commit that crosses its threshold, so one
+/// append in a few hundred pays for copying (and fsyncing) everything written before it. Here
+/// appends only count the bytes they wrote; past [`Checkpointer::EVERY_BYTES`] they wake a
+/// task that runs a PASSIVE checkpoint on a pool connection, on the other core, while appends
+/// go on (a passive checkpoint never waits for readers or writers). The automatic checkpoint
+/// stays on as a backstop with a higher threshold (see `connect.rs`). The task ends when the
+/// last clone of the store is dropped.
+#[derive(Clone)]
+struct Checkpointer {
+    wake: tokio::sync::mpsc::Sender<()>,
+    written: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Checkpointer {
+    const EVERY_BYTES: u64 = 16 * 1024 * 1024;
+
+    fn start(pool: SqlitePool) -> Self {
+        let (wake, mut woken) = tokio::sync::mpsc::channel::<()>(1);
+        tokio::spawn(async move {
+            while woken.recv().await.is_some() {
+                if let Err(error) = sqlx::query("pragma wal_checkpoint(PASSIVE)")
+                    .execute(&pool)
+                    .await
+                {
+                    // Not fatal: the automatic checkpoint still bounds the log.
+                    tracing::warn!(error = %error, "background WAL checkpoint failed");
+                }
+            }
+        });
+        Self {
+            wake,
+            written: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        }
+    }
+
+    fn wrote(&self, bytes: u64) {
+        use std::sync::atomic::Ordering;
+        let total = self.written.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if total >= Self::EVERY_BYTES {
+            self.written.store(0, Ordering::Relaxed);
+            // A full channel means a checkpoint is already due: nothing to add.
+            let _ = self.wake.try_send(());
+        }
+    }
+}
 
 fn decode_rows(rows: Vec<SqliteRow>) -> Result<Vec<RecordedEvent>, StoreError> {
     rows.into_iter()
@@ -63,146 +122,6 @@ fn limit(limit: usize) -> i64 {
     limit.min(100_000) as i64
 }
 
-impl SqliteEventStore {
-    async fn append_locked(&self, request: &AppendRequest) -> Result<AppendOutcome, StoreError> {
-        let prepared = prepare_append(request)?;
-        let tenant = request.tenant_id.to_string();
-        let stream = request.stream_id.as_str();
-        let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-
-        if let Some(key) = &request.idempotency_key {
-            let record: Option<(Vec<u8>, i64, i64, i64)> = sqlx::query_as(
-                "select fingerprint, first_seq, last_seq, stream_version from idempotency_record \
-                 where tenant_id = ?1 and idempotency_key = ?2",
-            )
-            .bind(&tenant)
-            .bind(&key.key)
-            .fetch_optional(&mut *transaction)
-            .await?;
-            if let Some((fingerprint, first_seq, last_seq, stream_version)) = record {
-                let status = if fingerprint == key.fingerprint {
-                    "replayed"
-                } else {
-                    "idempotency_conflict"
-                };
-                return append_outcome(
-                    request.expected,
-                    status,
-                    Some(first_seq),
-                    Some(last_seq),
-                    Some(stream_version),
-                );
-            }
-        }
-
-        let (mut version,): (i64,) =
-            sqlx::query_as("select coalesce(max(stream_version), 0) from event where tenant_id = ?1 and stream_id = ?2")
-                .bind(&tenant)
-                .bind(stream)
-                .fetch_one(&mut *transaction)
-                .await?;
-        if !request.expected.accepts(version as u64) {
-            return append_outcome(request.expected, "wrong_version", None, None, Some(version));
-        }
-
-        let head: Option<(i64, Vec<u8>)> =
-            sqlx::query_as("select head_seq, head_hash from tenant_log where tenant_id = ?1")
-                .bind(&tenant)
-                .fetch_optional(&mut *transaction)
-                .await?;
-        let (mut seq, mut hash) = match head {
-            Some((seq, hash)) => (
-                seq,
-                <[u8; 32]>::try_from(hash.as_slice())
-                    .map_err(|_| StoreError::Corrupt(format!("tenant {tenant}: head hash")))?,
-            ),
-            None => (0, GENESIS_HASH),
-        };
-        // Events get explicit, consecutive rowids after the current largest (appends are
-        // serialised, so this is commit order); tx_id repeats the rowid for the feed cursor.
-        let (last_rowid,): (i64,) = sqlx::query_as("select coalesce(max(rowid), 0) from event")
-            .fetch_one(&mut *transaction)
-            .await?;
-        let first_seq = seq + 1;
-        let recorded_at = prepared
-            .recorded_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-
-        let mut rows = Vec::with_capacity(request.events.len());
-        let mut rowid = last_rowid;
-        for (event, canonical) in request.events.iter().zip(&prepared.canonical) {
-            seq += 1;
-            version += 1;
-            rowid += 1;
-            hash = chain_hash(&hash, seq as u64, version as u64, canonical);
-            rows.push((rowid, seq, version, event, canonical, hash));
-        }
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let mut builder = sqlx::QueryBuilder::<Sqlite>::new(
-                "insert into event (rowid, tenant_id, seq, tx_id, stream_id, stream_version, event_id, event_type, \
-                 schema_version, recorded_at, canonical, hash) ",
-            );
-            builder.push_values(
-                chunk,
-                |mut row, (rowid, seq, version, event, canonical, hash)| {
-                    row.push_bind(*rowid)
-                        .push_bind(&tenant)
-                        .push_bind(*seq)
-                        .push_bind(*rowid)
-                        .push_bind(stream)
-                        .push_bind(*version)
-                        .push_bind(event.event_id.to_string())
-                        .push_bind(event.event_type.as_str())
-                        .push_bind(i64::from(event.schema_version))
-                        .push_bind(&recorded_at)
-                        .push_bind(canonical.as_slice())
-                        .push_bind(hash.to_vec());
-                },
-            );
-            builder
-                .build()
-                .execute(&mut *transaction)
-                .await
-                .map_err(crate::append_error)?;
-        }
-
-        sqlx::query(
-            "insert into tenant_log (tenant_id, head_seq, head_hash) values (?1, ?2, ?3) \
-             on conflict (tenant_id) do update set head_seq = excluded.head_seq, head_hash = excluded.head_hash",
-        )
-        .bind(&tenant)
-        .bind(seq)
-        .bind(hash.to_vec())
-        .execute(&mut *transaction)
-        .await?;
-
-        if let Some(key) = &request.idempotency_key {
-            sqlx::query(
-                "insert into idempotency_record (tenant_id, idempotency_key, fingerprint, stream_id, first_seq, \
-                 last_seq, stream_version, recorded_at) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .bind(&tenant)
-            .bind(&key.key)
-            .bind(key.fingerprint.to_vec())
-            .bind(stream)
-            .bind(first_seq)
-            .bind(seq)
-            .bind(version)
-            .bind(&recorded_at)
-            .execute(&mut *transaction)
-            .await?;
-        }
-        transaction.commit().await?;
-        append_outcome(
-            request.expected,
-            "appended",
-            Some(first_seq),
-            Some(seq),
-            Some(version),
-        )
-    }
-}
-
 #[async_trait]
 impl EventStore for SqliteEventStore {
     fn backend(&self) -> Backend {
@@ -211,8 +130,17 @@ impl EventStore for SqliteEventStore {
 
     #[tracing::instrument(name = "store.append", skip_all, fields(tenant.id = %request.tenant_id, stream.id = %request.stream_id, events = request.events.len()))]
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
-        let _writer = self.writer.lock().await;
-        self.append_locked(&request).await
+        // Validation and the canonical bytes need no lock.
+        let prepared = prepare_append(&request)?;
+        let bytes = prepared.canonical.iter().map(|b| b.len() as u64).sum();
+        let outcome = {
+            let _writer = self.writer.lock().await;
+            self.appender.append(request, prepared).await?
+        };
+        if !outcome.replayed {
+            self.checkpointer.wrote(bytes);
+        }
+        Ok(outcome)
     }
 
     async fn read_stream(
