@@ -92,6 +92,9 @@ pub async fn connect_with(url: &DatabaseUrl, pool: PoolSettings) -> Result<Store
                 .map_err(|_| StoreError::InvalidInput("invalid PostgreSQL URL".into()))?;
             let pool = PgPoolOptions::new()
                 .max_connections(pool.max_connections)
+                // No ping round trip before every query: a connection that broke while idle
+                // fails its next query as `Unavailable`, and the pool replaces it.
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(options)
                 .await
@@ -127,7 +130,6 @@ pub async fn connect_with(url: &DatabaseUrl, pool: PoolSettings) -> Result<Store
             let path = options.get_filename().to_owned();
             let pool = SqlitePoolOptions::new()
                 .max_connections(pool.max_connections.clamp(2, 8))
-                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(options)
                 .await

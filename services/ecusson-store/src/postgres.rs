@@ -59,6 +59,40 @@ impl EventStore for PostgresEventStore {
     #[tracing::instrument(name = "store.append", skip_all, fields(tenant.id = %request.tenant_id, stream.id = %request.stream_id, events = request.events.len()))]
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
         let prepared = prepare_append(&request)?;
+        if let ([event], [canonical], None) = (
+            request.events.as_slice(),
+            prepared.canonical.as_slice(),
+            &request.idempotency_key,
+        ) {
+            // What most commands append: scalar arguments, one statement after the lock.
+            let (status, first_seq, last_seq, stream_version): (
+                String,
+                Option<i64>,
+                Option<i64>,
+                Option<i64>,
+            ) = sqlx::query_as(
+                "select o_status, o_first_seq, o_last_seq, o_stream_version \
+                 from ecusson_append_one($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(request.tenant_id.as_uuid())
+            .bind(request.stream_id.as_str())
+            .bind(request.expected.to_code())
+            .bind(event.event_id)
+            .bind(event.event_type.as_str())
+            .bind(i32::from(event.schema_version))
+            .bind(prepared.recorded_at)
+            .bind(canonical.as_slice())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(crate::append_error)?;
+            return append_outcome(
+                request.expected,
+                &status,
+                first_seq,
+                last_seq,
+                stream_version,
+            );
+        }
         let event_ids: Vec<Uuid> = request.events.iter().map(|event| event.event_id).collect();
         let event_types: Vec<&str> = request
             .events
