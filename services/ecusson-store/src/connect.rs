@@ -109,6 +109,13 @@ pub async fn connect_with(url: &DatabaseUrl, pool: PoolSettings) -> Result<Store
             })
         }
         DatabaseUrl::Sqlite(url) => {
+            // The appender opens its own connection to the file: an in-memory database would
+            // be another, empty one.
+            if url.contains(":memory:") || url.contains("mode=memory") {
+                return Err(StoreError::InvalidInput(
+                    "the embedded store needs a database file, not :memory:".into(),
+                ));
+            }
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(|_| StoreError::InvalidInput("invalid SQLite URL".into()))?
                 .create_if_missing(true)
@@ -117,11 +124,6 @@ pub async fn connect_with(url: &DatabaseUrl, pool: PoolSettings) -> Result<Store
                 // Events are ~1 KB: 8 KiB pages hold several per page (set when the file is
                 // created).
                 .page_size(8192);
-            if options.get_filename() == std::path::Path::new(":memory:") {
-                return Err(StoreError::InvalidInput(
-                    "the embedded store needs a database file, not :memory:".into(),
-                ));
-            }
             let options = SQLITE_PRAGMAS
                 .iter()
                 .fold(options, |options, (name, value)| {
@@ -149,4 +151,21 @@ pub async fn connect_with(url: &DatabaseUrl, pool: PoolSettings) -> Result<Store
 /// Opens the database with the default pool settings.
 pub async fn connect(url: &DatabaseUrl) -> Result<Stores, StoreError> {
     connect_with(url, PoolSettings::default()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_in_memory_sqlite_database_is_refused_with_a_clear_error() {
+        // The appender opens its own connection to the file: an in-memory database would be
+        // a different, empty one.
+        let url = DatabaseUrl::parse("sqlite::memory:").unwrap();
+        match connect(&url).await {
+            Err(StoreError::InvalidInput(message)) => assert!(message.contains(":memory:")),
+            Err(other) => panic!("expected InvalidInput, got {other:?}"),
+            Ok(_) => panic!("an in-memory database was accepted"),
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! extends the hash chain and inserts the batch. The cross-tenant feed reads only rows whose
 //! transaction is older than every running transaction, so it never skips a late commit.
 
-use crate::prepare::{append_outcome, prepare_append, recorded_event, tenant_head};
+use crate::prepare::{append_outcome, decode_page, prepare_append, recorded_event, tenant_head};
 use crate::read_model::{ReadModelTransaction, SqlValue};
 use crate::types::*;
 use crate::{EventStore, StoreError};
@@ -200,7 +200,7 @@ impl EventStore for PostgresEventStore {
         .bind(limit(max))
         .fetch_all(&self.pool)
         .await?;
-        decode_rows(rows)
+        decode_page(rows, decode_rows).await
     }
 
     async fn read_raw(

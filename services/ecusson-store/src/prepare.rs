@@ -153,3 +153,25 @@ pub(crate) fn tenant_head(
         hash,
     })
 }
+
+/// Pages at least this long are parsed on two threads.
+const PARALLEL_PAGE_ROWS: usize = 1_000;
+
+/// Parses a page of rows into recorded events, the second half on a blocking thread while this
+/// one parses the first: a feed reader then uses both cores instead of one (parsing the
+/// envelopes is most of a replay's client time, see BENCHMARKS.md).
+pub(crate) async fn decode_page<R: Send + 'static>(
+    mut rows: Vec<R>,
+    decode: fn(Vec<R>) -> Result<Vec<RecordedEvent>, StoreError>,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    if rows.len() < PARALLEL_PAGE_ROWS {
+        return decode(rows);
+    }
+    let tail = rows.split_off(rows.len() / 2);
+    let tail = tokio::task::spawn_blocking(move || decode(tail));
+    let head = decode(rows);
+    let tail = tail.await.map_err(StoreError::internal)?;
+    let mut events = head?;
+    events.extend(tail?);
+    Ok(events)
+}

@@ -14,7 +14,7 @@
 //! not SQLite, were most of an append's time. Reads, read models, the vault and migrations stay
 //! on the sqlx pool.
 
-use crate::prepare::{prepare_append, recorded_event, tenant_head};
+use crate::prepare::{decode_page, prepare_append, recorded_event, tenant_head};
 use crate::read_model::{to_sqlite_placeholders, ReadModelTransaction, SqlValue};
 use crate::types::*;
 use crate::{EventStore, StoreError};
@@ -191,7 +191,7 @@ impl EventStore for SqliteEventStore {
         .bind(limit(max))
         .fetch_all(&self.pool)
         .await?;
-        decode_rows(rows)
+        decode_page(rows, decode_rows).await
     }
 
     async fn read_raw(

@@ -348,7 +348,8 @@ async fn rebuild(url: &DatabaseUrl, options: &BenchOptions) -> anyhow::Result<Be
     let history = ecusson_demo::generate_scaled(1, start, options.tenants, options.events);
     load_history(store.clone(), history, options.writers).await?;
 
-    let engine = ProjectionEngine::new(store.clone(), EngineSettings::default());
+    let settings = EngineSettings::for_backend(store.backend());
+    let engine = ProjectionEngine::new(store.clone(), settings);
     let mut histogram = Histogram::<u64>::new(3).expect("a valid histogram");
     let mut last_batch = Instant::now();
     let mut processed = 0u64;
@@ -365,7 +366,7 @@ async fn rebuild(url: &DatabaseUrl, options: &BenchOptions) -> anyhow::Result<Be
         .context("rebuilding")?;
     let elapsed = started.elapsed();
     let options = BenchOptions {
-        batch: EngineSettings::default().batch_size,
+        batch: settings.batch_size,
         writers: 1,
         ..options.clone()
     };
@@ -410,7 +411,7 @@ pub async fn load_demo(
     let events = load_history(store.clone(), network.appends.clone().into_iter(), 1).await?;
     let engine = ecusson_projections::ProjectionEngine::new(
         store.clone(),
-        ecusson_projections::EngineSettings::default(),
+        ecusson_projections::EngineSettings::for_backend(store.backend()),
     );
     engine
         .catch_up(ecusson_projections::ProjectionSelection::All)

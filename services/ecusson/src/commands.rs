@@ -87,7 +87,10 @@ async fn verify(url: &DatabaseUrl, tenant: Option<String>, json: bool) -> anyhow
 
 async fn projections(url: &DatabaseUrl, command: ProjectionsCommand) -> anyhow::Result<ExitCode> {
     let stores = open(url).await?;
-    let engine = ProjectionEngine::new(stores.events.clone(), EngineSettings::default());
+    let engine = ProjectionEngine::new(
+        stores.events.clone(),
+        EngineSettings::for_backend(stores.backend),
+    );
     match command {
         ProjectionsCommand::Rebuild { name } => {
             let selection = match name {
