@@ -5,3 +5,4 @@ mod feed_gaps;
 mod helpers;
 mod projections;
 mod store_conformance;
+mod use_cases;

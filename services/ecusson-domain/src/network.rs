@@ -105,6 +105,11 @@ impl Network {
         self.network_id
     }
 
+    /// The admitted structures and their kinds, by tenant id.
+    pub fn structures(&self) -> impl Iterator<Item = (TenantId, StructureKind)> + '_ {
+        self.structures.iter().map(|(id, kind)| (*id, *kind))
+    }
+
     pub fn is_admitted(&self, structure_id: TenantId) -> bool {
         self.structures.contains_key(&structure_id)
     }

@@ -65,6 +65,13 @@ impl Staff {
     pub fn is_member(&self, person_id: PersonId) -> bool {
         self.members.contains_key(&person_id)
     }
+
+    /// Current staff and their roles, by person id.
+    pub fn members(&self) -> impl Iterator<Item = (PersonId, &[Role])> {
+        self.members
+            .iter()
+            .map(|(person_id, roles)| (*person_id, roles.as_slice()))
+    }
 }
 
 /// Staff roles only, at least one, no duplicates.

@@ -137,6 +137,14 @@ pub trait EventStore: Send + Sync {
         stream_id: &StreamId,
     ) -> Result<u64, StoreError>;
 
+    /// The record an idempotent append left under `key`, if any: lets a use case answer a
+    /// retried request with the first outcome before deciding anything again.
+    async fn idempotency_record(
+        &self,
+        tenant_id: TenantId,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError>;
+
     /// Opens a transaction for read models and checkpoints (see [`read_model`]).
     async fn begin_read_model(&self) -> Result<Box<dyn ReadModelTransaction>, StoreError>;
 }

@@ -264,6 +264,30 @@ impl EventStore for PostgresEventStore {
         Ok(version as u64)
     }
 
+    async fn idempotency_record(
+        &self,
+        tenant_id: TenantId,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let row: Option<(Vec<u8>, String, i64, i64, i64)> = sqlx::query_as(
+            "select fingerprint, stream_id, first_seq, last_seq, stream_version \
+             from idempotency_record where tenant_id = $1 and idempotency_key = $2",
+        )
+        .bind(tenant_id.as_uuid())
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|(fingerprint, stream_id, first, last, version)| {
+            crate::prepare::idempotency_record(
+                tenant_id,
+                fingerprint,
+                stream_id,
+                (first, last, version),
+            )
+        })
+        .transpose()
+    }
+
     async fn begin_read_model(&self) -> Result<Box<dyn ReadModelTransaction>, StoreError> {
         Ok(Box::new(PostgresReadModelTransaction {
             transaction: self.pool.begin().await?,

@@ -175,3 +175,21 @@ pub(crate) async fn decode_page<R: Send + 'static>(
     events.extend(tail?);
     Ok(events)
 }
+
+/// Builds an idempotency record from its stored columns.
+pub(crate) fn idempotency_record(
+    tenant_id: TenantId,
+    fingerprint: Vec<u8>,
+    stream_id: String,
+    positions: (i64, i64, i64),
+) -> Result<crate::types::IdempotencyRecord, StoreError> {
+    let corrupt = || StoreError::Corrupt(format!("tenant {tenant_id}: idempotency record"));
+    let (first_seq, last_seq, stream_version) = positions;
+    Ok(crate::types::IdempotencyRecord {
+        fingerprint: fingerprint.try_into().map_err(|_| corrupt())?,
+        stream_id: crate::types::StreamId::parse(stream_id).map_err(|_| corrupt())?,
+        first_seq: u64::try_from(first_seq).map_err(|_| corrupt())?,
+        last_seq: u64::try_from(last_seq).map_err(|_| corrupt())?,
+        stream_version: u64::try_from(stream_version).map_err(|_| corrupt())?,
+    })
+}

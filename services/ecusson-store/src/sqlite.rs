@@ -263,6 +263,30 @@ impl EventStore for SqliteEventStore {
         Ok(version as u64)
     }
 
+    async fn idempotency_record(
+        &self,
+        tenant_id: TenantId,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let row: Option<(Vec<u8>, String, i64, i64, i64)> = sqlx::query_as(
+            "select fingerprint, stream_id, first_seq, last_seq, stream_version \
+             from idempotency_record where tenant_id = ?1 and idempotency_key = ?2",
+        )
+        .bind(tenant_id.to_string())
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|(fingerprint, stream_id, first, last, version)| {
+            crate::prepare::idempotency_record(
+                tenant_id,
+                fingerprint,
+                stream_id,
+                (first, last, version),
+            )
+        })
+        .transpose()
+    }
+
     async fn begin_read_model(&self) -> Result<Box<dyn ReadModelTransaction>, StoreError> {
         // Read-model writers are writers too: take the write lock up front (see module docs).
         let guard = self.writer.clone().lock_owned().await;

@@ -237,6 +237,17 @@ impl NewEvent {
     }
 }
 
+/// What an idempotent append recorded the first time: the fingerprint of the request and
+/// where its events went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    pub fingerprint: [u8; 32],
+    pub stream_id: StreamId,
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub stream_version: u64,
+}
+
 /// An idempotency key with the fingerprint of what it protects: a retry with the same key and
 /// fingerprint returns the first outcome and appends nothing; the same key with another
 /// fingerprint is refused.

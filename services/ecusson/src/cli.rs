@@ -70,6 +70,57 @@ pub enum Command {
         #[command(subcommand)]
         bench: BenchKind,
     },
+    /// Prints a development bearer token for the API, signed with the development secret.
+    Token(TokenOptions),
+    /// Serves the GraphQL API (runs pending migrations first; projections run in-process).
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address and port to listen on (port 0 picks a free one).
+    #[arg(long, env = "ECUSSON_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Do not run the projections here (run `ecusson projections run` elsewhere).
+    #[arg(long)]
+    pub no_projections: bool,
+    /// The development secret's file (created on first use) when no JWKS is configured;
+    /// `ECUSSON_DEV_SECRET` (base64) wins.
+    #[arg(
+        long,
+        env = "ECUSSON_DEV_SECRET_FILE",
+        default_value = "ecusson.dev-secret"
+    )]
+    pub dev_secret_file: std::path::PathBuf,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TokenOptions {
+    /// The tenant the token acts in (UUID of a structure or of the network).
+    #[arg(long, value_name = "UUID")]
+    pub tenant: uuid::Uuid,
+    /// A role of the bearer (repeat for several): network_admin, structure_admin, counsellor,
+    /// technical_supervisor, direction, committee_member, earner, funder.
+    #[arg(
+        long = "role",
+        value_name = "ROLE",
+        required = true,
+        value_parser = crate::token::parse_role
+    )]
+    pub roles: Vec<ecusson_domain::Role>,
+    /// The bearer's person id (default: a fresh random UUID).
+    #[arg(long, value_name = "UUID")]
+    pub sub: Option<uuid::Uuid>,
+    /// Lifetime of the token: `30m`, `1h`, `8h`, `1d`... at most 30 days.
+    #[arg(long, default_value = "1h", value_parser = crate::token::parse_ttl)]
+    pub ttl: chrono::Duration,
+    /// The development secret's file (created on first use); `ECUSSON_DEV_SECRET` (base64) wins.
+    #[arg(
+        long,
+        env = "ECUSSON_DEV_SECRET_FILE",
+        default_value = "ecusson.dev-secret"
+    )]
+    pub dev_secret_file: std::path::PathBuf,
 }
 
 #[derive(Subcommand, Debug)]

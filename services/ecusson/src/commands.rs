@@ -29,6 +29,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench { bench } => crate::bench::run(&url, bench)
             .await
             .map(|_| ExitCode::SUCCESS),
+        Command::Token(options) => crate::token::run(options),
+        Command::Serve(args) => crate::serve::serve(
+            &url,
+            &crate::serve::ServeOptions {
+                listen: args.listen,
+                projections: !args.no_projections,
+                dev_secret_file: args.dev_secret_file,
+            },
+        )
+        .await
+        .map(|_| ExitCode::SUCCESS),
     }
 }
 

@@ -1,9 +1,12 @@
-//! `ecusson`: the one binary. Subcommands: `migrate`, `verify-log`, `projections`, `bench`.
+//! `ecusson`: the one binary. Subcommands: `migrate`, `verify-log`, `projections`, `bench`,
+//! `demo`, `token`, `serve`.
 //! Configuration is parsed once here (clap, with environment variables) and passed down.
 
 mod bench;
 mod cli;
 mod commands;
+mod serve;
+mod token;
 
 use clap::Parser;
 

@@ -1,0 +1,528 @@
+//! The GraphQL schema: queries over the aggregates and read models, one mutation per domain
+//! command. The tenant always comes from the token, never from an argument.
+
+use crate::auth::Principal;
+use crate::error::{coded, graphql_error};
+use async_graphql::{
+    Context, EmptySubscription, Enum, InputObject, Object, Schema, SimpleObject, ID,
+};
+use ecusson_app::{AppError, ErrorCode, Executed, Ledger, Position, RequestMeta};
+use ecusson_domain::{
+    Actor, Aggregate, Network, NetworkCommand, Pathway, PathwayCommand, PathwayId, PersonId, Role,
+    Staff, StaffCommand, StructureKind, TenantId,
+};
+use ecusson_store::{IdempotencyKey, StreamId};
+use serde::Serialize;
+use std::sync::Arc;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+pub type EcussonSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Query depth and complexity limits: enough for any screen of the app, not for abuse.
+pub const MAX_DEPTH: usize = 12;
+pub const MAX_COMPLEXITY: usize = 1_000;
+
+/// What every resolver can reach.
+#[derive(Clone)]
+pub struct ApiContext {
+    pub ledger: Ledger,
+    /// Wakes the projection runners after a write.
+    pub wake: Arc<Notify>,
+}
+
+pub fn build_schema(context: ApiContext) -> EcussonSchema {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .data(context)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+/// The schema without data, for printing the SDL.
+pub fn sdl() -> String {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared types
+// ---------------------------------------------------------------------------------------------
+
+/// A role in a tenant.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize)]
+#[graphql(name = "Role", remote = "ecusson_domain::Role")]
+pub enum GqlRole {
+    NetworkAdmin,
+    StructureAdmin,
+    /// Conseiller·ère en insertion professionnelle (ASP/CIP).
+    Counsellor,
+    /// Encadrant·e technique d'insertion (ETI).
+    TechnicalSupervisor,
+    Direction,
+    CommitteeMember,
+    Earner,
+    Funder,
+}
+
+/// The kind of a member structure.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize)]
+#[graphql(name = "StructureKind", remote = "ecusson_domain::StructureKind")]
+pub enum GqlStructureKind {
+    /// Atelier et chantier d'insertion.
+    Aci,
+    /// Entreprise d'insertion.
+    Ei,
+    /// Entreprise de travail temporaire d'insertion.
+    Etti,
+    /// Association intermédiaire.
+    Ai,
+    /// Other social and solidarity economy member.
+    Ess,
+}
+
+/// Where a mutation's events went in the tenant's log.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct EventPosition {
+    pub tenant_id: ID,
+    /// The tenant's sequence number of the first event appended.
+    pub first_sequence: i64,
+    /// The tenant's sequence number of the last event appended.
+    pub last_sequence: i64,
+    /// The stream's version after the append.
+    pub stream_version: i64,
+}
+
+impl From<Position> for EventPosition {
+    fn from(position: Position) -> Self {
+        Self {
+            tenant_id: ID(position.tenant_id.to_string()),
+            first_sequence: position.first_seq as i64,
+            last_sequence: position.last_seq as i64,
+            stream_version: position.stream_version as i64,
+        }
+    }
+}
+
+/// What every mutation answers besides its object.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct MutationOutcome {
+    /// `null` when the command changed nothing.
+    pub position: Option<EventPosition>,
+    /// The types of the events appended, in order.
+    pub event_types: Vec<String>,
+    /// True when this answer is the first outcome of the same idempotency key.
+    pub replayed: bool,
+}
+
+impl MutationOutcome {
+    fn of<A>(executed: &Executed<A>) -> Self {
+        Self {
+            position: executed.position.map(EventPosition::from),
+            event_types: executed
+                .events
+                .iter()
+                .map(|event| event.event_type().to_owned())
+                .collect(),
+            replayed: executed.replayed,
+        }
+    }
+}
+
+fn principal<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Principal> {
+    ctx.data_opt::<Principal>()
+        .ok_or_else(|| coded("a bearer token is required", ErrorCode::Unauthenticated))
+}
+
+fn actor(principal: &Principal) -> Actor {
+    Actor {
+        tenant_id: principal.tenant,
+        person_id: principal.subject,
+        roles: principal.roles.clone(),
+    }
+}
+
+fn api<'a>(ctx: &'a Context<'_>) -> &'a ApiContext {
+    ctx.data_unchecked::<ApiContext>()
+}
+
+/// Parses an id argument; a malformed one is the client's input error.
+fn parse_id(id: &ID, what: &str) -> async_graphql::Result<Uuid> {
+    Uuid::parse_str(id.as_str())
+        .map_err(|_| coded(format!("{what} is not a valid id"), ErrorCode::BadUserInput))
+}
+
+/// The request metadata of a mutation: its idempotency key, fingerprinted with the input.
+fn request_meta(
+    ctx: &Context<'_>,
+    idempotency_key: Option<&str>,
+    input: &impl Serialize,
+) -> async_graphql::Result<RequestMeta> {
+    let idempotency_key = match idempotency_key {
+        None => None,
+        Some(key) => {
+            let fingerprint = serde_json::to_vec(input)
+                .map_err(|error| graphql_error(AppError::Internal(Box::new(error))))?;
+            Some(
+                IdempotencyKey::new(key, &fingerprint)
+                    .map_err(|error| graphql_error(AppError::from(error)))?,
+            )
+        }
+    };
+    Ok(RequestMeta {
+        idempotency_key,
+        traceparent: ctx.data_opt::<ecusson_store::Traceparent>().cloned(),
+        ..RequestMeta::default()
+    })
+}
+
+fn stream(name: String) -> async_graphql::Result<StreamId> {
+    StreamId::parse(name).map_err(|error| graphql_error(AppError::from(error)))
+}
+
+/// Runs a command on a stream of the caller's tenant and wakes the projections.
+async fn run<A: Aggregate>(
+    ctx: &Context<'_>,
+    stream_name: String,
+    meta: RequestMeta,
+    command: A::Command,
+) -> async_graphql::Result<Executed<A>>
+where
+    A::Command: Clone,
+{
+    let principal = principal(ctx)?;
+    let api = api(ctx);
+    let executed = api
+        .ledger
+        .execute::<A, _>(
+            &actor(principal),
+            principal.tenant,
+            &stream(stream_name)?,
+            &meta,
+            |_| Ok(command.clone()),
+        )
+        .await
+        .map_err(graphql_error)?;
+    if executed.position.is_some() {
+        api.wake.notify_waiters();
+    }
+    Ok(executed)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries
+// ---------------------------------------------------------------------------------------------
+
+pub struct QueryRoot;
+
+/// The caller, as the token says.
+#[derive(SimpleObject)]
+pub struct Viewer {
+    pub person_id: ID,
+    pub tenant_id: ID,
+    pub roles: Vec<GqlRole>,
+}
+
+/// A member of a tenant's staff.
+#[derive(SimpleObject)]
+pub struct StaffMember {
+    pub person_id: ID,
+    pub roles: Vec<GqlRole>,
+}
+
+/// A structure admitted to the caller's network.
+#[derive(SimpleObject)]
+pub struct MemberStructure {
+    pub structure_id: ID,
+    pub kind: GqlStructureKind,
+}
+
+/// Roles that see a tenant's staff roster.
+const STAFF_READERS: [Role; 6] = [
+    Role::NetworkAdmin,
+    Role::StructureAdmin,
+    Role::Counsellor,
+    Role::TechnicalSupervisor,
+    Role::Direction,
+    Role::CommitteeMember,
+];
+
+#[Object]
+impl QueryRoot {
+    /// Who the token says the caller is.
+    async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Viewer> {
+        let principal = principal(ctx)?;
+        Ok(Viewer {
+            person_id: ID(principal.subject.to_string()),
+            tenant_id: ID(principal.tenant.to_string()),
+            roles: principal.roles.iter().map(|role| (*role).into()).collect(),
+        })
+    }
+
+    /// The staff of the caller's tenant and their roles.
+    async fn staff(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<StaffMember>> {
+        let principal = principal(ctx)?;
+        if !STAFF_READERS.iter().any(|role| principal.has_role(*role)) {
+            return Err(coded(
+                "only staff may see the staff roster",
+                ErrorCode::Forbidden,
+            ));
+        }
+        let roster = api(ctx)
+            .ledger
+            .load::<Staff>(principal.tenant, &stream(Staff::stream_name())?)
+            .await
+            .map_err(graphql_error)?;
+        Ok(roster
+            .state
+            .members()
+            .map(|(person_id, roles)| StaffMember {
+                person_id: ID(person_id.to_string()),
+                roles: roles.iter().map(|role| (*role).into()).collect(),
+            })
+            .collect())
+    }
+
+    /// The structures of the caller's network (network staff only).
+    async fn structures(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MemberStructure>> {
+        let principal = principal(ctx)?;
+        if !principal.has_role(Role::NetworkAdmin) {
+            return Err(coded(
+                "only the network's administrators see its structures",
+                ErrorCode::Forbidden,
+            ));
+        }
+        let network = api(ctx)
+            .ledger
+            .load::<Network>(principal.tenant, &stream(Network::stream_name())?)
+            .await
+            .map_err(graphql_error)?;
+        Ok(network
+            .state
+            .structures()
+            .map(|(structure_id, kind)| MemberStructure {
+                structure_id: ID(structure_id.to_string()),
+                kind: kind.into(),
+            })
+            .collect())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mutations
+// ---------------------------------------------------------------------------------------------
+
+pub struct MutationRoot;
+
+#[derive(InputObject, Serialize)]
+pub struct AppointStaffInput {
+    pub person_id: ID,
+    pub roles: Vec<GqlRole>,
+    /// Makes a retried request safe: the same key with the same input returns the first
+    /// outcome and appends nothing.
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(InputObject, Serialize)]
+pub struct ChangeStaffRolesInput {
+    pub person_id: ID,
+    pub roles: Vec<GqlRole>,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(InputObject, Serialize)]
+pub struct RecordStaffDepartureInput {
+    pub person_id: ID,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct StaffPayload {
+    /// The person's membership after the command (`null` after a departure).
+    pub member: Option<StaffMember>,
+    pub outcome: MutationOutcome,
+}
+
+#[derive(InputObject, Serialize)]
+pub struct RegisterNetworkInput {
+    /// The network's name (not personal data).
+    pub name: String,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct NetworkPayload {
+    pub network_id: ID,
+    pub outcome: MutationOutcome,
+}
+
+#[derive(InputObject, Serialize)]
+pub struct AdmitStructureInput {
+    /// The structure's tenant id, chosen by the network (its staff's tokens name it).
+    pub structure_id: ID,
+    pub kind: GqlStructureKind,
+    pub name: String,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct AdmitStructurePayload {
+    pub structure: MemberStructure,
+    pub outcome: MutationOutcome,
+}
+
+#[derive(InputObject, Serialize)]
+pub struct DefinePathwayInput {
+    /// 1: first steps, 2: autonomy, 3: access to employment.
+    pub rank: i32,
+    pub name: String,
+    pub description: String,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct DefinePathwayPayload {
+    pub pathway_id: ID,
+    pub outcome: MutationOutcome,
+}
+
+fn roles(roles: &[GqlRole]) -> Vec<Role> {
+    roles.iter().map(|role| (*role).into()).collect()
+}
+
+fn member(staff: &Staff, person_id: PersonId) -> Option<StaffMember> {
+    let roles = staff.roles_of(person_id);
+    (!roles.is_empty()).then(|| StaffMember {
+        person_id: ID(person_id.to_string()),
+        roles: roles.iter().map(|role| (*role).into()).collect(),
+    })
+}
+
+#[Object]
+impl MutationRoot {
+    /// Appoints a person to the caller's tenant with the given staff roles.
+    async fn appoint_staff(
+        &self,
+        ctx: &Context<'_>,
+        input: AppointStaffInput,
+    ) -> async_graphql::Result<StaffPayload> {
+        let meta = request_meta(ctx, input.idempotency_key.as_deref(), &input)?;
+        let person_id = PersonId(parse_id(&input.person_id, "personId")?);
+        let command = StaffCommand::Appoint {
+            person_id,
+            roles: roles(&input.roles),
+        };
+        let executed = run::<Staff>(ctx, Staff::stream_name(), meta, command).await?;
+        Ok(StaffPayload {
+            member: member(&executed.state, person_id),
+            outcome: MutationOutcome::of(&executed),
+        })
+    }
+
+    /// Replaces a staff member's roles.
+    async fn change_staff_roles(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangeStaffRolesInput,
+    ) -> async_graphql::Result<StaffPayload> {
+        let meta = request_meta(ctx, input.idempotency_key.as_deref(), &input)?;
+        let person_id = PersonId(parse_id(&input.person_id, "personId")?);
+        let command = StaffCommand::ChangeRoles {
+            person_id,
+            roles: roles(&input.roles),
+        };
+        let executed = run::<Staff>(ctx, Staff::stream_name(), meta, command).await?;
+        Ok(StaffPayload {
+            member: member(&executed.state, person_id),
+            outcome: MutationOutcome::of(&executed),
+        })
+    }
+
+    /// Records that a person left the caller's staff.
+    async fn record_staff_departure(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordStaffDepartureInput,
+    ) -> async_graphql::Result<StaffPayload> {
+        let meta = request_meta(ctx, input.idempotency_key.as_deref(), &input)?;
+        let person_id = PersonId(parse_id(&input.person_id, "personId")?);
+        let command = StaffCommand::RecordDeparture { person_id };
+        let executed = run::<Staff>(ctx, Staff::stream_name(), meta, command).await?;
+        Ok(StaffPayload {
+            member: member(&executed.state, person_id),
+            outcome: MutationOutcome::of(&executed),
+        })
+    }
+
+    /// Registers the caller's tenant as a regional network.
+    async fn register_network(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterNetworkInput,
+    ) -> async_graphql::Result<NetworkPayload> {
+        let meta = request_meta(ctx, input.idempotency_key.as_deref(), &input)?;
+        let network_id = principal(ctx)?.tenant;
+        let command = NetworkCommand::RegisterNetwork {
+            network_id,
+            name: input.name,
+        };
+        let executed = run::<Network>(ctx, Network::stream_name(), meta, command).await?;
+        Ok(NetworkPayload {
+            network_id: ID(network_id.to_string()),
+            outcome: MutationOutcome::of(&executed),
+        })
+    }
+
+    /// Admits a member structure (a tenant of its own) to the caller's network.
+    async fn admit_structure(
+        &self,
+        ctx: &Context<'_>,
+        input: AdmitStructureInput,
+    ) -> async_graphql::Result<AdmitStructurePayload> {
+        let meta = request_meta(ctx, input.idempotency_key.as_deref(), &input)?;
+        let structure_id = TenantId(parse_id(&input.structure_id, "structureId")?);
+        let kind: StructureKind = input.kind.into();
+        let command = NetworkCommand::AdmitStructure {
+            structure_id,
+            kind,
+            name: input.name,
+        };
+        let executed = run::<Network>(ctx, Network::stream_name(), meta, command).await?;
+        Ok(AdmitStructurePayload {
+            structure: MemberStructure {
+                structure_id: ID(structure_id.to_string()),
+                kind: kind.into(),
+            },
+            outcome: MutationOutcome::of(&executed),
+        })
+    }
+
+    /// Defines a pathway of the caller's network catalogue.
+    async fn define_pathway(
+        &self,
+        ctx: &Context<'_>,
+        input: DefinePathwayInput,
+    ) -> async_graphql::Result<DefinePathwayPayload> {
+        let meta = request_meta(ctx, input.idempotency_key.as_deref(), &input)?;
+        let rank = u8::try_from(input.rank)
+            .map_err(|_| coded("a pathway rank is 1, 2 or 3", ErrorCode::BadUserInput))?;
+        // The id is drawn here, not in the domain; an idempotent retry gets the first one.
+        let pathway_id = PathwayId::new();
+        let command = PathwayCommand::Define {
+            pathway_id,
+            rank,
+            name: input.name,
+            description: input.description,
+        };
+        let executed = run::<Pathway>(ctx, Pathway::stream_name(pathway_id), meta, command).await?;
+        let pathway_id = executed
+            .state
+            .definition()
+            .map_or(pathway_id, |defined| defined.pathway_id);
+        Ok(DefinePathwayPayload {
+            pathway_id: ID(pathway_id.to_string()),
+            outcome: MutationOutcome::of(&executed),
+        })
+    }
+}

@@ -1,0 +1,223 @@
+//! The HTTP server: `/graphql` (POST and GET, GraphiQL for browsers), `/healthz`, `/readyz`.
+
+use crate::auth::{bearer_token, Authenticator, Principal};
+use crate::error::{code_unmarked_errors, coded};
+use crate::schema::{build_schema, ApiContext, EcussonSchema};
+use actix_web::http::header;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer, Responder};
+use async_graphql::http::GraphiQLSource;
+use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
+use ecusson_app::{ErrorCode, Ledger};
+use ecusson_projections::ProjectionEngine;
+use ecusson_store::Traceparent;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// The largest request body accepted (a GraphQL document with its variables).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// `/readyz` fails when a projection is further behind the log than this.
+pub const MAX_READY_LAG: u64 = 10_000;
+
+/// How long in-flight requests get to finish on SIGTERM/SIGINT.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Everything the server shares between requests.
+#[derive(Clone)]
+pub struct ServerState {
+    pub schema: EcussonSchema,
+    pub authenticator: Arc<Authenticator>,
+    pub engine: ProjectionEngine,
+}
+
+impl ServerState {
+    pub fn new(ledger: Ledger, engine: ProjectionEngine, authenticator: Authenticator) -> Self {
+        Self::with_wake(ledger, engine, authenticator, Arc::new(Notify::new()))
+    }
+
+    /// `wake` is the projection runners' wake-up: mutations notify it.
+    pub fn with_wake(
+        ledger: Ledger,
+        engine: ProjectionEngine,
+        authenticator: Authenticator,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Self {
+            schema: build_schema(ApiContext { ledger, wake }),
+            authenticator: Arc::new(authenticator),
+            engine,
+        }
+    }
+}
+
+/// Binds `listen` and returns the server, ready to be awaited, and the address it bound (port
+/// 0 picks a free one). The server stops gracefully on SIGTERM or SIGINT: it stops accepting,
+/// lets in-flight requests finish, then returns.
+pub fn bind(
+    state: ServerState,
+    listen: SocketAddr,
+) -> std::io::Result<(actix_web::dev::Server, SocketAddr)> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .service(
+                web::resource("/graphql")
+                    .route(web::post().to(graphql))
+                    .route(web::get().to(graphql_get)),
+            )
+            .route("/healthz", web::get().to(healthz))
+            .route("/readyz", web::get().to(readyz))
+    })
+    .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+    .bind(listen)?;
+    let address = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or_else(|| std::io::Error::other("the server bound no address"))?;
+    Ok((server.run(), address))
+}
+
+/// The caller from the `Authorization` header: `None` without a header (public fields and
+/// introspection still work), an UNAUTHENTICATED answer for a header that does not verify.
+fn authenticate(
+    state: &ServerState,
+    request: &HttpRequest,
+) -> Result<Option<Principal>, Unauthenticated> {
+    let Some(value) = request.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let verified = value
+        .to_str()
+        .ok()
+        .ok_or(())
+        .and_then(|value| bearer_token(Some(value)).map_err(|_| ()))
+        .and_then(|token| {
+            state.authenticator.authenticate(token).map_err(|error| {
+                // The reason is for the operator; the token itself is never logged.
+                tracing::info!(reason = %error, "bearer token refused");
+            })
+        });
+    verified.map(Some).map_err(|()| Unauthenticated)
+}
+
+/// A bearer token was sent and does not verify.
+struct Unauthenticated;
+
+impl Unauthenticated {
+    fn response(self) -> HttpResponse {
+        let error = coded("invalid bearer token", ErrorCode::Unauthenticated);
+        let body = async_graphql::Response::from_errors(vec![
+            error.into_server_error(async_graphql::Pos::default())
+        ]);
+        HttpResponse::Unauthorized()
+            .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
+            .json(body)
+    }
+}
+
+async fn execute(
+    state: &ServerState,
+    http: &HttpRequest,
+    mut request: async_graphql::Request,
+) -> Result<async_graphql::Response, Unauthenticated> {
+    if let Some(principal) = authenticate(state, http)? {
+        request = request.data(principal);
+    }
+    if let Some(traceparent) = http
+        .headers()
+        .get("traceparent")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| Traceparent::parse(value).ok())
+    {
+        request = request.data(traceparent);
+    }
+    Ok(code_unmarked_errors(state.schema.execute(request).await))
+}
+
+/// POST: the body is read whole under [`MAX_BODY_BYTES`] (413 beyond), then parsed as one
+/// GraphQL request (400 with BAD_USER_INPUT when it is not one).
+async fn graphql(
+    state: web::Data<ServerState>,
+    http: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(error) => {
+            let error = coded(
+                format!("the body is not a GraphQL request in JSON: {error}"),
+                ErrorCode::BadUserInput,
+            );
+            return HttpResponse::BadRequest().json(async_graphql::Response::from_errors(vec![
+                error.into_server_error(async_graphql::Pos::default()),
+            ]));
+        }
+    };
+    match execute(&state, &http, request).await {
+        Ok(response) => GraphQLResponse::from(response)
+            .respond_to(&http)
+            .map_into_boxed_body(),
+        Err(refusal) => refusal.response(),
+    }
+}
+
+/// GET: GraphiQL for a browser, otherwise a query in the URL (mutations are refused over GET
+/// by async-graphql).
+async fn graphql_get(
+    state: web::Data<ServerState>,
+    http: HttpRequest,
+    request: Option<GraphQLRequest>,
+) -> HttpResponse {
+    let wants_html = http
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    match request {
+        Some(request) if !wants_html => match execute(&state, &http, request.into_inner()).await {
+            Ok(response) => GraphQLResponse::from(response)
+                .respond_to(&http)
+                .map_into_boxed_body(),
+            Err(refusal) => refusal.response(),
+        },
+        _ => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(GraphiQLSource::build().endpoint("/graphql").finish()),
+    }
+}
+
+/// The process is up.
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+/// The database answers, its migrations ran (at start-up, before binding), and no projection
+/// is more than [`MAX_READY_LAG`] events behind.
+async fn readyz(state: web::Data<ServerState>) -> HttpResponse {
+    match state.engine.status().await {
+        Ok(statuses) => {
+            let lagging: Vec<_> = statuses
+                .iter()
+                .filter(|status| status.events_behind > MAX_READY_LAG)
+                .map(|status| {
+                    serde_json::json!({"projection": status.projection, "events_behind": status.events_behind})
+                })
+                .collect();
+            if lagging.is_empty() {
+                HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))
+            } else {
+                HttpResponse::ServiceUnavailable()
+                    .json(serde_json::json!({"status": "projections behind", "lagging": lagging}))
+            }
+        }
+        Err(error) => {
+            tracing::warn!(error = %error, "readiness check failed");
+            HttpResponse::ServiceUnavailable()
+                .json(serde_json::json!({"status": "database unavailable"}))
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! Loading aggregates and running commands against the event store.
+
+use crate::error::AppError;
+use chrono::{DateTime, Utc};
+use ecusson_domain::{Actor, Aggregate, CommandContext, DomainEvent, TenantId};
+use ecusson_store::{
+    ActorRef, AppendRequest, EventMetadata, EventStore, ExpectedVersion, IdempotencyKey, NewEvent,
+    RecordedEvent, StoreError, StreamId, Traceparent,
+};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// How many times a command is decided again when other writers keep changing its stream.
+const MAX_ATTEMPTS: u32 = 5;
+
+/// Events read per page when loading a stream.
+const PAGE: usize = 1_000;
+
+/// The time source of the use cases (a fixed clock in tests).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// What a driver knows about the request a command comes from.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    /// Makes a retried request return its first outcome and append nothing.
+    pub idempotency_key: Option<IdempotencyKey>,
+    pub correlation_id: Option<Uuid>,
+    pub causation_id: Option<Uuid>,
+    /// The caller's W3C trace context, stored with the events.
+    pub traceparent: Option<Traceparent>,
+}
+
+/// Where a command's events went: the tenant's sequence numbers (what a reader waits for to
+/// read its own write) and the stream's version after them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub tenant_id: TenantId,
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub stream_version: u64,
+}
+
+/// An aggregate as its stream says it is now.
+#[derive(Clone, Debug)]
+pub struct Loaded<A> {
+    pub state: A,
+    /// The number of events in the stream (0: it does not exist).
+    pub version: u64,
+}
+
+/// The outcome of a command.
+#[derive(Clone, Debug)]
+pub struct Executed<A> {
+    /// The aggregate after the command's events.
+    pub state: A,
+    /// The events the command caused, as appended.
+    pub events: Vec<DomainEvent>,
+    /// `None` when the command caused no event (nothing to append).
+    pub position: Option<Position>,
+    /// True when this was a retry answered from the idempotency record.
+    pub replayed: bool,
+}
+
+/// The use cases' access to the log.
+#[derive(Clone)]
+pub struct Ledger {
+    store: Arc<dyn EventStore>,
+    clock: Clock,
+}
+
+impl Ledger {
+    pub fn new(store: Arc<dyn EventStore>) -> Self {
+        Self::with_clock(store, Arc::new(Utc::now))
+    }
+
+    pub fn with_clock(store: Arc<dyn EventStore>, clock: Clock) -> Self {
+        Self { store, clock }
+    }
+
+    pub fn store(&self) -> &Arc<dyn EventStore> {
+        &self.store
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// Reads a stream from the start and folds it into its aggregate.
+    pub async fn load<A: Aggregate>(
+        &self,
+        tenant_id: TenantId,
+        stream: &StreamId,
+    ) -> Result<Loaded<A>, AppError> {
+        self.load_up_to(tenant_id, stream, u64::MAX).await
+    }
+
+    /// The aggregate as it was at version `up_to` (or now, if the stream is shorter).
+    async fn load_up_to<A: Aggregate>(
+        &self,
+        tenant_id: TenantId,
+        stream: &StreamId,
+        up_to: u64,
+    ) -> Result<Loaded<A>, AppError> {
+        let mut state = A::default();
+        let mut version = 0;
+        while version < up_to {
+            let page = self
+                .store
+                .read_stream(tenant_id, stream, version, PAGE)
+                .await?;
+            let last_page = page.len() < PAGE;
+            for recorded in page
+                .iter()
+                .take_while(|event| event.stream_version <= up_to)
+            {
+                state = state.evolve(&decode(recorded)?);
+                version = recorded.stream_version;
+            }
+            if last_page {
+                break;
+            }
+        }
+        Ok(Loaded { state, version })
+    }
+
+    /// Runs one command on the stream `stream` of `tenant_id`: loads the aggregate, asks
+    /// `build` for the command given the state, decides and appends with the version read.
+    /// When the stream changed in between, runs again on the new state (at most
+    /// [`MAX_ATTEMPTS`] times). With an idempotency key already used for the same request,
+    /// answers with the first outcome and appends nothing.
+    pub async fn execute<A, F>(
+        &self,
+        actor: &Actor,
+        tenant_id: TenantId,
+        stream: &StreamId,
+        meta: &RequestMeta,
+        mut build: F,
+    ) -> Result<Executed<A>, AppError>
+    where
+        A: Aggregate,
+        F: FnMut(&A) -> Result<A::Command, AppError>,
+    {
+        if let Some(key) = &meta.idempotency_key {
+            if let Some(executed) = self.replay(tenant_id, key).await? {
+                return Ok(executed);
+            }
+        }
+        for _ in 0..MAX_ATTEMPTS {
+            let Loaded { state, version } = self.load::<A>(tenant_id, stream).await?;
+            let command = build(&state)?;
+            let context = CommandContext {
+                actor: actor.clone(),
+                now: self.now(),
+            };
+            let events = match state.decide(&command, &context) {
+                Ok(events) => events,
+                Err(refusal) => {
+                    // A concurrent copy of this request may have appended between the check
+                    // above and the load: deciding again on its result is refused (the person
+                    // is already appointed...), but the answer is that first outcome.
+                    if let Some(key) = &meta.idempotency_key {
+                        if let Some(executed) = self.replay(tenant_id, key).await? {
+                            return Ok(executed);
+                        }
+                    }
+                    return Err(refusal.into());
+                }
+            };
+            if events.is_empty() {
+                return Ok(Executed {
+                    state,
+                    events,
+                    position: None,
+                    replayed: false,
+                });
+            }
+            let request = AppendRequest {
+                tenant_id,
+                stream_id: stream.clone(),
+                expected: match version {
+                    0 => ExpectedVersion::NoStream,
+                    version => ExpectedVersion::Exact(version),
+                },
+                events: events.iter().map(NewEvent::from_domain).collect(),
+                metadata: metadata(actor, meta),
+                idempotency_key: meta.idempotency_key.clone(),
+            };
+            match self.store.append(request).await {
+                Ok(outcome) if outcome.replayed => {
+                    // The same request, retried concurrently, was appended by the other call.
+                    let key = meta.idempotency_key.as_ref().ok_or_else(|| {
+                        AppError::internal(StoreError::Corrupt(
+                            "an append without a key was replayed".into(),
+                        ))
+                    })?;
+                    return self.replay(tenant_id, key).await?.ok_or_else(|| {
+                        AppError::internal(StoreError::Corrupt(
+                            "a replayed append left no idempotency record".into(),
+                        ))
+                    });
+                }
+                Ok(outcome) => {
+                    let state = events
+                        .iter()
+                        .fold(state, |state, event| state.evolve(event));
+                    return Ok(Executed {
+                        state,
+                        events,
+                        position: Some(Position {
+                            tenant_id,
+                            first_seq: outcome.first_seq,
+                            last_seq: outcome.last_seq,
+                            stream_version: outcome.stream_version,
+                        }),
+                        replayed: false,
+                    });
+                }
+                Err(StoreError::WrongExpectedVersion { .. }) => continue,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(AppError::Contended {
+            stream: stream.to_string(),
+            attempts: MAX_ATTEMPTS,
+        })
+    }
+
+    /// The first outcome of an idempotent request, if the key was used before.
+    async fn replay<A: Aggregate>(
+        &self,
+        tenant_id: TenantId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Executed<A>>, AppError> {
+        let Some(record) = self.store.idempotency_record(tenant_id, &key.key).await? else {
+            return Ok(None);
+        };
+        if record.fingerprint != key.fingerprint {
+            return Err(AppError::IdempotencyKeyReused);
+        }
+        // The same request: its stream is the recorded one (a command that creates something
+        // names its stream after a fresh id, which differs on each attempt).
+        let stream = &record.stream_id;
+        let count = (record.last_seq + 1 - record.first_seq) as usize;
+        let recorded = self
+            .store
+            .read_tenant(tenant_id, record.first_seq - 1, count)
+            .await?;
+        let events = recorded.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+        // The state as it was right after the first outcome, so that the answer is the same.
+        let state = self
+            .load_up_to::<A>(tenant_id, stream, record.stream_version)
+            .await?
+            .state;
+        Ok(Some(Executed {
+            state,
+            events,
+            position: Some(Position {
+                tenant_id,
+                first_seq: record.first_seq,
+                last_seq: record.last_seq,
+                stream_version: record.stream_version,
+            }),
+            replayed: true,
+        }))
+    }
+}
+
+fn metadata(actor: &Actor, meta: &RequestMeta) -> EventMetadata {
+    let mut metadata = EventMetadata::new(ActorRef::Person(actor.person_id));
+    if let Some(correlation_id) = meta.correlation_id {
+        metadata.correlation_id = correlation_id;
+    }
+    metadata.causation_id = meta.causation_id;
+    metadata.traceparent = meta.traceparent.clone();
+    metadata
+}
+
+/// A stored event that cannot be decoded means the log and the code disagree: internal.
+fn decode(recorded: &RecordedEvent) -> Result<DomainEvent, AppError> {
+    recorded.decode().map_err(|error| {
+        tracing::error!(
+            tenant.id = %recorded.tenant_id,
+            event.seq = recorded.seq,
+            event.r#type = %recorded.event_type,
+            error = %error,
+            "stored event cannot be decoded"
+        );
+        AppError::internal(error)
+    })
+}

@@ -1,0 +1,333 @@
+//! `ecusson serve` end to end, on SQLite and on PostgreSQL: the real binary on a free port,
+//! real HTTP GraphQL calls with development tokens, tenant isolation, error codes, idempotent
+//! retries, a graceful stop on SIGTERM and a restart that lost nothing.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use uuid::Uuid;
+
+const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
+
+/// A test secret, generated per test run: 32 random bytes.
+fn dev_secret() -> String {
+    use base64::Engine as _;
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    /// Starts `ecusson serve` on a free port of 127.0.0.1 and waits for its "listening" line.
+    fn start(directory: &std::path::Path, url: &str, secret: &str) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ecusson"))
+            .current_dir(directory)
+            .env_remove("ECUSSON_JWKS")
+            .env("ECUSSON_DEV_SECRET", secret)
+            .args(["--database-url", url, "serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the binary starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("the server prints its address before anything else")
+                .expect("readable stdout");
+            if let Some(rest) = line.split("http://").nth(1) {
+                let address = rest.split('/').next().unwrap().to_owned();
+                break format!("http://{address}");
+            }
+        };
+        Self { child, base }
+    }
+
+    /// SIGTERM, then the exit status (the server stops gracefully).
+    fn stop(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        self.child.wait().expect("the server exits")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    secret: String,
+}
+
+impl Client {
+    fn token(&self, tenant: Uuid, roles: &[&str], subject: Uuid) -> String {
+        let output = Command::new(env!("CARGO_BIN_EXE_ecusson"))
+            .env("ECUSSON_DEV_SECRET", &self.secret)
+            .env_remove("ECUSSON_JWKS")
+            .args([
+                "token",
+                "--tenant",
+                &tenant.to_string(),
+                "--sub",
+                &subject.to_string(),
+            ])
+            .args(roles.iter().flat_map(|role| ["--role", role]))
+            .output()
+            .expect("ecusson token runs");
+        assert!(
+            output.status.success(),
+            "token: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    }
+
+    async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let mut request = self
+            .http
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+}
+
+fn error_code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}
+
+const REGISTER: &str = "mutation($name: String!) { registerNetwork(input: {name: $name}) { networkId outcome { position { firstSequence lastSequence } replayed } } }";
+const ADMIT: &str = "mutation($id: ID!) { admitStructure(input: {structureId: $id, kind: ACI, name: \"Atelier du Fleuve\"}) { structure { structureId kind } outcome { position { lastSequence } } } }";
+const STRUCTURES: &str = "{ structures { structureId kind } }";
+const APPOINT: &str = "mutation($person: ID!, $key: String) { appointStaff(input: {personId: $person, roles: [COUNSELLOR], idempotencyKey: $key}) { member { personId roles } outcome { position { lastSequence } replayed } } }";
+const STAFF: &str = "{ staff { personId roles } }";
+
+async fn the_workflow_through_http(url: String) {
+    let directory = std::env::temp_dir().join(format!("ecusson-api-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let secret = dev_secret();
+    let server = Server::start(&directory, &url, &secret);
+    let client = Client {
+        http: reqwest::Client::new(),
+        base: server.base.clone(),
+        secret: secret.clone(),
+    };
+
+    let health = client
+        .http
+        .get(format!("{}/healthz", client.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    let ready = client
+        .http
+        .get(format!("{}/readyz", client.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+
+    let network = Uuid::new_v4();
+    let structure = Uuid::new_v4();
+    let network_admin = client.token(network, &["network_admin"], Uuid::new_v4());
+    let structure_admin = client.token(structure, &["structure_admin"], Uuid::new_v4());
+    let counsellor = client.token(structure, &["counsellor"], Uuid::new_v4());
+
+    // The network registers itself and admits a structure.
+    let (_, body) = client
+        .graphql(
+            Some(&network_admin),
+            REGISTER,
+            json!({"name": "Réseau test"}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["registerNetwork"]["networkId"],
+        network.to_string(),
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["registerNetwork"]["outcome"]["position"]["firstSequence"],
+        1
+    );
+    let (_, body) = client
+        .graphql(
+            Some(&network_admin),
+            ADMIT,
+            json!({"id": structure.to_string()}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["admitStructure"]["structure"]["kind"], "ACI",
+        "{body}"
+    );
+    let (_, body) = client
+        .graphql(Some(&network_admin), STRUCTURES, json!({}))
+        .await;
+    assert_eq!(
+        body["data"]["structures"],
+        json!([{"structureId": structure.to_string(), "kind": "ACI"}])
+    );
+
+    // The structure appoints a counsellor, idempotently.
+    let person = Uuid::new_v4();
+    let variables = json!({"person": person.to_string(), "key": "appoint-1"});
+    let (_, first) = client
+        .graphql(Some(&structure_admin), APPOINT, variables.clone())
+        .await;
+    assert_eq!(
+        first["data"]["appointStaff"]["member"]["roles"],
+        json!(["COUNSELLOR"]),
+        "{first}"
+    );
+    let (_, retry) = client
+        .graphql(Some(&structure_admin), APPOINT, variables)
+        .await;
+    assert_eq!(
+        retry["data"]["appointStaff"]["outcome"]["replayed"], true,
+        "{retry}"
+    );
+    assert_eq!(
+        retry["data"]["appointStaff"]["outcome"]["position"],
+        first["data"]["appointStaff"]["outcome"]["position"]
+    );
+
+    // Tenancy: the network's token sees the network's roster, not the structure's.
+    let (_, body) = client.graphql(Some(&network_admin), STAFF, json!({})).await;
+    assert_eq!(body["data"]["staff"], json!([]), "{body}");
+    let (_, body) = client
+        .graphql(Some(&structure_admin), STAFF, json!({}))
+        .await;
+    assert_eq!(
+        body["data"]["staff"],
+        json!([{"personId": person.to_string(), "roles": ["COUNSELLOR"]}])
+    );
+
+    // Refusals carry a code and append nothing.
+    let (_, body) = client
+        .graphql(
+            Some(&counsellor),
+            APPOINT,
+            json!({"person": Uuid::new_v4().to_string()}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    let (_, body) = client
+        .graphql(
+            Some(&structure_admin),
+            APPOINT,
+            json!({"person": "not-a-uuid"}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    let (_, body) = client
+        .graphql(
+            Some(&structure_admin),
+            "mutation { appointStaff(input: {personId: \"x\", roles: [WIZARD]}) { outcome { replayed } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    let (_, body) = client.graphql(None, STAFF, json!({})).await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+    let (status, body) = client.graphql(Some("not.a.token"), STAFF, json!({})).await;
+    assert_eq!((status, error_code(&body)), (401, Some("UNAUTHENTICATED")));
+    let oversized = client
+        .http
+        .post(format!("{}/graphql", client.base))
+        .header("content-type", "application/json")
+        .body(format!("{{\"query\": \"{}\"}}", " ".repeat(300 * 1024)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(oversized.status().as_u16(), 413);
+    let not_json = client
+        .http
+        .post(format!("{}/graphql", client.base))
+        .header("content-type", "application/json")
+        .body("{\"query\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status().as_u16(), 400);
+    let body: Value = not_json.json().await.unwrap();
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    let (_, body) = client
+        .graphql(Some(&structure_admin), STAFF, json!({}))
+        .await;
+    assert_eq!(body["data"]["staff"].as_array().map(Vec::len), Some(1));
+
+    // A graceful stop, a restart, and nothing lost.
+    let status = server.stop();
+    assert!(
+        status.success(),
+        "the server exits cleanly on SIGTERM: {status}"
+    );
+    let server = Server::start(&directory, &url, &secret);
+    let client = Client {
+        base: server.base.clone(),
+        ..client
+    };
+    let (_, body) = client
+        .graphql(Some(&structure_admin), STAFF, json!({}))
+        .await;
+    assert_eq!(
+        body["data"]["staff"],
+        json!([{"personId": person.to_string(), "roles": ["COUNSELLOR"]}])
+    );
+    let (_, body) = client
+        .graphql(Some(&network_admin), STRUCTURES, json!({}))
+        .await;
+    assert_eq!(body["data"]["structures"].as_array().map(Vec::len), Some(1));
+    assert!(server.stop().success());
+    let _ = std::fs::remove_dir_all(&directory);
+}
+
+#[tokio::test]
+async fn the_api_on_sqlite() {
+    let directory =
+        std::env::temp_dir().join(format!("ecusson-api-db-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let url = format!("sqlite://{}", directory.join("ledger.db").display());
+    the_workflow_through_http(url).await;
+    let _ = std::fs::remove_dir_all(&directory);
+}
+
+#[tokio::test]
+async fn the_api_on_postgres() {
+    use sqlx::Connection as _;
+    let admin_url = std::env::var("ECUSSON_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| POSTGRES_ADMIN_URL.to_owned());
+    let database = format!("ecusson_api_{}", Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .expect("PostgreSQL must be reachable: these tests never skip");
+    sqlx::query(&format!("create database {database}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let url = admin_url.replacen("/postgres?", &format!("/{database}?"), 1);
+    the_workflow_through_http(url).await;
+    sqlx::query(&format!("drop database if exists {database} with (force)"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}

@@ -1,0 +1,233 @@
+//! The use-case path (`ecusson_app::Ledger`) on both backends: commands decided on the state
+//! read, optimistic concurrency with retries, idempotent retries, refusals that append nothing.
+
+use crate::helpers::TestStore;
+use ecusson_app::{AppError, ErrorCode, Ledger, RequestMeta};
+use ecusson_domain::{Actor, PersonId, Role, Staff, StaffCommand, TenantId};
+use ecusson_store::{IdempotencyKey, StreamId};
+use std::sync::Arc;
+
+fn admin(tenant_id: TenantId) -> Actor {
+    Actor {
+        tenant_id,
+        person_id: PersonId::new(),
+        roles: vec![Role::StructureAdmin],
+    }
+}
+
+fn staff_stream() -> StreamId {
+    StreamId::parse("staff").unwrap()
+}
+
+fn appoint(person_id: PersonId) -> impl FnMut(&Staff) -> Result<StaffCommand, AppError> {
+    move |_| {
+        Ok(StaffCommand::Appoint {
+            person_id,
+            roles: vec![Role::Counsellor],
+        })
+    }
+}
+
+async fn a_command_appends_its_events_and_returns_the_new_state(store: TestStore) {
+    let ledger = Ledger::new(store.store.clone());
+    let tenant = TenantId::new();
+    let actor = admin(tenant);
+    let counsellor = PersonId::new();
+    let executed = ledger
+        .execute::<Staff, _>(
+            &actor,
+            tenant,
+            &staff_stream(),
+            &RequestMeta::default(),
+            appoint(counsellor),
+        )
+        .await
+        .unwrap();
+    let position = executed.position.expect("an event was appended");
+    assert_eq!((position.first_seq, position.last_seq), (1, 1));
+    assert_eq!(position.stream_version, 1);
+    assert_eq!(executed.state.roles_of(counsellor), &[Role::Counsellor]);
+    assert!(!executed.replayed);
+
+    let loaded = ledger.load::<Staff>(tenant, &staff_stream()).await.unwrap();
+    assert_eq!(loaded.version, 1);
+    assert_eq!(loaded.state, executed.state);
+}
+
+async fn a_refused_command_appends_nothing_and_says_why(store: TestStore) {
+    let ledger = Ledger::new(store.store.clone());
+    let tenant = TenantId::new();
+    let counsellor_actor = Actor {
+        roles: vec![Role::Counsellor],
+        ..admin(tenant)
+    };
+    let error = ledger
+        .execute::<Staff, _>(
+            &counsellor_actor,
+            tenant,
+            &staff_stream(),
+            &RequestMeta::default(),
+            appoint(PersonId::new()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), ErrorCode::Forbidden);
+    assert_eq!(
+        store.stream_version(tenant, &staff_stream()).await.unwrap(),
+        0
+    );
+}
+
+/// Sixteen appointments race on one roster: each is decided on the state it read, the losers
+/// of each round decide again on the new state, and none is lost.
+async fn concurrent_commands_on_one_stream_are_all_kept(store: TestStore) {
+    let ledger = Ledger::new(store.store.clone());
+    let tenant = TenantId::new();
+    let actor = admin(tenant);
+    let people: Vec<PersonId> = (0..16).map(|_| PersonId::new()).collect();
+    let tasks: Vec<_> = people
+        .iter()
+        .map(|person| {
+            let (ledger, actor, person) = (ledger.clone(), actor.clone(), *person);
+            tokio::spawn(async move {
+                ledger
+                    .execute::<Staff, _>(
+                        &actor,
+                        tenant,
+                        &staff_stream(),
+                        &RequestMeta::default(),
+                        appoint(person),
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    // Under heavy contention a command may give up after its attempts (CONFLICT, retryable);
+    // every one that succeeded is in the roster, and nothing else is.
+    let succeeded: Vec<PersonId> = people
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, outcome)| outcome.is_ok())
+        .map(|(person, _)| *person)
+        .collect();
+    for outcome in &outcomes {
+        if let Err(error) = outcome {
+            assert_eq!(error.code(), ErrorCode::Conflict, "{error}");
+        }
+    }
+    assert!(
+        succeeded.len() >= 5,
+        "only {} of 16 went through",
+        succeeded.len()
+    );
+    let roster = ledger.load::<Staff>(tenant, &staff_stream()).await.unwrap();
+    assert_eq!(roster.version, succeeded.len() as u64);
+    for person in &people {
+        let expected = if succeeded.contains(person) {
+            vec![Role::Counsellor]
+        } else {
+            vec![]
+        };
+        assert_eq!(roster.state.roles_of(*person), expected.as_slice());
+    }
+}
+
+/// A retried request with the same key gets the first answer, even though deciding it again
+/// would now be refused (the person is already appointed); another request under the same key
+/// is refused. Nothing is appended twice.
+async fn an_idempotent_retry_returns_the_first_outcome(store: TestStore) {
+    let ledger = Ledger::new(store.store.clone());
+    let tenant = TenantId::new();
+    let actor = admin(tenant);
+    let person = PersonId::new();
+    let meta = RequestMeta {
+        idempotency_key: Some(IdempotencyKey::new("appoint-1", b"appoint person 1").unwrap()),
+        ..RequestMeta::default()
+    };
+    let first = ledger
+        .execute::<Staff, _>(&actor, tenant, &staff_stream(), &meta, appoint(person))
+        .await
+        .unwrap();
+    // Someone else changes the roster in between.
+    ledger
+        .execute::<Staff, _>(
+            &actor,
+            tenant,
+            &staff_stream(),
+            &RequestMeta::default(),
+            appoint(PersonId::new()),
+        )
+        .await
+        .unwrap();
+
+    let retry = ledger
+        .execute::<Staff, _>(&actor, tenant, &staff_stream(), &meta, appoint(person))
+        .await
+        .unwrap();
+    assert!(retry.replayed);
+    assert_eq!(retry.position, first.position);
+    assert_eq!(retry.events, first.events);
+    assert_eq!(retry.state, first.state);
+
+    let other_request = RequestMeta {
+        idempotency_key: Some(IdempotencyKey::new("appoint-1", b"appoint person 2").unwrap()),
+        ..RequestMeta::default()
+    };
+    let error = ledger
+        .execute::<Staff, _>(
+            &actor,
+            tenant,
+            &staff_stream(),
+            &other_request,
+            appoint(PersonId::new()),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AppError::IdempotencyKeyReused), "{error}");
+    assert_eq!(error.code(), ErrorCode::Conflict);
+    assert_eq!(
+        store.stream_version(tenant, &staff_stream()).await.unwrap(),
+        2
+    );
+}
+
+/// Two copies of the same request race with the same key: one appends, the other answers
+/// with its outcome.
+async fn concurrent_retries_with_one_key_append_once(store: TestStore) {
+    let ledger = Arc::new(Ledger::new(store.store.clone()));
+    let tenant = TenantId::new();
+    let actor = admin(tenant);
+    let person = PersonId::new();
+    let meta = RequestMeta {
+        idempotency_key: Some(IdempotencyKey::new("once", b"the same request").unwrap()),
+        ..RequestMeta::default()
+    };
+    let run = || {
+        let (ledger, actor, meta) = (ledger.clone(), actor.clone(), meta.clone());
+        tokio::spawn(async move {
+            ledger
+                .execute::<Staff, _>(&actor, tenant, &staff_stream(), &meta, appoint(person))
+                .await
+        })
+    };
+    let (a, b) = (run(), run());
+    let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
+    assert_eq!(a.position, b.position);
+    assert_eq!(u8::from(a.replayed) + u8::from(b.replayed), 1);
+    assert_eq!(
+        store.stream_version(tenant, &staff_stream()).await.unwrap(),
+        1
+    );
+}
+
+crate::on_both_backends!(
+    a_command_appends_its_events_and_returns_the_new_state,
+    a_refused_command_appends_nothing_and_says_why,
+    concurrent_commands_on_one_stream_are_all_kept,
+    an_idempotent_retry_returns_the_first_outcome,
+    concurrent_retries_with_one_key_append_once,
+);
