@@ -382,6 +382,14 @@ async fn rebuild(url: &DatabaseUrl, options: &BenchOptions) -> anyhow::Result<Be
 
 /// Loads the demonstration network: its history into the log, its fictional people into the
 /// vault, then brings the read models up to date.
+/// The demonstration network of a seed (deterministic: the same seed, the same ids).
+pub fn demo_network(seed: u64) -> ecusson_demo::GeneratedNetwork {
+    ecusson_demo::generate(&ecusson_demo::NetworkShape {
+        seed,
+        ..ecusson_demo::demo_shape()
+    })
+}
+
 pub async fn load_demo(
     url: &DatabaseUrl,
     seed: u64,
@@ -392,10 +400,7 @@ pub async fn load_demo(
     if !store.tenants().await.context("listing tenants")?.is_empty() {
         anyhow::bail!("the database already holds events: load the demo into an empty database");
     }
-    let network = ecusson_demo::generate(&ecusson_demo::NetworkShape {
-        seed,
-        ..ecusson_demo::demo_shape()
-    });
+    let network = demo_network(seed);
     let vault = ecusson_store::Vault::new(store.clone(), vault_key);
     for entry in &network.vault {
         vault

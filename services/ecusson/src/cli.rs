@@ -84,6 +84,17 @@ pub struct ServeArgs {
     /// Do not run the projections here (run `ecusson projections run` elsewhere).
     #[arg(long)]
     pub no_projections: bool,
+    /// Load the demonstration network into an empty database first, and print a development
+    /// token for each role (on a database that holds the demo already, just the tokens).
+    #[arg(long)]
+    pub demo: bool,
+    /// With `--demo`: the vault's key file (created on first use); `ECUSSON_VAULT_KEY` wins.
+    #[arg(
+        long,
+        env = "ECUSSON_VAULT_KEY_FILE",
+        default_value = "ecusson.vault-key"
+    )]
+    pub vault_key_file: std::path::PathBuf,
     /// The development secret's file (created on first use) when no JWKS is configured;
     /// `ECUSSON_DEV_SECRET` (base64) wins.
     #[arg(

@@ -36,6 +36,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 listen: args.listen,
                 projections: !args.no_projections,
                 dev_secret_file: args.dev_secret_file,
+                demo: args.demo.then_some(args.vault_key_file),
             },
         )
         .await

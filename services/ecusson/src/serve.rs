@@ -20,7 +20,14 @@ pub struct ServeOptions {
     pub projections: bool,
     /// The development secret's file, used when no JWKS is configured.
     pub dev_secret_file: std::path::PathBuf,
+    /// `Some(vault key file)`: load the demonstration network into an empty database and
+    /// print a token per role.
+    pub demo: Option<std::path::PathBuf>,
 }
+
+/// The seed of the demonstration network `serve --demo` loads (the same as `ecusson demo`'s
+/// default, so that both give the same ids).
+const DEMO_SEED: u64 = 2026;
 
 /// Opens the database (running pending migrations), starts the projection runners, serves
 /// until SIGTERM or SIGINT, lets in-flight requests finish, then stops the runners.
@@ -28,6 +35,25 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
     let stores = crate::commands::open(url).await?;
     let settings = AuthSettings::from_env(Path::new(&options.dev_secret_file))
         .context("configuring authentication")?;
+    let demo_tokens = match &options.demo {
+        None => Vec::new(),
+        Some(vault_key_file) => {
+            if stores
+                .events
+                .tenants()
+                .await
+                .context("listing tenants")?
+                .is_empty()
+            {
+                let key = crate::commands::vault_key(vault_key_file)?;
+                crate::bench::load_demo(url, DEMO_SEED, key).await?;
+            }
+            let secret = settings.dev_secret.as_ref().context(
+                "--demo prints development tokens: set ECUSSON_DEV_SECRET or remove ECUSSON_JWKS",
+            )?;
+            demo_tokens(&crate::bench::demo_network(DEMO_SEED), secret, &settings)?
+        }
+    };
     let authenticator = Authenticator::new(settings)
         .await
         .context("loading the token keys")?;
@@ -52,6 +78,15 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
         bind(state, options.listen).with_context(|| format!("listening on {}", options.listen))?;
     tracing::info!(%address, "serving GraphQL on /graphql");
     println!("Écusson is listening: GraphQL at http://{address}/graphql (GraphiQL in a browser)");
+    if !demo_tokens.is_empty() {
+        println!(
+            "Development tokens (8 hours), to send as `Authorization: Bearer <token>`; try the \
+             query {{ viewer {{ personId tenantId roles }} staff {{ personId roles }} }}"
+        );
+        for (label, token) in &demo_tokens {
+            println!("  {label}: {token}");
+        }
+    }
     server.await.context("serving")?;
     tracing::info!("server stopped, stopping the projections");
     let _ = stop.send(true);
@@ -63,4 +98,64 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
         }
     }
     Ok(())
+}
+
+/// A development token for one person of each role of the demonstration network: the
+/// network's administrator, then every role of the first structure's staff, and a worker.
+fn demo_tokens(
+    network: &ecusson_demo::GeneratedNetwork,
+    secret: &ecusson_api::auth::DevSecret,
+    settings: &AuthSettings,
+) -> anyhow::Result<Vec<(String, String)>> {
+    use ecusson_domain::Role;
+    let mint = |tenant, role: Role, person| {
+        ecusson_api::auth::mint_dev_token(
+            secret,
+            &settings.issuer,
+            &settings.audience,
+            tenant,
+            &[role],
+            person,
+            chrono::Duration::hours(8),
+        )
+        .context("minting a development token")
+    };
+    let mut tokens = Vec::new();
+    if let Some(admin) = network.network_staff.first() {
+        tokens.push((
+            "network admin (network)".to_owned(),
+            mint(network.network_tenant, Role::NetworkAdmin, admin.person_id)?,
+        ));
+    }
+    if let Some(structure) = network.structures.first() {
+        for role in [
+            Role::StructureAdmin,
+            Role::Direction,
+            Role::Counsellor,
+            Role::TechnicalSupervisor,
+            Role::CommitteeMember,
+        ] {
+            if let Some(member) = structure
+                .staff
+                .iter()
+                .find(|member| member.roles.contains(&role))
+            {
+                tokens.push((
+                    format!(
+                        "{} ({})",
+                        ecusson_api::auth::role_name(role),
+                        structure.name
+                    ),
+                    mint(structure.tenant_id, role, member.person_id)?,
+                ));
+            }
+        }
+        if let Some(earner) = structure.earners.first() {
+            tokens.push((
+                format!("earner ({})", structure.name),
+                mint(structure.tenant_id, Role::Earner, *earner)?,
+            ));
+        }
+    }
+    Ok(tokens)
 }

@@ -19,16 +19,24 @@ fn dev_secret() -> String {
 struct Server {
     child: Child,
     base: String,
+    /// The rest of the server's standard output, line by line.
+    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
 }
 
 impl Server {
     /// Starts `ecusson serve` on a free port of 127.0.0.1 and waits for its "listening" line.
     fn start(directory: &std::path::Path, url: &str, secret: &str) -> Self {
+        Self::start_with(directory, url, secret, &[])
+    }
+
+    fn start_with(directory: &std::path::Path, url: &str, secret: &str, extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ecusson"))
             .current_dir(directory)
             .env_remove("ECUSSON_JWKS")
+            .env_remove("ECUSSON_VAULT_KEY")
             .env("ECUSSON_DEV_SECRET", secret)
             .args(["--database-url", url, "serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -45,7 +53,7 @@ impl Server {
                 break format!("http://{address}");
             }
         };
-        Self { child, base }
+        Self { child, base, lines }
     }
 
     /// SIGTERM, then the exit status (the server stops gracefully).
@@ -298,6 +306,69 @@ async fn the_workflow_through_http(url: String) {
         .await;
     assert_eq!(body["data"]["structures"].as_array().map(Vec::len), Some(1));
     assert!(server.stop().success());
+    let _ = std::fs::remove_dir_all(&directory);
+}
+
+/// `serve --demo` loads the demonstration network into an empty database and prints a
+/// working token per role; started again on the same database, it serves what is there.
+#[tokio::test]
+async fn serve_demo_loads_the_network_and_prints_working_tokens() {
+    let directory = std::env::temp_dir().join(format!("ecusson-demo-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let url = format!("sqlite://{}", directory.join("ledger.db").display());
+    let secret = dev_secret();
+    for _ in 0..2 {
+        let mut server = Server::start_with(&directory, &url, &secret, &["--demo"]);
+        let mut tokens = Vec::new();
+        for line in server.lines.by_ref() {
+            let line = line.unwrap();
+            if let Some((label, token)) = line.trim().split_once(": ") {
+                if token.starts_with("ey") {
+                    tokens.push((label.to_owned(), token.to_owned()));
+                    if label.starts_with("earner") {
+                        break;
+                    }
+                }
+            }
+        }
+        let labels: Vec<&str> = tokens.iter().map(|(label, _)| label.as_str()).collect();
+        assert!(
+            labels
+                .iter()
+                .any(|label| label.starts_with("structure_admin")),
+            "{labels:?}"
+        );
+        assert!(
+            labels.iter().any(|label| label.starts_with("counsellor")),
+            "{labels:?}"
+        );
+        let client = Client {
+            http: reqwest::Client::new(),
+            base: server.base.clone(),
+            secret: secret.clone(),
+        };
+        let admin = &tokens
+            .iter()
+            .find(|(label, _)| label.starts_with("structure_admin"))
+            .unwrap()
+            .1;
+        let (_, body) = client.graphql(Some(admin), STAFF, json!({})).await;
+        let staff = body["data"]["staff"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(staff.len() >= 3, "the demo structure has staff: {body}");
+        let network_admin = &tokens[0].1;
+        let (_, body) = client
+            .graphql(Some(network_admin), STRUCTURES, json!({}))
+            .await;
+        assert_eq!(
+            body["data"]["structures"].as_array().map(Vec::len),
+            Some(3),
+            "{body}"
+        );
+        assert!(server.stop().success());
+    }
     let _ = std::fs::remove_dir_all(&directory);
 }
 
