@@ -8,9 +8,11 @@ use async_graphql::{
 };
 use ecusson_app::{AppError, ErrorCode, Executed, Ledger, Position, RequestMeta};
 use ecusson_domain::{
-    Actor, Aggregate, Network, NetworkCommand, Pathway, PathwayCommand, PathwayId, PersonId, Role,
-    Staff, StaffCommand, StructureKind, TenantId,
+    Actor, Aggregate, BadgeClass, BadgeClassCommand, BadgeClassContent, BadgeClassId, Network,
+    NetworkCommand, Pathway, PathwayCommand, PathwayId, PersonId, Role, SkillType, Staff,
+    StaffCommand, StructureKind, TenantId,
 };
+use ecusson_projections::ProjectionEngine;
 use ecusson_store::{IdempotencyKey, StreamId};
 use serde::Serialize;
 use std::sync::Arc;
@@ -27,9 +29,14 @@ pub const MAX_COMPLEXITY: usize = 1_000;
 #[derive(Clone)]
 pub struct ApiContext {
     pub ledger: Ledger,
+    /// The read models' projections: queries wait on them for read-your-writes.
+    pub engine: ProjectionEngine,
     /// Wakes the projection runners after a write.
     pub wake: Arc<Notify>,
 }
+
+/// How long a query waits for the read models to reach its `atLeast` position.
+const READ_YOUR_WRITES_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub fn build_schema(context: ApiContext) -> EcussonSchema {
     Schema::build(QueryRoot, MutationRoot, EmptySubscription)
@@ -80,6 +87,48 @@ pub enum GqlStructureKind {
     Ai,
     /// Other social and solidarity economy member.
     Ess,
+}
+
+/// Savoir-faire (know-how tied to work positions) or savoir-être (soft skills).
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize)]
+#[graphql(name = "SkillType", remote = "ecusson_domain::SkillType")]
+pub enum GqlSkillType {
+    SavoirFaire,
+    SavoirEtre,
+}
+
+/// Waits until the read models have applied the caller's tenant's event at `at_least` (a
+/// `lastSequence` a mutation returned), so that a client never reads older data than it wrote.
+async fn wait_for_own_writes(
+    ctx: &Context<'_>,
+    tenant: TenantId,
+    at_least: Option<i64>,
+) -> async_graphql::Result<()> {
+    let Some(at_least) = at_least else {
+        return Ok(());
+    };
+    let seq = u64::try_from(at_least).map_err(|_| {
+        coded(
+            "atLeast is a sequence number, 0 or more",
+            ErrorCode::BadUserInput,
+        )
+    })?;
+    match api(ctx)
+        .engine
+        .wait_until_applied(tenant, seq, READ_YOUR_WRITES_TIMEOUT)
+        .await
+    {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(coded(
+            "the read models have not reached this position yet; retry",
+            ErrorCode::Conflict,
+        )),
+        Err(ecusson_projections::ProjectionError::Store {
+            source: ecusson_store::StoreError::InvalidInput(message),
+            ..
+        }) => Err(coded(message, ErrorCode::BadUserInput)),
+        Err(error) => Err(graphql_error(AppError::Internal(Box::new(error)))),
+    }
 }
 
 /// Where a mutation's events went in the tenant's log.
@@ -238,6 +287,35 @@ pub struct MemberStructure {
     pub kind: GqlStructureKind,
 }
 
+#[derive(SimpleObject)]
+pub struct PathwayView {
+    pub pathway_id: ID,
+    pub rank: i32,
+    pub name: String,
+    pub description: String,
+}
+
+/// The current revision of a badge class.
+#[derive(SimpleObject)]
+pub struct BadgeClassView {
+    pub badge_class_id: ID,
+    pub revision: i32,
+    pub name: String,
+    pub pathway_id: ID,
+    pub skill_type: GqlSkillType,
+    /// The supporter badge: awarded at once, without evaluation.
+    pub automatic_validation: bool,
+    pub retired: bool,
+    /// `null` for badges that do not expire.
+    pub validity_months: Option<i32>,
+}
+
+#[derive(SimpleObject)]
+pub struct CatalogueView {
+    pub pathways: Vec<PathwayView>,
+    pub badge_classes: Vec<BadgeClassView>,
+}
+
 /// Roles that see a tenant's staff roster.
 const STAFF_READERS: [Role; 6] = [
     Role::NetworkAdmin,
@@ -282,6 +360,62 @@ impl QueryRoot {
                 roles: roles.iter().map(|role| (*role).into()).collect(),
             })
             .collect())
+    }
+
+    /// The caller's network catalogue: pathways by rank, current badge classes by name
+    /// (network staff; structures' views of it come with the directory of tenants).
+    /// `atLeast`: wait until the read models include this sequence of the caller's tenant.
+    async fn catalogue(
+        &self,
+        ctx: &Context<'_>,
+        at_least: Option<i64>,
+    ) -> async_graphql::Result<CatalogueView> {
+        let principal = principal(ctx)?;
+        if !principal.has_role(Role::NetworkAdmin) {
+            return Err(coded(
+                "the catalogue is read here by the network's administrators",
+                ErrorCode::Forbidden,
+            ));
+        }
+        wait_for_own_writes(ctx, principal.tenant, at_least).await?;
+        let store = api(ctx).ledger.store().clone();
+        let mut transaction = store
+            .begin_read_only()
+            .await
+            .map_err(|error| graphql_error(AppError::from(error)))?;
+        let catalogue =
+            ecusson_projections::catalogue(transaction.as_mut(), principal.tenant, None)
+                .await
+                .map_err(|error| graphql_error(AppError::Internal(Box::new(error))))?;
+        Ok(CatalogueView {
+            pathways: catalogue
+                .pathways
+                .into_iter()
+                .map(|pathway| PathwayView {
+                    pathway_id: ID(pathway.pathway_id.to_string()),
+                    rank: i32::from(pathway.rank),
+                    name: pathway.name,
+                    description: pathway.description,
+                })
+                .collect(),
+            badge_classes: catalogue
+                .badge_classes
+                .into_iter()
+                .map(|entry| {
+                    let class = entry.badge_class;
+                    BadgeClassView {
+                        badge_class_id: ID(class.badge_class_id.to_string()),
+                        revision: class.revision as i32,
+                        name: class.name,
+                        pathway_id: ID(class.pathway_id.to_string()),
+                        skill_type: class.skill_type.into(),
+                        automatic_validation: class.automatic_validation,
+                        retired: class.retired,
+                        validity_months: class.validity_months.map(|months| months as i32),
+                    }
+                })
+                .collect(),
+        })
     }
 
     /// The structures of the caller's network (network staff only).
@@ -385,6 +519,97 @@ pub struct DefinePathwayInput {
 pub struct DefinePathwayPayload {
     pub pathway_id: ID,
     pub outcome: MutationOutcome,
+}
+
+/// The "fiche description" of a badge class: what every revision carries.
+#[derive(InputObject, Serialize)]
+pub struct BadgeClassContentInput {
+    pub pathway_id: ID,
+    pub name: String,
+    pub description: String,
+    pub skill_type: GqlSkillType,
+    pub criteria_narrative: String,
+    pub expected_evidence: String,
+    /// A reference to the image asset (a content hash or a path in the asset store).
+    pub image_ref: String,
+    /// Months an award stays valid; `null` for badges that do not expire.
+    pub validity_months: Option<i32>,
+}
+
+impl BadgeClassContentInput {
+    fn content(&self) -> async_graphql::Result<BadgeClassContent> {
+        let validity_months = self
+            .validity_months
+            .map(|months| {
+                u32::try_from(months).map_err(|_| {
+                    coded(
+                        "validityMonths is a number of months",
+                        ErrorCode::BadUserInput,
+                    )
+                })
+            })
+            .transpose()?;
+        Ok(BadgeClassContent {
+            pathway_id: PathwayId(parse_id(&self.pathway_id, "pathwayId")?),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            skill_type: SkillType::from(self.skill_type),
+            criteria_narrative: self.criteria_narrative.clone(),
+            expected_evidence: self.expected_evidence.clone(),
+            image_ref: self.image_ref.clone(),
+            alignments: Vec::new(),
+            validity_months,
+        })
+    }
+}
+
+#[derive(InputObject, Serialize)]
+pub struct PublishBadgeClassInput {
+    pub content: BadgeClassContentInput,
+    /// True for the supporter badge only: its requests are validated at once.
+    #[graphql(default)]
+    pub automatic_validation: bool,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(InputObject, Serialize)]
+pub struct ReviseBadgeClassInput {
+    pub badge_class_id: ID,
+    pub content: BadgeClassContentInput,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(InputObject, Serialize)]
+pub struct RetireBadgeClassInput {
+    pub badge_class_id: ID,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct BadgeClassPayload {
+    pub badge_class_id: ID,
+    /// The current revision after the command.
+    pub revision: i32,
+    pub retired: bool,
+    pub outcome: MutationOutcome,
+}
+
+fn badge_class_payload(
+    badge_class_id: BadgeClassId,
+    executed: &Executed<BadgeClass>,
+) -> BadgeClassPayload {
+    let snapshot = executed.state.snapshot();
+    BadgeClassPayload {
+        badge_class_id: ID(snapshot
+            .as_ref()
+            .map_or(badge_class_id, |snapshot| snapshot.badge_class_id)
+            .to_string()),
+        revision: snapshot
+            .as_ref()
+            .map_or(0, |snapshot| snapshot.current_revision as i32),
+        retired: snapshot.as_ref().is_some_and(|snapshot| snapshot.retired),
+        outcome: MutationOutcome::of(executed),
+    }
 }
 
 fn roles(roles: &[GqlRole]) -> Vec<Role> {
@@ -496,6 +721,55 @@ impl MutationRoot {
             },
             outcome: MutationOutcome::of(&executed),
         })
+    }
+
+    /// Publishes a badge class in the caller's network catalogue (revision 1).
+    async fn publish_badge_class(
+        &self,
+        ctx: &Context<'_>,
+        input: PublishBadgeClassInput,
+    ) -> async_graphql::Result<BadgeClassPayload> {
+        let meta = request_meta(ctx, input.idempotency_key.as_deref(), &input)?;
+        let badge_class_id = BadgeClassId::new();
+        let command = BadgeClassCommand::Publish {
+            badge_class_id,
+            content: input.content.content()?,
+            automatic_validation: input.automatic_validation,
+        };
+        let executed =
+            run::<BadgeClass>(ctx, BadgeClass::stream_name(badge_class_id), meta, command).await?;
+        Ok(badge_class_payload(badge_class_id, &executed))
+    }
+
+    /// Publishes a new revision of a badge class; awards already made keep their revision.
+    async fn revise_badge_class(
+        &self,
+        ctx: &Context<'_>,
+        input: ReviseBadgeClassInput,
+    ) -> async_graphql::Result<BadgeClassPayload> {
+        let meta = request_meta(ctx, input.idempotency_key.as_deref(), &input)?;
+        let badge_class_id = BadgeClassId(parse_id(&input.badge_class_id, "badgeClassId")?);
+        let command = BadgeClassCommand::Revise {
+            badge_class_id,
+            content: input.content.content()?,
+        };
+        let executed =
+            run::<BadgeClass>(ctx, BadgeClass::stream_name(badge_class_id), meta, command).await?;
+        Ok(badge_class_payload(badge_class_id, &executed))
+    }
+
+    /// Retires a badge class: no new request, adoption or endorsement; awards stay valid.
+    async fn retire_badge_class(
+        &self,
+        ctx: &Context<'_>,
+        input: RetireBadgeClassInput,
+    ) -> async_graphql::Result<BadgeClassPayload> {
+        let meta = request_meta(ctx, input.idempotency_key.as_deref(), &input)?;
+        let badge_class_id = BadgeClassId(parse_id(&input.badge_class_id, "badgeClassId")?);
+        let command = BadgeClassCommand::Retire { badge_class_id };
+        let executed =
+            run::<BadgeClass>(ctx, BadgeClass::stream_name(badge_class_id), meta, command).await?;
+        Ok(badge_class_payload(badge_class_id, &executed))
     }
 
     /// Defines a pathway of the caller's network catalogue.

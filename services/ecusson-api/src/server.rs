@@ -45,7 +45,11 @@ impl ServerState {
         wake: Arc<Notify>,
     ) -> Self {
         Self {
-            schema: build_schema(ApiContext { ledger, wake }),
+            schema: build_schema(ApiContext {
+                ledger,
+                engine: engine.clone(),
+                wake,
+            }),
             authenticator: Arc::new(authenticator),
             engine,
         }

@@ -145,6 +145,7 @@ const MAX_CHECKPOINT_RACES: u32 = 100;
 /// began, and how often it looks again meanwhile.
 const FEED_HORIZON_WAIT: Duration = Duration::from_secs(60);
 const FEED_HORIZON_POLL: Duration = Duration::from_millis(5);
+const READ_YOUR_WRITES_POLL: Duration = Duration::from_millis(10);
 
 impl ProjectionEngine {
     /// The engine with the [standard projections](standard_projections).
@@ -373,6 +374,48 @@ impl ProjectionEngine {
         Ok(total)
     }
 
+    /// Waits until every projection has applied the event at `tenant_id`'s sequence `seq`
+    /// (read-your-writes for a client that just wrote it), for at most `timeout`. Returns
+    /// false on timeout, and an error if the tenant has no such event.
+    pub async fn wait_until_applied(
+        &self,
+        tenant_id: ecusson_domain::TenantId,
+        seq: u64,
+        timeout: Duration,
+    ) -> Result<bool, ProjectionError> {
+        let label = "read-your-writes";
+        if seq == 0 {
+            return Ok(true);
+        }
+        let event = self
+            .store
+            .read_tenant(tenant_id, seq - 1, 1)
+            .await
+            .map_err(ProjectionError::store(label))?;
+        let Some(event) = event.first() else {
+            return Err(ProjectionError::store(label)(
+                ecusson_store::StoreError::InvalidInput(format!(
+                    "the tenant's log has no event at position {seq}"
+                )),
+            ));
+        };
+        let deadline = Instant::now() + timeout;
+        loop {
+            let checkpoints = self.load_checkpoints(&self.projections).await?;
+            if checkpoints
+                .iter()
+                .all(|checkpoint| checkpoint.cursor >= event.cursor)
+            {
+                return Ok(true);
+            }
+            if Instant::now() >= deadline {
+                return Ok(false);
+            }
+            // Projections apply a batch in milliseconds: a short poll keeps this simple.
+            tokio::time::sleep(READ_YOUR_WRITES_POLL).await;
+        }
+    }
+
     async fn load_checkpoints(
         &self,
         projections: &[Arc<dyn Projection>],
@@ -380,17 +423,16 @@ impl ProjectionEngine {
         let label = projections
             .first()
             .map_or("none", |projection| projection.name());
+        // Read-only: it neither waits for nor holds up writers.
         let mut transaction = self
             .store
-            .begin_read_model()
+            .begin_read_only()
             .await
             .map_err(ProjectionError::store(label))?;
         let mut checkpoints = Vec::with_capacity(projections.len());
         for projection in projections {
             checkpoints.push(checkpoint::load(transaction.as_mut(), projection.name()).await?);
         }
-        // Dropped without commit: nothing was written. It must end before the feed is read,
-        // because on SQLite a read-model transaction holds the single writer lock.
         drop(transaction);
         Ok(checkpoints)
     }

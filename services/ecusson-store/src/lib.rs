@@ -145,6 +145,10 @@ pub trait EventStore: Send + Sync {
         key: &str,
     ) -> Result<Option<IdempotencyRecord>, StoreError>;
 
+    /// Opens a read-only transaction for queries over read models: one consistent snapshot,
+    /// and it never waits for (nor holds up) appenders or projections.
+    async fn begin_read_only(&self) -> Result<Box<dyn ReadModelTransaction>, StoreError>;
+
     /// Opens a transaction for read models and checkpoints (see [`read_model`]).
     async fn begin_read_model(&self) -> Result<Box<dyn ReadModelTransaction>, StoreError>;
 }

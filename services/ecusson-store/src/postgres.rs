@@ -293,6 +293,14 @@ impl EventStore for PostgresEventStore {
             transaction: self.pool.begin().await?,
         }))
     }
+
+    async fn begin_read_only(&self) -> Result<Box<dyn ReadModelTransaction>, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query("set transaction isolation level repeatable read, read only")
+            .execute(&mut *transaction)
+            .await?;
+        Ok(Box::new(PostgresReadModelTransaction { transaction }))
+    }
 }
 
 /// A NULL whose type PostgreSQL infers from the statement (parameter type oid 0), so that one

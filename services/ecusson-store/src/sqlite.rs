@@ -293,14 +293,26 @@ impl EventStore for SqliteEventStore {
         let transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         Ok(Box::new(SqliteReadModelTransaction {
             transaction,
-            _writer: guard,
+            _writer: Some(guard),
+        }))
+    }
+
+    async fn begin_read_only(&self) -> Result<Box<dyn ReadModelTransaction>, StoreError> {
+        // A deferred transaction: its first read takes a WAL snapshot, and it takes no write
+        // lock. (SQLite's `query_only` would outlive the transaction on the pooled connection;
+        // callers only run queries here, and PostgreSQL enforces read-only.)
+        let transaction = self.pool.begin().await?;
+        Ok(Box::new(SqliteReadModelTransaction {
+            transaction,
+            _writer: None,
         }))
     }
 }
 
 struct SqliteReadModelTransaction {
     transaction: sqlx::Transaction<'static, Sqlite>,
-    _writer: tokio::sync::OwnedMutexGuard<()>,
+    /// The process's writer lock, held by writing transactions only.
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 fn bind_all<'q>(

@@ -195,6 +195,55 @@ async fn the_workflow_through_http(url: String) {
         json!([{"structureId": structure.to_string(), "kind": "ACI"}])
     );
 
+    // The network defines a pathway and publishes a badge class; a catalogue query that waits
+    // for the publication's position sees it (read-your-writes).
+    let (_, body) = client
+        .graphql(
+            Some(&network_admin),
+            "mutation { definePathway(input: {rank: 1, name: \"Premiers pas\", description: \"Découvrir le travail\"}) { pathwayId } }",
+            json!({}),
+        )
+        .await;
+    let pathway = body["data"]["definePathway"]["pathwayId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let publish = "mutation($pathway: ID!) { publishBadgeClass(input: {content: {pathwayId: $pathway, \
+        name: \"Ponctualité\", description: \"Arriver à l'heure\", skillType: SAVOIR_ETRE, \
+        criteriaNarrative: \"Un mois sans retard\", expectedEvidence: \"Attestation\", imageRef: \"ponctualite.png\"}}) \
+        { badgeClassId revision outcome { position { lastSequence } } } }";
+    let (_, body) = client
+        .graphql(Some(&network_admin), publish, json!({"pathway": pathway}))
+        .await;
+    assert_eq!(body["data"]["publishBadgeClass"]["revision"], 1, "{body}");
+    let class = body["data"]["publishBadgeClass"]["badgeClassId"].clone();
+    let written = body["data"]["publishBadgeClass"]["outcome"]["position"]["lastSequence"].clone();
+    let (_, body) = client
+        .graphql(
+            Some(&network_admin),
+            "query($at: Int) { catalogue(atLeast: $at) { pathways { name rank } badgeClasses { badgeClassId name skillType revision } } }",
+            json!({"at": written}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["catalogue"]["badgeClasses"],
+        json!([{"badgeClassId": class, "name": "Ponctualité", "skillType": "SAVOIR_ETRE", "revision": 1}]),
+        "{body}"
+    );
+    assert_eq!(body["data"]["catalogue"]["pathways"][0]["rank"], 1);
+    let (_, body) = client
+        .graphql(
+            Some(&network_admin),
+            "{ catalogue(atLeast: 999999) { pathways { name } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    let (_, body) = client
+        .graphql(Some(&structure_admin), publish, json!({"pathway": pathway}))
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+
     // The structure appoints a counsellor, idempotently.
     let person = Uuid::new_v4();
     let variables = json!({"person": person.to_string(), "key": "appoint-1"});
