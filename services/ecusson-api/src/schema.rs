@@ -8,9 +8,10 @@ use async_graphql::{
 };
 use ecusson_app::{AppError, ErrorCode, Executed, Ledger, Position, RequestMeta};
 use ecusson_domain::{
-    Actor, Aggregate, BadgeClass, BadgeClassCommand, BadgeClassContent, BadgeClassId, Network,
-    NetworkCommand, Pathway, PathwayCommand, PathwayId, PersonId, Role, SkillType, Staff,
-    StaffCommand, StructureKind, TenantId,
+    Actor, Adoption, AdoptionCommand, Aggregate, BadgeClass, BadgeClassCommand, BadgeClassContent,
+    BadgeClassId, CommitteeId, CriterionDefinition, DomainError, Network, NetworkCommand, Pathway,
+    PathwayCommand, PathwayId, PersonId, Role, SkillType, Staff, StaffCommand, StructureKind,
+    TenantId, ValidationMode, ValidationSetting,
 };
 use ecusson_projections::ProjectionEngine;
 use ecusson_store::{IdempotencyKey, StreamId};
@@ -129,6 +130,40 @@ async fn wait_for_own_writes(
         }) => Err(coded(message, ErrorCode::BadUserInput)),
         Err(error) => Err(graphql_error(AppError::Internal(Box::new(error)))),
     }
+}
+
+/// Runs a read over the read models in a read-only transaction.
+async fn read_models(
+    ctx: &Context<'_>,
+) -> async_graphql::Result<Box<dyn ecusson_store::ReadModelTransaction>> {
+    api(ctx)
+        .ledger
+        .store()
+        .begin_read_only()
+        .await
+        .map_err(|error| graphql_error(AppError::from(error)))
+}
+
+fn projection_error(error: ecusson_projections::ProjectionError) -> async_graphql::Error {
+    graphql_error(AppError::Internal(Box::new(error)))
+}
+
+/// The network whose catalogue and committees the caller works with: its own tenant for the
+/// network's staff, the network that admitted it for a structure (from the directory).
+async fn network_of(ctx: &Context<'_>, principal: &Principal) -> async_graphql::Result<TenantId> {
+    if principal.has_role(Role::NetworkAdmin) {
+        return Ok(principal.tenant);
+    }
+    let mut transaction = read_models(ctx).await?;
+    let entry = ecusson_projections::directory::structure(transaction.as_mut(), principal.tenant)
+        .await
+        .map_err(projection_error)?;
+    entry.map(|entry| entry.network_id).ok_or_else(|| {
+        coded(
+            "this structure is not (yet) admitted to a network",
+            ErrorCode::NotFound,
+        )
+    })
 }
 
 /// Where a mutation's events went in the tenant's log.
@@ -285,6 +320,8 @@ pub struct StaffMember {
 pub struct MemberStructure {
     pub structure_id: ID,
     pub kind: GqlStructureKind,
+    /// `null` until the directory has the structure.
+    pub name: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -308,6 +345,37 @@ pub struct BadgeClassView {
     pub retired: bool,
     /// `null` for badges that do not expire.
     pub validity_months: Option<i32>,
+    /// What the caller's structure requires for it; `null` if it did not adopt it (and always
+    /// for the network's own staff).
+    pub adoption: Option<AdoptionView>,
+}
+
+/// How a structure's requests for a badge class are decided.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize)]
+#[graphql(name = "ValidationMode")]
+pub enum GqlValidationMode {
+    /// One of the structure's evaluators validates each request.
+    Systematic,
+    /// An attribution committee (possibly pooled between structures) votes.
+    Committee,
+}
+
+#[derive(SimpleObject)]
+pub struct ValidationView {
+    pub mode: GqlValidationMode,
+    /// The committee, for committee validation.
+    pub committee_id: Option<ID>,
+}
+
+/// A structure's criterion for a badge class it adopted.
+#[derive(SimpleObject)]
+pub struct AdoptionView {
+    pub criterion: String,
+    pub evidence: String,
+    pub evaluator_roles: Vec<GqlRole>,
+    pub process: String,
+    /// `null` until the structure chooses: no request can be made before.
+    pub validation: Option<ValidationView>,
 }
 
 #[derive(SimpleObject)]
@@ -362,8 +430,8 @@ impl QueryRoot {
             .collect())
     }
 
-    /// The caller's network catalogue: pathways by rank, current badge classes by name
-    /// (network staff; structures' views of it come with the directory of tenants).
+    /// The caller's network catalogue: pathways by rank, current badge classes by name, and
+    /// for a structure's staff, what the structure requires for each class it adopted.
     /// `atLeast`: wait until the read models include this sequence of the caller's tenant.
     async fn catalogue(
         &self,
@@ -371,22 +439,20 @@ impl QueryRoot {
         at_least: Option<i64>,
     ) -> async_graphql::Result<CatalogueView> {
         let principal = principal(ctx)?;
-        if !principal.has_role(Role::NetworkAdmin) {
+        let reader = STAFF_READERS.iter().any(|role| principal.has_role(*role));
+        if !reader && !principal.has_role(Role::Earner) {
             return Err(coded(
-                "the catalogue is read here by the network's administrators",
+                "the catalogue is read by the network's and the structures' people",
                 ErrorCode::Forbidden,
             ));
         }
         wait_for_own_writes(ctx, principal.tenant, at_least).await?;
-        let store = api(ctx).ledger.store().clone();
-        let mut transaction = store
-            .begin_read_only()
+        let network = network_of(ctx, principal).await?;
+        let structure = (network != principal.tenant).then_some(principal.tenant);
+        let mut transaction = read_models(ctx).await?;
+        let catalogue = ecusson_projections::catalogue(transaction.as_mut(), network, structure)
             .await
-            .map_err(|error| graphql_error(AppError::from(error)))?;
-        let catalogue =
-            ecusson_projections::catalogue(transaction.as_mut(), principal.tenant, None)
-                .await
-                .map_err(|error| graphql_error(AppError::Internal(Box::new(error))))?;
+            .map_err(projection_error)?;
         Ok(CatalogueView {
             pathways: catalogue
                 .pathways
@@ -412,14 +478,39 @@ impl QueryRoot {
                         automatic_validation: class.automatic_validation,
                         retired: class.retired,
                         validity_months: class.validity_months.map(|months| months as i32),
+                        adoption: entry.adoption.map(|adoption| AdoptionView {
+                            criterion: adoption.criterion,
+                            evidence: adoption.evidence,
+                            evaluator_roles: adoption
+                                .evaluator_roles
+                                .into_iter()
+                                .map(GqlRole::from)
+                                .collect(),
+                            process: adoption.process,
+                            validation: adoption.validation_mode.map(|mode| match mode {
+                                ValidationMode::Systematic => ValidationView {
+                                    mode: GqlValidationMode::Systematic,
+                                    committee_id: None,
+                                },
+                                ValidationMode::Committee { committee_id } => ValidationView {
+                                    mode: GqlValidationMode::Committee,
+                                    committee_id: Some(ID(committee_id.to_string())),
+                                },
+                            }),
+                        }),
                     }
                 })
                 .collect(),
         })
     }
 
-    /// The structures of the caller's network (network staff only).
-    async fn structures(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MemberStructure>> {
+    /// The structures of the caller's network (network staff only), by name.
+    /// `atLeast`: wait until the read models include this sequence of the caller's tenant.
+    async fn structures(
+        &self,
+        ctx: &Context<'_>,
+        at_least: Option<i64>,
+    ) -> async_graphql::Result<Vec<MemberStructure>> {
         let principal = principal(ctx)?;
         if !principal.has_role(Role::NetworkAdmin) {
             return Err(coded(
@@ -427,17 +518,20 @@ impl QueryRoot {
                 ErrorCode::Forbidden,
             ));
         }
-        let network = api(ctx)
-            .ledger
-            .load::<Network>(principal.tenant, &stream(Network::stream_name())?)
-            .await
-            .map_err(graphql_error)?;
-        Ok(network
-            .state
-            .structures()
-            .map(|(structure_id, kind)| MemberStructure {
-                structure_id: ID(structure_id.to_string()),
-                kind: kind.into(),
+        wait_for_own_writes(ctx, principal.tenant, at_least).await?;
+        let mut transaction = read_models(ctx).await?;
+        let entries = ecusson_projections::directory::structures_of_network(
+            transaction.as_mut(),
+            principal.tenant,
+        )
+        .await
+        .map_err(projection_error)?;
+        Ok(entries
+            .into_iter()
+            .map(|entry| MemberStructure {
+                structure_id: ID(entry.structure_id.to_string()),
+                kind: entry.kind.into(),
+                name: Some(entry.name),
             })
             .collect())
     }
@@ -612,6 +706,94 @@ fn badge_class_payload(
     }
 }
 
+/// A structure's criterion for a badge class (step 1 of the brochure).
+#[derive(InputObject, Serialize)]
+pub struct CriterionInput {
+    /// e.g. "a passé la période d'essai".
+    pub criterion: String,
+    /// e.g. "copie du contrat, données personnelles masquées".
+    pub evidence: String,
+    /// Who may decide on a request under systematic validation.
+    pub evaluator_roles: Vec<GqlRole>,
+    /// e.g. "après signature du renouvellement, demande avec le ou la conseiller·ère".
+    pub process: String,
+}
+
+impl CriterionInput {
+    fn definition(&self) -> CriterionDefinition {
+        CriterionDefinition {
+            criterion: self.criterion.clone(),
+            evidence: self.evidence.clone(),
+            evaluator_roles: roles(&self.evaluator_roles),
+            process: self.process.clone(),
+        }
+    }
+}
+
+#[derive(InputObject, Serialize)]
+pub struct AdoptBadgeClassInput {
+    pub badge_class_id: ID,
+    pub criterion: CriterionInput,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(InputObject, Serialize)]
+pub struct SetValidationModeInput {
+    pub badge_class_id: ID,
+    pub mode: GqlValidationMode,
+    /// Required for committee validation: a committee of the network that serves the structure.
+    pub committee_id: Option<ID>,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct AdoptionPayload {
+    pub badge_class_id: ID,
+    pub adopted: bool,
+    pub validation: Option<ValidationView>,
+    pub outcome: MutationOutcome,
+}
+
+fn adoption_payload(
+    badge_class_id: BadgeClassId,
+    executed: &Executed<Adoption>,
+) -> AdoptionPayload {
+    AdoptionPayload {
+        badge_class_id: ID(badge_class_id.to_string()),
+        adopted: executed.state.is_adopted(),
+        validation: executed.state.validation_mode().map(|mode| match mode {
+            ValidationMode::Systematic => ValidationView {
+                mode: GqlValidationMode::Systematic,
+                committee_id: None,
+            },
+            ValidationMode::Committee { committee_id } => ValidationView {
+                mode: GqlValidationMode::Committee,
+                committee_id: Some(ID(committee_id.to_string())),
+            },
+        }),
+        outcome: MutationOutcome::of(executed),
+    }
+}
+
+/// A badge class of the caller's network as a command needs it (from the class's own stream
+/// in the network's tenant: the log, not a read model).
+async fn badge_class_snapshot(
+    ctx: &Context<'_>,
+    network: TenantId,
+    badge_class_id: BadgeClassId,
+) -> async_graphql::Result<ecusson_domain::BadgeClassSnapshot> {
+    let class = api(ctx)
+        .ledger
+        .load::<BadgeClass>(network, &stream(BadgeClass::stream_name(badge_class_id))?)
+        .await
+        .map_err(graphql_error)?;
+    class.state.snapshot().ok_or_else(|| {
+        graphql_error(AppError::Domain(DomainError::NotFound(format!(
+            "badge class {badge_class_id} is not in the network's catalogue"
+        ))))
+    })
+}
+
 fn roles(roles: &[GqlRole]) -> Vec<Role> {
     roles.iter().map(|role| (*role).into()).collect()
 }
@@ -708,6 +890,7 @@ impl MutationRoot {
         let meta = request_meta(ctx, input.idempotency_key.as_deref(), &input)?;
         let structure_id = TenantId(parse_id(&input.structure_id, "structureId")?);
         let kind: StructureKind = input.kind.into();
+        let name = input.name.clone();
         let command = NetworkCommand::AdmitStructure {
             structure_id,
             kind,
@@ -718,6 +901,7 @@ impl MutationRoot {
             structure: MemberStructure {
                 structure_id: ID(structure_id.to_string()),
                 kind: kind.into(),
+                name: Some(name),
             },
             outcome: MutationOutcome::of(&executed),
         })
@@ -770,6 +954,75 @@ impl MutationRoot {
         let executed =
             run::<BadgeClass>(ctx, BadgeClass::stream_name(badge_class_id), meta, command).await?;
         Ok(badge_class_payload(badge_class_id, &executed))
+    }
+
+    /// The caller's structure adopts a badge class of its network's catalogue, with its own
+    /// criterion, evidence, evaluators and process.
+    async fn adopt_badge_class(
+        &self,
+        ctx: &Context<'_>,
+        input: AdoptBadgeClassInput,
+    ) -> async_graphql::Result<AdoptionPayload> {
+        let meta = request_meta(ctx, input.idempotency_key.as_deref(), &input)?;
+        let principal = principal(ctx)?;
+        let badge_class_id = BadgeClassId(parse_id(&input.badge_class_id, "badgeClassId")?);
+        let network = network_of(ctx, principal).await?;
+        let command = AdoptionCommand::Adopt {
+            badge_class: badge_class_snapshot(ctx, network, badge_class_id).await?,
+            criterion: input.criterion.definition(),
+        };
+        let executed =
+            run::<Adoption>(ctx, Adoption::stream_name(badge_class_id), meta, command).await?;
+        Ok(adoption_payload(badge_class_id, &executed))
+    }
+
+    /// Chooses how the caller's structure validates requests for an adopted badge class.
+    async fn set_validation_mode(
+        &self,
+        ctx: &Context<'_>,
+        input: SetValidationModeInput,
+    ) -> async_graphql::Result<AdoptionPayload> {
+        let meta = request_meta(ctx, input.idempotency_key.as_deref(), &input)?;
+        let principal = principal(ctx)?;
+        let badge_class_id = BadgeClassId(parse_id(&input.badge_class_id, "badgeClassId")?);
+        let validation = match (input.mode, &input.committee_id) {
+            (GqlValidationMode::Systematic, None) => ValidationSetting::Systematic,
+            (GqlValidationMode::Committee, Some(committee_id)) => {
+                let committee_id = CommitteeId(parse_id(committee_id, "committeeId")?);
+                let network = network_of(ctx, principal).await?;
+                let network_state = api(ctx)
+                    .ledger
+                    .load::<Network>(network, &stream(Network::stream_name())?)
+                    .await
+                    .map_err(graphql_error)?;
+                let committee = network_state.state.committee(committee_id).ok_or_else(|| {
+                    coded(
+                        format!("committee {committee_id} is not a committee of the network"),
+                        ErrorCode::NotFound,
+                    )
+                })?;
+                ValidationSetting::Committee(committee)
+            }
+            (GqlValidationMode::Systematic, Some(_)) => {
+                return Err(coded(
+                    "systematic validation names no committee",
+                    ErrorCode::BadUserInput,
+                ))
+            }
+            (GqlValidationMode::Committee, None) => {
+                return Err(coded(
+                    "committee validation needs a committeeId",
+                    ErrorCode::BadUserInput,
+                ))
+            }
+        };
+        let command = AdoptionCommand::SetValidationMode {
+            badge_class_id,
+            validation,
+        };
+        let executed =
+            run::<Adoption>(ctx, Adoption::stream_name(badge_class_id), meta, command).await?;
+        Ok(adoption_payload(badge_class_id, &executed))
     }
 
     /// Defines a pathway of the caller's network catalogue.

@@ -60,12 +60,13 @@ pub trait Projection: Send + Sync {
     ) -> Result<(), ProjectionError>;
 }
 
-/// The catalogue, the request queue and the badge history.
+/// The catalogue, the request queue, the badge history and the directory of structures.
 pub fn standard_projections() -> Vec<Arc<dyn Projection>> {
     vec![
         Arc::new(CatalogueProjection),
         Arc::new(RequestQueueProjection),
         Arc::new(BadgeHistoryProjection),
+        Arc::new(crate::directory::DirectoryProjection),
     ]
 }
 

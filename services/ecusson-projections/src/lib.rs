@@ -1,5 +1,5 @@
 //! Checkpointed projections: the engine that follows the cross-tenant feed and the read models
-//! it maintains (catalogue, request queue, badge history).
+//! it maintains (catalogue, request queue, badge history, directory of structures).
 //!
 //! Each projection owns its tables and one checkpoint row. A batch of events and the checkpoint
 //! that follows it are written in the same read-model transaction, so a crash between the two
@@ -12,6 +12,7 @@
 
 pub mod badge_history;
 pub mod catalogue;
+pub mod directory;
 pub mod engine;
 pub mod error;
 pub mod request_queue;
@@ -34,6 +35,7 @@ pub use catalogue::{
     PathwayEntry,
 };
 pub use checkpoint::Checkpoint;
+pub use directory::{DirectoryProjection, StructureEntry};
 pub use engine::{
     standard_projections, CatchUpReport, DecodedEvent, EngineSettings, Projection,
     ProjectionEngine, ProjectionSelection, ProjectionStatus, TableSpec,

@@ -123,7 +123,7 @@ fn error_code(body: &Value) -> Option<&str> {
 
 const REGISTER: &str = "mutation($name: String!) { registerNetwork(input: {name: $name}) { networkId outcome { position { firstSequence lastSequence } replayed } } }";
 const ADMIT: &str = "mutation($id: ID!) { admitStructure(input: {structureId: $id, kind: ACI, name: \"Atelier du Fleuve\"}) { structure { structureId kind } outcome { position { lastSequence } } } }";
-const STRUCTURES: &str = "{ structures { structureId kind } }";
+const STRUCTURES: &str = "query($at: Int) { structures(atLeast: $at) { structureId kind } }";
 const APPOINT: &str = "mutation($person: ID!, $key: String) { appointStaff(input: {personId: $person, roles: [COUNSELLOR], idempotencyKey: $key}) { member { personId roles } outcome { position { lastSequence } replayed } } }";
 const STAFF: &str = "{ staff { personId roles } }";
 
@@ -187,8 +187,9 @@ async fn the_workflow_through_http(url: String) {
         body["data"]["admitStructure"]["structure"]["kind"], "ACI",
         "{body}"
     );
+    let admitted = body["data"]["admitStructure"]["outcome"]["position"]["lastSequence"].clone();
     let (_, body) = client
-        .graphql(Some(&network_admin), STRUCTURES, json!({}))
+        .graphql(Some(&network_admin), STRUCTURES, json!({"at": admitted}))
         .await;
     assert_eq!(
         body["data"]["structures"],
@@ -243,6 +244,49 @@ async fn the_workflow_through_http(url: String) {
         .graphql(Some(&structure_admin), publish, json!({"pathway": pathway}))
         .await;
     assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+
+    // The structure adopts the class with its own criterion and chooses systematic validation;
+    // its catalogue shows them, its counsellor too.
+    let adopt = "mutation($class: ID!) { adoptBadgeClass(input: {badgeClassId: $class, criterion: { \
+        criterion: \"Un mois sans retard\", evidence: \"Relevé de présence\", evaluatorRoles: [COUNSELLOR], \
+        process: \"Bilan avec le conseiller\"}}) { adopted outcome { position { lastSequence } } } }";
+    let (_, body) = client
+        .graphql(Some(&structure_admin), adopt, json!({"class": class}))
+        .await;
+    assert_eq!(body["data"]["adoptBadgeClass"]["adopted"], true, "{body}");
+    let (_, body) = client
+        .graphql(
+            Some(&structure_admin),
+            "mutation($class: ID!) { setValidationMode(input: {badgeClassId: $class, mode: SYSTEMATIC}) { validation { mode } outcome { position { lastSequence } } } }",
+            json!({"class": class}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["setValidationMode"]["validation"]["mode"], "SYSTEMATIC",
+        "{body}"
+    );
+    let chosen = body["data"]["setValidationMode"]["outcome"]["position"]["lastSequence"].clone();
+    let (_, body) = client
+        .graphql(
+            Some(&counsellor),
+            "query($at: Int) { catalogue(atLeast: $at) { badgeClasses { name adoption { criterion evaluatorRoles validation { mode } } } } }",
+            json!({"at": chosen}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["catalogue"]["badgeClasses"],
+        json!([{"name": "Ponctualité", "adoption": {"criterion": "Un mois sans retard",
+            "evaluatorRoles": ["COUNSELLOR"], "validation": {"mode": "SYSTEMATIC"}}}]),
+        "{body}"
+    );
+    let (_, body) = client
+        .graphql(
+            Some(&structure_admin),
+            "mutation($class: ID!) { setValidationMode(input: {badgeClassId: $class, mode: COMMITTEE}) { adopted } }",
+            json!({"class": class}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
 
     // The structure appoints a counsellor, idempotently.
     let person = Uuid::new_v4();
@@ -351,7 +395,7 @@ async fn the_workflow_through_http(url: String) {
         json!([{"personId": person.to_string(), "roles": ["COUNSELLOR"]}])
     );
     let (_, body) = client
-        .graphql(Some(&network_admin), STRUCTURES, json!({}))
+        .graphql(Some(&network_admin), STRUCTURES, json!({"at": admitted}))
         .await;
     assert_eq!(body["data"]["structures"].as_array().map(Vec::len), Some(1));
     assert!(server.stop().success());
