@@ -9,9 +9,10 @@ use async_graphql::{
 use ecusson_app::{AppError, ErrorCode, Executed, Ledger, Position, RequestMeta};
 use ecusson_domain::{
     Actor, Adoption, AdoptionCommand, Aggregate, BadgeClass, BadgeClassCommand, BadgeClassContent,
-    BadgeClassId, CommitteeId, CriterionDefinition, DomainError, Network, NetworkCommand, Pathway,
-    PathwayCommand, PathwayId, PersonId, Role, SkillType, Staff, StaffCommand, StructureKind,
-    TenantId, ValidationMode, ValidationSetting,
+    BadgeClassId, CommitteeId, CriterionDefinition, DomainError, Earner, EarnerCommand, Network,
+    NetworkCommand, OrganisationId, OrganisationKind, Pathway, PathwayCommand, PathwayId, PersonId,
+    Role, SkillType, Staff, StaffCommand, StructureKind, TenantId, ValidationMode,
+    ValidationSetting,
 };
 use ecusson_projections::ProjectionEngine;
 use ecusson_store::{IdempotencyKey, StreamId};
@@ -794,6 +795,105 @@ async fn badge_class_snapshot(
     })
 }
 
+/// What an organisation does for the network's badges.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize)]
+#[graphql(name = "OrganisationKind", remote = "ecusson_domain::OrganisationKind")]
+pub enum GqlOrganisationKind {
+    /// Entreprise accueillante: gives recommendations.
+    HostCompany,
+    /// Réseau, collectivité, fédération, coopérative: gives endorsements.
+    EndorsingOrganisation,
+}
+
+#[derive(InputObject, Serialize)]
+pub struct RegisterOrganisationInput {
+    pub kind: GqlOrganisationKind,
+    /// The organisation's name (not personal data).
+    pub name: String,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct OrganisationPayload {
+    pub organisation_id: ID,
+    pub outcome: MutationOutcome,
+}
+
+#[derive(InputObject, Serialize)]
+pub struct FormCommitteeInput {
+    /// The structures whose requests it decides (one, or several for a pooled committee).
+    pub structure_ids: Vec<ID>,
+    pub member_ids: Vec<ID>,
+    pub quorum: i32,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(InputObject, Serialize)]
+pub struct ChangeCommitteeMembershipInput {
+    pub committee_id: ID,
+    pub member_ids: Vec<ID>,
+    pub quorum: i32,
+    pub idempotency_key: Option<String>,
+}
+
+/// An attribution committee of the network.
+#[derive(SimpleObject)]
+pub struct CommitteeView {
+    pub committee_id: ID,
+    pub structure_ids: Vec<ID>,
+    pub member_ids: Vec<ID>,
+    pub quorum: i32,
+}
+
+#[derive(SimpleObject)]
+pub struct CommitteePayload {
+    pub committee: Option<CommitteeView>,
+    pub outcome: MutationOutcome,
+}
+
+fn committee_payload(committee_id: CommitteeId, executed: &Executed<Network>) -> CommitteePayload {
+    CommitteePayload {
+        committee: executed
+            .state
+            .committee(committee_id)
+            .map(|committee| CommitteeView {
+                committee_id: ID(committee_id.to_string()),
+                structure_ids: ids(&committee.structures),
+                member_ids: ids(&committee.members),
+                quorum: i32::from(committee.quorum),
+            }),
+        outcome: MutationOutcome::of(executed),
+    }
+}
+
+fn ids(values: &[impl ToString]) -> Vec<ID> {
+    values.iter().map(|value| ID(value.to_string())).collect()
+}
+
+fn parse_ids(values: &[ID], what: &str) -> async_graphql::Result<Vec<Uuid>> {
+    values.iter().map(|value| parse_id(value, what)).collect()
+}
+
+fn quorum(value: i32) -> async_graphql::Result<u16> {
+    u16::try_from(value)
+        .map_err(|_| coded("quorum is a number of members", ErrorCode::BadUserInput))
+}
+
+#[derive(InputObject, Serialize)]
+pub struct EnrolWorkerInput {
+    /// The worker's person id (their personal data goes to the vault, never here).
+    pub earner_id: ID,
+    /// The day the pathway began (YYYY-MM-DD).
+    pub enrolled_on: chrono::NaiveDate,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct EnrolWorkerPayload {
+    pub earner_id: ID,
+    pub outcome: MutationOutcome,
+}
+
 fn roles(roles: &[GqlRole]) -> Vec<Role> {
     roles.iter().map(|role| (*role).into()).collect()
 }
@@ -1023,6 +1123,108 @@ impl MutationRoot {
         let executed =
             run::<Adoption>(ctx, Adoption::stream_name(badge_class_id), meta, command).await?;
         Ok(adoption_payload(badge_class_id, &executed))
+    }
+
+    /// Registers a host company or an endorsing organisation with the caller's network.
+    async fn register_organisation(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterOrganisationInput,
+    ) -> async_graphql::Result<OrganisationPayload> {
+        let meta = request_meta(ctx, input.idempotency_key.as_deref(), &input)?;
+        let organisation_id = OrganisationId::new();
+        let command = NetworkCommand::RegisterOrganisation {
+            organisation_id,
+            kind: OrganisationKind::from(input.kind),
+            name: input.name,
+        };
+        let executed = run::<Network>(ctx, Network::stream_name(), meta, command).await?;
+        // An idempotent retry answers with the organisation the first attempt registered.
+        let organisation_id = executed
+            .events
+            .iter()
+            .find_map(|event| match event {
+                ecusson_domain::DomainEvent::OrganisationRegistered(registered) => {
+                    Some(registered.organisation_id)
+                }
+                _ => None,
+            })
+            .unwrap_or(organisation_id);
+        Ok(OrganisationPayload {
+            organisation_id: ID(organisation_id.to_string()),
+            outcome: MutationOutcome::of(&executed),
+        })
+    }
+
+    /// Forms an attribution committee of the caller's network for one or several structures.
+    async fn form_committee(
+        &self,
+        ctx: &Context<'_>,
+        input: FormCommitteeInput,
+    ) -> async_graphql::Result<CommitteePayload> {
+        let meta = request_meta(ctx, input.idempotency_key.as_deref(), &input)?;
+        let committee_id = CommitteeId::new();
+        let command = NetworkCommand::FormCommittee {
+            committee_id,
+            structures: parse_ids(&input.structure_ids, "structureIds")?
+                .into_iter()
+                .map(TenantId)
+                .collect(),
+            members: parse_ids(&input.member_ids, "memberIds")?
+                .into_iter()
+                .map(PersonId)
+                .collect(),
+            quorum: quorum(input.quorum)?,
+        };
+        let executed = run::<Network>(ctx, Network::stream_name(), meta, command).await?;
+        let committee_id = executed
+            .events
+            .iter()
+            .find_map(|event| match event {
+                ecusson_domain::DomainEvent::CommitteeFormed(formed) => Some(formed.committee_id),
+                _ => None,
+            })
+            .unwrap_or(committee_id);
+        Ok(committee_payload(committee_id, &executed))
+    }
+
+    /// Replaces a committee's members and quorum.
+    async fn change_committee_membership(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangeCommitteeMembershipInput,
+    ) -> async_graphql::Result<CommitteePayload> {
+        let meta = request_meta(ctx, input.idempotency_key.as_deref(), &input)?;
+        let committee_id = CommitteeId(parse_id(&input.committee_id, "committeeId")?);
+        let command = NetworkCommand::ChangeCommitteeMembership {
+            committee_id,
+            members: parse_ids(&input.member_ids, "memberIds")?
+                .into_iter()
+                .map(PersonId)
+                .collect(),
+            quorum: quorum(input.quorum)?,
+        };
+        let executed = run::<Network>(ctx, Network::stream_name(), meta, command).await?;
+        Ok(committee_payload(committee_id, &executed))
+    }
+
+    /// Enrols a worker in the caller's structure (the start of their pathway).
+    async fn enrol_worker(
+        &self,
+        ctx: &Context<'_>,
+        input: EnrolWorkerInput,
+    ) -> async_graphql::Result<EnrolWorkerPayload> {
+        let meta = request_meta(ctx, input.idempotency_key.as_deref(), &input)?;
+        let earner_id = PersonId(parse_id(&input.earner_id, "earnerId")?);
+        let command = EarnerCommand::Enrol {
+            earner_id,
+            enrolled_on: input.enrolled_on,
+        };
+        let executed = run::<Earner>(ctx, Earner::stream_name(earner_id), meta, command).await?;
+        Ok(EnrolWorkerPayload {
+            earner_id: ID(earner_id.to_string()),
+            outcome: MutationOutcome::of(&executed),
+        })
     }
 
     /// Defines a pathway of the caller's network catalogue.

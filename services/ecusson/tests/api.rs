@@ -288,6 +288,76 @@ async fn the_workflow_through_http(url: String) {
         .await;
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
 
+    // The network registers a host company and forms a committee for the structure; the
+    // structure then hands the class to that committee. A counsellor enrols a worker.
+    let (_, body) = client
+        .graphql(
+            Some(&network_admin),
+            "mutation { registerOrganisation(input: {kind: HOST_COMPANY, name: \"Maraîchage du Val\"}) { organisationId } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        body["data"]["registerOrganisation"]["organisationId"].is_string(),
+        "{body}"
+    );
+    let member = Uuid::new_v4().to_string();
+    let second_member = Uuid::new_v4().to_string();
+    let (_, body) = client
+        .graphql(
+            Some(&network_admin),
+            "mutation($s: ID!, $m: ID!) { formCommittee(input: {structureIds: [$s], memberIds: [$m], quorum: 1}) { committee { committeeId quorum structureIds } } }",
+            json!({"s": structure.to_string(), "m": member}),
+        )
+        .await;
+    let committee = body["data"]["formCommittee"]["committee"]["committeeId"].clone();
+    assert_eq!(
+        body["data"]["formCommittee"]["committee"]["quorum"], 1,
+        "{body}"
+    );
+    let (_, body) = client
+        .graphql(
+            Some(&network_admin),
+            "mutation($c: ID!, $m: ID!, $n: ID!) { changeCommitteeMembership(input: {committeeId: $c, memberIds: [$m, $n], quorum: 2}) { committee { memberIds quorum } } }",
+            json!({"c": committee, "m": member, "n": second_member}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["changeCommitteeMembership"]["committee"],
+        json!({"memberIds": [member, second_member], "quorum": 2}),
+        "{body}"
+    );
+    let (_, body) = client
+        .graphql(
+            Some(&structure_admin),
+            "mutation($class: ID!, $c: ID!) { setValidationMode(input: {badgeClassId: $class, mode: COMMITTEE, committeeId: $c}) { validation { mode committeeId } } }",
+            json!({"class": class, "c": committee}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["setValidationMode"]["validation"],
+        json!({"mode": "COMMITTEE", "committeeId": committee}),
+        "{body}"
+    );
+    let worker = Uuid::new_v4().to_string();
+    let enrol = "mutation($w: ID!) { enrolWorker(input: {earnerId: $w, enrolledOn: \"2026-09-01\"}) { earnerId outcome { eventTypes } } }";
+    let (_, body) = client
+        .graphql(Some(&counsellor), enrol, json!({"w": worker}))
+        .await;
+    assert_eq!(
+        body["data"]["enrolWorker"]["outcome"]["eventTypes"],
+        json!(["earner.enrolled"]),
+        "{body}"
+    );
+    let (_, body) = client
+        .graphql(Some(&counsellor), enrol, json!({"w": worker}))
+        .await;
+    assert_eq!(
+        error_code(&body),
+        Some("CONFLICT"),
+        "a second enrolment: {body}"
+    );
+
     // The structure appoints a counsellor, idempotently.
     let person = Uuid::new_v4();
     let variables = json!({"person": person.to_string(), "key": "appoint-1"});
