@@ -385,6 +385,102 @@ pub struct CatalogueView {
     pub badge_classes: Vec<BadgeClassView>,
 }
 
+/// Where a request stands.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq, Serialize)]
+#[graphql(name = "RequestState", remote = "ecusson_projections::RequestState")]
+pub enum GqlRequestState {
+    Pending,
+    Approved,
+    Refused,
+    Withdrawn,
+}
+
+/// How a request was made.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(name = "RequestMode", remote = "ecusson_projections::RequestModeKind")]
+pub enum GqlRequestMode {
+    /// Worker and counsellor together.
+    Pair,
+    /// In a collective workshop.
+    CollectiveWorkshop,
+    /// The worker alone.
+    Individual,
+}
+
+/// Who decides a request.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(name = "DecisionRoute", remote = "ecusson_projections::RouteKind")]
+pub enum GqlRoute {
+    Evaluator,
+    Committee,
+    Automatic,
+}
+
+/// Where an award stands.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(name = "AwardState", remote = "ecusson_projections::AwardState")]
+pub enum GqlAwardState {
+    Active,
+    Revoked,
+    Expired,
+}
+
+/// A badge request as the queue shows it (no personal data: people are ids).
+#[derive(SimpleObject)]
+pub struct RequestView {
+    pub request_id: ID,
+    pub earner_id: ID,
+    pub badge_class_id: ID,
+    /// The badge class revision the request was made against.
+    pub revision: i32,
+    pub mode: GqlRequestMode,
+    pub state: GqlRequestState,
+    pub route: GqlRoute,
+    pub committee_id: Option<ID>,
+    pub votes_for: i32,
+    pub votes_against: i32,
+    pub requested_at: chrono::DateTime<chrono::Utc>,
+    pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub award_id: Option<ID>,
+    pub award_state: Option<GqlAwardState>,
+    pub awarded_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<ecusson_projections::RequestQueueEntry> for RequestView {
+    fn from(entry: ecusson_projections::RequestQueueEntry) -> Self {
+        Self {
+            request_id: ID(entry.request_id.to_string()),
+            earner_id: ID(entry.earner_id.to_string()),
+            badge_class_id: ID(entry.badge_class_id.to_string()),
+            revision: entry.revision as i32,
+            mode: entry.request_mode.into(),
+            state: entry.state.into(),
+            route: entry.route_kind.into(),
+            committee_id: entry.committee_id.map(|id| ID(id.to_string())),
+            votes_for: entry.votes_for as i32,
+            votes_against: entry.votes_against as i32,
+            requested_at: entry.requested_at,
+            decided_at: entry.decided_at,
+            award_id: entry.award_id.map(|id| ID(id.to_string())),
+            award_state: entry.award_state.map(Into::into),
+            awarded_at: entry.awarded_at,
+            expires_at: entry.expires_at,
+        }
+    }
+}
+
+/// The largest page a connection returns.
+pub const MAX_PAGE_SIZE: i32 = 100;
+
+/// Roles that see their structure's request queue.
+const QUEUE_READERS: [Role; 4] = [
+    Role::StructureAdmin,
+    Role::Direction,
+    Role::Counsellor,
+    Role::TechnicalSupervisor,
+];
+
 /// Roles that see a tenant's staff roster.
 const STAFF_READERS: [Role; 6] = [
     Role::NetworkAdmin,
@@ -429,6 +525,64 @@ impl QueryRoot {
                 roles: roles.iter().map(|role| (*role).into()).collect(),
             })
             .collect())
+    }
+
+    /// The request queue of the caller's structure, oldest first, as a Relay connection:
+    /// `first` (at most 100, default 20) after the cursor `after`, optionally in one `state`.
+    /// `atLeast`: wait until the read models include this sequence of the caller's tenant.
+    async fn request_queue(
+        &self,
+        ctx: &Context<'_>,
+        state: Option<GqlRequestState>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+        at_least: Option<i64>,
+    ) -> async_graphql::Result<async_graphql::connection::Connection<String, RequestView>> {
+        use async_graphql::connection::{Connection, Edge};
+        let principal = principal(ctx)?;
+        if !QUEUE_READERS.iter().any(|role| principal.has_role(*role)) {
+            return Err(coded(
+                "the request queue is read by the structure's staff",
+                ErrorCode::Forbidden,
+            ));
+        }
+        if !(1..=MAX_PAGE_SIZE).contains(&first) {
+            return Err(coded(
+                format!("first is between 1 and {MAX_PAGE_SIZE}"),
+                ErrorCode::BadUserInput,
+            ));
+        }
+        let after_seq = after
+            .map(|cursor| {
+                cursor.parse::<u64>().map_err(|_| {
+                    coded(
+                        "after is not a cursor of this connection",
+                        ErrorCode::BadUserInput,
+                    )
+                })
+            })
+            .transpose()?;
+        wait_for_own_writes(ctx, principal.tenant, at_least).await?;
+        let mut transaction = read_models(ctx).await?;
+        // One more than asked: tells whether there is a next page.
+        let mut entries = ecusson_projections::request_queue_for_structure(
+            transaction.as_mut(),
+            principal.tenant,
+            state.map(Into::into),
+            first as usize + 1,
+            after_seq,
+        )
+        .await
+        .map_err(projection_error)?;
+        let has_next = entries.len() > first as usize;
+        entries.truncate(first as usize);
+        let mut connection = Connection::new(after_seq.is_some(), has_next);
+        connection.edges.extend(
+            entries
+                .into_iter()
+                .map(|entry| Edge::new(entry.requested_seq.to_string(), RequestView::from(entry))),
+        );
+        Ok(connection)
     }
 
     /// The caller's network catalogue: pathways by rank, current badge classes by name, and

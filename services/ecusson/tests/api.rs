@@ -421,6 +421,41 @@ async fn the_workflow_through_http(url: String) {
     assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
     let (status, body) = client.graphql(Some("not.a.token"), STAFF, json!({})).await;
     assert_eq!((status, error_code(&body)), (401, Some("UNAUTHENTICATED")));
+    // Too deep (introspection nests as deep as one asks) and too complex (many aliases).
+    let deep = format!(
+        "{{ __schema {{ types {{ fields {{ type {} name {} }} }} }} }}",
+        "{ ofType ".repeat(12),
+        "}".repeat(12)
+    );
+    let (_, body) = client
+        .graphql(Some(&structure_admin), &deep, json!({}))
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("deep"),
+        "{body}"
+    );
+    let complex = format!(
+        "{{ {} }}",
+        (0..600)
+            .map(|index| format!("a{index}: viewer {{ roles }}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let (_, body) = client
+        .graphql(Some(&structure_admin), &complex, json!({}))
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("complex"),
+        "{body}"
+    );
     let oversized = client
         .http
         .post(format!("{}/graphql", client.base))
@@ -521,6 +556,71 @@ async fn serve_demo_loads_the_network_and_prints_working_tokens() {
             .cloned()
             .unwrap_or_default();
         assert!(staff.len() >= 3, "the demo structure has staff: {body}");
+        // The structure's request queue, as a Relay connection, page by page and by state.
+        let queue = "query($after: String, $state: RequestState) { requestQueue(first: 3, after: $after, state: $state) \
+            { edges { cursor node { requestId state } } pageInfo { hasNextPage endCursor } } }";
+        let (_, first_page) = client.graphql(Some(admin), queue, json!({})).await;
+        let page = &first_page["data"]["requestQueue"];
+        assert_eq!(
+            page["edges"].as_array().map(Vec::len),
+            Some(3),
+            "{first_page}"
+        );
+        assert_eq!(page["pageInfo"]["hasNextPage"], true);
+        let (_, second_page) = client
+            .graphql(
+                Some(admin),
+                queue,
+                json!({"after": page["pageInfo"]["endCursor"]}),
+            )
+            .await;
+        let ids = |page: &Value| -> Vec<String> {
+            page["data"]["requestQueue"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|edge| edge["node"]["requestId"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert!(!ids(&second_page).is_empty(), "{second_page}");
+        assert!(ids(&second_page)
+            .iter()
+            .all(|id| !ids(&first_page).contains(id)));
+        let (_, approved) = client
+            .graphql(Some(admin), queue, json!({"state": "APPROVED"}))
+            .await;
+        let states: Vec<&Value> = approved["data"]["requestQueue"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|edge| &edge["node"]["state"])
+            .collect();
+        assert!(
+            !states.is_empty() && states.iter().all(|state| *state == "APPROVED"),
+            "{approved}"
+        );
+        let (_, body) = client
+            .graphql(
+                Some(admin),
+                "{ requestQueue(first: 1000) { edges { cursor } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+        let earner = &tokens
+            .iter()
+            .find(|(label, _)| label.starts_with("earner"))
+            .unwrap()
+            .1;
+        let (_, body) = client
+            .graphql(
+                Some(earner),
+                "{ requestQueue { edges { cursor } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+
         let network_admin = &tokens[0].1;
         let (_, body) = client
             .graphql(Some(network_admin), STRUCTURES, json!({}))
