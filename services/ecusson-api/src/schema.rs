@@ -247,7 +247,12 @@ fn request_meta(
     let idempotency_key = match idempotency_key {
         None => None,
         Some(key) => {
-            let fingerprint = serde_json::to_vec(input)
+            // The mutation's name and its input: the same key and the same input sent to
+            // another mutation (appointStaff and changeStaffRoles take the same fields) is
+            // another request.
+            let mut fingerprint = ctx.field().name().as_bytes().to_vec();
+            fingerprint.push(0);
+            serde_json::to_writer(&mut fingerprint, input)
                 .map_err(|error| graphql_error(AppError::Internal(Box::new(error))))?;
             Some(
                 IdempotencyKey::new(key, &fingerprint)

@@ -381,6 +381,16 @@ async fn the_workflow_through_http(url: String) {
         first["data"]["appointStaff"]["outcome"]["position"]
     );
 
+    // The same key and the same input sent to another mutation is another request: refused.
+    let (_, body) = client
+        .graphql(
+            Some(&structure_admin),
+            "mutation($person: ID!, $key: String) { changeStaffRoles(input: {personId: $person, roles: [COUNSELLOR], idempotencyKey: $key}) { outcome { replayed } } }",
+            json!({"person": person.to_string(), "key": "appoint-1"}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
+
     // Tenancy: the network's token sees the network's roster, not the structure's.
     let (_, body) = client.graphql(Some(&network_admin), STAFF, json!({})).await;
     assert_eq!(body["data"]["staff"], json!([]), "{body}");
