@@ -475,6 +475,13 @@ impl From<ecusson_projections::RequestQueueEntry> for RequestView {
     }
 }
 
+/// One committee and the requests before it.
+#[derive(SimpleObject)]
+pub struct CommitteeAgenda {
+    pub committee: CommitteeView,
+    pub requests: Vec<RequestView>,
+}
+
 /// The largest page a connection returns.
 pub const MAX_PAGE_SIZE: i32 = 100;
 
@@ -588,6 +595,55 @@ impl QueryRoot {
                 .map(|entry| Edge::new(entry.requested_seq.to_string(), RequestView::from(entry))),
         );
         Ok(connection)
+    }
+
+    /// The agenda of the committees the caller sits on: their requests across every structure
+    /// each committee serves, oldest first (at most 100 per committee), optionally in one
+    /// `state` (default: pending, what a committee has to decide).
+    async fn committee_agenda(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "Some(GqlRequestState::Pending)")] state: Option<GqlRequestState>,
+        at_least: Option<i64>,
+    ) -> async_graphql::Result<Vec<CommitteeAgenda>> {
+        let principal = principal(ctx)?;
+        if !principal.has_role(Role::CommitteeMember) {
+            return Err(coded(
+                "the agenda is read by committee members",
+                ErrorCode::Forbidden,
+            ));
+        }
+        wait_for_own_writes(ctx, principal.tenant, at_least).await?;
+        let network = network_of(ctx, principal).await?;
+        let network_state = api(ctx)
+            .ledger
+            .load::<Network>(network, &stream(Network::stream_name())?)
+            .await
+            .map_err(graphql_error)?;
+        let mut transaction = read_models(ctx).await?;
+        let mut agendas = Vec::new();
+        for committee in network_state.state.committees_of_member(principal.subject) {
+            let entries = ecusson_projections::request_queue_for_committee(
+                transaction.as_mut(),
+                committee.committee_id,
+                &committee.structures,
+                state.map(Into::into),
+                MAX_PAGE_SIZE as usize,
+                None,
+            )
+            .await
+            .map_err(projection_error)?;
+            agendas.push(CommitteeAgenda {
+                committee: CommitteeView {
+                    committee_id: ID(committee.committee_id.to_string()),
+                    structure_ids: ids(&committee.structures),
+                    member_ids: ids(&committee.members),
+                    quorum: i32::from(committee.quorum),
+                },
+                requests: entries.into_iter().map(RequestView::from).collect(),
+            });
+        }
+        Ok(agendas)
     }
 
     /// The caller's network catalogue: pathways by rank, current badge classes by name, and

@@ -130,6 +130,15 @@ impl Network {
             })
     }
 
+    /// The committees `person_id` sits on, as requests need them.
+    pub fn committees_of_member(&self, person_id: PersonId) -> Vec<CommitteeSnapshot> {
+        self.committees
+            .keys()
+            .filter_map(|committee_id| self.committee(*committee_id))
+            .filter(|committee| committee.members.contains(&person_id))
+            .collect()
+    }
+
     pub fn active_endorsements(&self) -> impl Iterator<Item = (&EndorsementId, &Endorsement)> {
         self.endorsements.iter()
     }

@@ -150,6 +150,25 @@ fn demo_tokens(
                 ));
             }
         }
+        // The first structure decides systematically: a committee member comes from the first
+        // structure that has one.
+        if let Some((structure, member)) = network.structures.iter().find_map(|structure| {
+            structure
+                .staff
+                .iter()
+                .find(|member| member.roles.contains(&Role::CommitteeMember))
+                .map(|member| (structure, member))
+        }) {
+            if !tokens
+                .iter()
+                .any(|(label, _)| label.starts_with("committee_member"))
+            {
+                tokens.push((
+                    format!("committee_member ({})", structure.name),
+                    mint(structure.tenant_id, Role::CommitteeMember, member.person_id)?,
+                ));
+            }
+        }
         if let Some(earner) = structure.earners.first() {
             tokens.push((
                 format!("earner ({})", structure.name),

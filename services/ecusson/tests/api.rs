@@ -631,6 +631,39 @@ async fn serve_demo_loads_the_network_and_prints_working_tokens() {
             .await;
         assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
 
+        // A committee member's agenda: the requests of the committees they sit on.
+        let member = &tokens
+            .iter()
+            .find(|(label, _)| label.starts_with("committee_member"))
+            .expect("the demo has a committee member")
+            .1;
+        let (_, body) = client
+            .graphql(
+                Some(member),
+                "{ committeeAgenda(state: null) { committee { committeeId } requests { route } } }",
+                json!({}),
+            )
+            .await;
+        let agendas = body["data"]["committeeAgenda"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let routes: Vec<Value> = agendas
+            .iter()
+            .flat_map(|agenda| agenda["requests"].as_array().cloned().unwrap_or_default())
+            .map(|request| request["route"].clone())
+            .collect();
+        assert!(!routes.is_empty(), "{body}");
+        assert!(routes.iter().all(|route| route == "COMMITTEE"), "{body}");
+        let (_, body) = client
+            .graphql(
+                Some(admin),
+                "{ committeeAgenda { requests { route } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+
         let network_admin = &tokens[0].1;
         let (_, body) = client
             .graphql(Some(network_admin), STRUCTURES, json!({}))
