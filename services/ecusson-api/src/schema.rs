@@ -373,6 +373,21 @@ pub struct ValidationView {
     pub committee_id: Option<ID>,
 }
 
+impl From<ValidationMode> for ValidationView {
+    fn from(mode: ValidationMode) -> Self {
+        match mode {
+            ValidationMode::Systematic => Self {
+                mode: GqlValidationMode::Systematic,
+                committee_id: None,
+            },
+            ValidationMode::Committee { committee_id } => Self {
+                mode: GqlValidationMode::Committee,
+                committee_id: Some(ID(committee_id.to_string())),
+            },
+        }
+    }
+}
+
 /// A structure's criterion for a badge class it adopted.
 #[derive(SimpleObject)]
 pub struct AdoptionView {
@@ -634,12 +649,7 @@ impl QueryRoot {
             .await
             .map_err(projection_error)?;
             agendas.push(CommitteeAgenda {
-                committee: CommitteeView {
-                    committee_id: ID(committee.committee_id.to_string()),
-                    structure_ids: ids(&committee.structures),
-                    member_ids: ids(&committee.members),
-                    quorum: i32::from(committee.quorum),
-                },
+                committee: CommitteeView::from(committee),
                 requests: entries.into_iter().map(RequestView::from).collect(),
             });
         }
@@ -703,16 +713,7 @@ impl QueryRoot {
                                 .map(GqlRole::from)
                                 .collect(),
                             process: adoption.process,
-                            validation: adoption.validation_mode.map(|mode| match mode {
-                                ValidationMode::Systematic => ValidationView {
-                                    mode: GqlValidationMode::Systematic,
-                                    committee_id: None,
-                                },
-                                ValidationMode::Committee { committee_id } => ValidationView {
-                                    mode: GqlValidationMode::Committee,
-                                    committee_id: Some(ID(committee_id.to_string())),
-                                },
-                            }),
+                            validation: adoption.validation_mode.map(ValidationView::from),
                         }),
                     }
                 })
@@ -977,16 +978,7 @@ fn adoption_payload(
     AdoptionPayload {
         badge_class_id: ID(badge_class_id.to_string()),
         adopted: executed.state.is_adopted(),
-        validation: executed.state.validation_mode().map(|mode| match mode {
-            ValidationMode::Systematic => ValidationView {
-                mode: GqlValidationMode::Systematic,
-                committee_id: None,
-            },
-            ValidationMode::Committee { committee_id } => ValidationView {
-                mode: GqlValidationMode::Committee,
-                committee_id: Some(ID(committee_id.to_string())),
-            },
-        }),
+        validation: executed.state.validation_mode().map(ValidationView::from),
         outcome: MutationOutcome::of(executed),
     }
 }
@@ -1066,17 +1058,23 @@ pub struct CommitteePayload {
     pub outcome: MutationOutcome,
 }
 
+impl From<ecusson_domain::CommitteeSnapshot> for CommitteeView {
+    fn from(committee: ecusson_domain::CommitteeSnapshot) -> Self {
+        Self {
+            committee_id: ID(committee.committee_id.to_string()),
+            structure_ids: ids(&committee.structures),
+            member_ids: ids(&committee.members),
+            quorum: i32::from(committee.quorum),
+        }
+    }
+}
+
 fn committee_payload(committee_id: CommitteeId, executed: &Executed<Network>) -> CommitteePayload {
     CommitteePayload {
         committee: executed
             .state
             .committee(committee_id)
-            .map(|committee| CommitteeView {
-                committee_id: ID(committee_id.to_string()),
-                structure_ids: ids(&committee.structures),
-                member_ids: ids(&committee.members),
-                quorum: i32::from(committee.quorum),
-            }),
+            .map(CommitteeView::from),
         outcome: MutationOutcome::of(executed),
     }
 }
@@ -1113,6 +1111,20 @@ fn roles(roles: &[GqlRole]) -> Vec<Role> {
     roles.iter().map(|role| (*role).into()).collect()
 }
 
+/// Runs a roster command about `person_id` and answers with their membership after it.
+async fn staff_command(
+    ctx: &Context<'_>,
+    meta: RequestMeta,
+    person_id: PersonId,
+    command: StaffCommand,
+) -> async_graphql::Result<StaffPayload> {
+    let executed = run::<Staff>(ctx, Staff::stream_name(), meta, command).await?;
+    Ok(StaffPayload {
+        member: member(&executed.state, person_id),
+        outcome: MutationOutcome::of(&executed),
+    })
+}
+
 fn member(staff: &Staff, person_id: PersonId) -> Option<StaffMember> {
     let roles = staff.roles_of(person_id);
     (!roles.is_empty()).then(|| StaffMember {
@@ -1135,11 +1147,7 @@ impl MutationRoot {
             person_id,
             roles: roles(&input.roles),
         };
-        let executed = run::<Staff>(ctx, Staff::stream_name(), meta, command).await?;
-        Ok(StaffPayload {
-            member: member(&executed.state, person_id),
-            outcome: MutationOutcome::of(&executed),
-        })
+        staff_command(ctx, meta, person_id, command).await
     }
 
     /// Replaces a staff member's roles.
@@ -1154,11 +1162,7 @@ impl MutationRoot {
             person_id,
             roles: roles(&input.roles),
         };
-        let executed = run::<Staff>(ctx, Staff::stream_name(), meta, command).await?;
-        Ok(StaffPayload {
-            member: member(&executed.state, person_id),
-            outcome: MutationOutcome::of(&executed),
-        })
+        staff_command(ctx, meta, person_id, command).await
     }
 
     /// Records that a person left the caller's staff.
@@ -1170,11 +1174,7 @@ impl MutationRoot {
         let meta = request_meta(ctx, input.idempotency_key.as_deref(), &input)?;
         let person_id = PersonId(parse_id(&input.person_id, "personId")?);
         let command = StaffCommand::RecordDeparture { person_id };
-        let executed = run::<Staff>(ctx, Staff::stream_name(), meta, command).await?;
-        Ok(StaffPayload {
-            member: member(&executed.state, person_id),
-            outcome: MutationOutcome::of(&executed),
-        })
+        staff_command(ctx, meta, person_id, command).await
     }
 
     /// Registers the caller's tenant as a regional network.
