@@ -1,8 +1,11 @@
 //! The one integration-test binary: a module per feature.
 
+mod api_access;
+mod api_workflow;
 mod canonical_form;
 mod feed_gaps;
 mod helpers;
+mod projection_workers;
 mod projections;
 mod store_conformance;
 mod use_cases;

@@ -73,7 +73,7 @@ fn criterion(text: &str) -> CriterionDefinition {
 
 /// A regional network with two structures sharing a committee (a third one joins the bulk
 /// phase), three pathways and three badge classes.
-struct Network {
+pub(crate) struct Network {
     network: TenantId,
     first_structure: TenantId,
     second_structure: TenantId,
@@ -100,7 +100,7 @@ struct Requests {
 }
 
 impl Network {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             network: TenantId::new(),
             first_structure: TenantId::new(),
@@ -202,7 +202,7 @@ impl Network {
         })
     }
 
-    async fn catalogue_and_adoptions(&self, store: &dyn EventStore) {
+    pub(crate) async fn catalogue_and_adoptions(&self, store: &dyn EventStore) {
         let [first_steps, autonomy, employment] = self.pathways;
         append(
             store,
@@ -535,7 +535,7 @@ impl Network {
 
     /// Many earners in three structures, each with a request decided (or not) in its own
     /// append, so that batches cut across requests and their outcomes.
-    async fn bulk(&self, store: &dyn EventStore, earners: usize) {
+    pub(crate) async fn bulk(&self, store: &dyn EventStore, earners: usize) {
         let structures = [
             self.first_structure,
             self.second_structure,
@@ -580,7 +580,7 @@ impl Network {
     }
 }
 
-async fn checksums(engine: &ProjectionEngine) -> Vec<(&'static str, String)> {
+pub(crate) async fn checksums(engine: &ProjectionEngine) -> Vec<(&'static str, String)> {
     let mut checksums = Vec::new();
     for name in engine.projection_names() {
         checksums.push((name, engine.checksum(name).await.expect("checksum")));
@@ -588,7 +588,7 @@ async fn checksums(engine: &ProjectionEngine) -> Vec<(&'static str, String)> {
     checksums
 }
 
-async fn events_in_log(store: &dyn EventStore) -> u64 {
+pub(crate) async fn events_in_log(store: &dyn EventStore) -> u64 {
     let mut total = 0;
     for tenant in store.tenants().await.expect("tenants") {
         total += store
@@ -702,7 +702,7 @@ async fn read_models_answer_queue_committee_history_and_catalogue_questions(test
     let queue = request_queue_for_structure(
         transaction.as_mut(),
         network.first_structure,
-        None,
+        &QueueFilter::default(),
         50,
         None,
     )
@@ -738,7 +738,7 @@ async fn read_models_answer_queue_committee_history_and_catalogue_questions(test
     let pending = request_queue_for_structure(
         transaction.as_mut(),
         network.first_structure,
-        Some(RequestState::Pending),
+        &QueueFilter::state(Some(RequestState::Pending)),
         50,
         None,
     )
@@ -754,13 +754,46 @@ async fn read_models_answer_queue_committee_history_and_catalogue_questions(test
     let second_page = request_queue_for_structure(
         transaction.as_mut(),
         network.first_structure,
-        None,
+        &QueueFilter::default(),
         2,
         Some(queue[1].requested_seq),
     )
     .await
     .expect("second page");
     assert_eq!(second_page, queue[2..4].to_vec());
+    // By badge class (a pathway's classes): exactly the entries of those classes, in order.
+    let class = queue[0].badge_class_id;
+    let of_class = request_queue_for_structure(
+        transaction.as_mut(),
+        network.first_structure,
+        &QueueFilter {
+            badge_classes: Some(vec![class]),
+            ..QueueFilter::default()
+        },
+        50,
+        None,
+    )
+    .await
+    .expect("queue of one class");
+    let expected: Vec<RequestQueueEntry> = queue
+        .iter()
+        .filter(|entry| entry.badge_class_id == class)
+        .cloned()
+        .collect();
+    assert_eq!(of_class, expected);
+    let of_no_class = request_queue_for_structure(
+        transaction.as_mut(),
+        network.first_structure,
+        &QueueFilter {
+            badge_classes: Some(Vec::new()),
+            ..QueueFilter::default()
+        },
+        50,
+        None,
+    )
+    .await
+    .expect("queue of no class");
+    assert!(of_no_class.is_empty());
     let expired = request_by_id(
         transaction.as_mut(),
         network.second_structure,

@@ -49,7 +49,7 @@ const JWKS_FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1
 const LOGGED_TEXT_MAX_CHARS: usize = 64;
 
 /// Every role, in the order of the domain's enum, under the snake_case names that tokens use.
-pub const KNOWN_ROLES: [Role; 8] = [
+pub const KNOWN_ROLES: [Role; 9] = [
     Role::NetworkAdmin,
     Role::StructureAdmin,
     Role::Counsellor,
@@ -58,6 +58,7 @@ pub const KNOWN_ROLES: [Role; 8] = [
     Role::CommitteeMember,
     Role::Earner,
     Role::Funder,
+    Role::Recommender,
 ];
 
 /// Parses a role from its snake_case name (`counsellor`, `network_admin`, ...), the name used in

@@ -6,14 +6,15 @@ use crate::schema::{build_schema, ApiContext, EcussonSchema};
 use actix_web::http::header;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer, Responder};
 use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::{DocumentOperations, Selection};
 use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
-use ecusson_app::{ErrorCode, Ledger};
+use ecusson_app::ErrorCode;
 use ecusson_projections::ProjectionEngine;
 use ecusson_store::Traceparent;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
+use tracing::Instrument as _;
 
 /// The largest request body accepted (a GraphQL document with its variables).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -33,23 +34,11 @@ pub struct ServerState {
 }
 
 impl ServerState {
-    pub fn new(ledger: Ledger, engine: ProjectionEngine, authenticator: Authenticator) -> Self {
-        Self::with_wake(ledger, engine, authenticator, Arc::new(Notify::new()))
-    }
-
-    /// `wake` is the projection runners' wake-up: mutations notify it.
-    pub fn with_wake(
-        ledger: Ledger,
-        engine: ProjectionEngine,
-        authenticator: Authenticator,
-        wake: Arc<Notify>,
-    ) -> Self {
+    /// `context.wake` is the projection runners' wake-up: mutations notify it.
+    pub fn new(context: ApiContext, authenticator: Authenticator) -> Self {
+        let engine = context.engine.clone();
         Self {
-            schema: build_schema(ApiContext {
-                ledger,
-                engine: engine.clone(),
-                wake,
-            }),
+            schema: build_schema(context),
             authenticator: Arc::new(authenticator),
             engine,
         }
@@ -128,18 +117,108 @@ async fn execute(
     http: &HttpRequest,
     mut request: async_graphql::Request,
 ) -> Result<async_graphql::Response, Unauthenticated> {
-    if let Some(principal) = authenticate(state, http)? {
-        request = request.data(principal);
+    let span = request_span(http, &mut request);
+    async move {
+        if let Some(principal) = authenticate(state, http)? {
+            request = request.data(principal);
+        }
+        if let Some(traceparent) = http
+            .headers()
+            .get("traceparent")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| Traceparent::parse(value).ok())
+        {
+            request = request.data(traceparent);
+        }
+        let response = code_unmarked_errors(state.schema.execute(request).await);
+        let span = tracing::Span::current();
+        span.record("graphql.errors", response.errors.len());
+        span.record(
+            "otel.status_code",
+            if response.errors.is_empty() {
+                "ok"
+            } else {
+                "error"
+            },
+        );
+        Ok(response)
     }
-    if let Some(traceparent) = http
-        .headers()
-        .get("traceparent")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| Traceparent::parse(value).ok())
-    {
-        request = request.data(traceparent);
+    .instrument(span)
+    .await
+}
+
+/// The span of one GraphQL request: the operation's type and name and the names of its root
+/// fields; never its document, its arguments, its variables or the caller's token. When the request carries
+/// a W3C `traceparent` (and traces are exported), the span continues the caller's trace.
+fn request_span(http: &HttpRequest, request: &mut async_graphql::Request) -> tracing::Span {
+    use tracing::field::Empty;
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    let span = tracing::info_span!(
+        "graphql.request",
+        otel.kind = "server",
+        otel.status_code = Empty,
+        graphql.operation.name = Empty,
+        graphql.operation.type = Empty,
+        graphql.fields = Empty,
+        graphql.errors = Empty,
+    );
+    if span.is_disabled() {
+        return span;
     }
-    Ok(code_unmarked_errors(state.schema.execute(request).await))
+    // The document is parsed here once and kept in the request for the schema; a document
+    // that does not parse is reported by the schema as usual.
+    let operation_name = request.operation_name.clone();
+    if let Ok(document) = request.parsed_query() {
+        let operation = match (&document.operations, operation_name.as_deref()) {
+            (DocumentOperations::Single(operation), _) => Some((None, &operation.node)),
+            (DocumentOperations::Multiple(operations), Some(name)) => operations
+                .get_key_value(name)
+                .map(|(name, operation)| (Some(name.as_str()), &operation.node)),
+            (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations
+                .iter()
+                .next()
+                .map(|(name, operation)| (Some(name.as_str()), &operation.node)),
+            (DocumentOperations::Multiple(_), None) => None,
+        };
+        if let Some((name, operation)) = operation {
+            let fields = operation
+                .selection_set
+                .node
+                .items
+                .iter()
+                .filter_map(|selection| match &selection.node {
+                    Selection::Field(field) => Some(field.node.name.node.as_str()),
+                    Selection::FragmentSpread(_) | Selection::InlineFragment(_) => None,
+                })
+                .collect::<Vec<_>>()
+                .join(",");
+            // The name as the document spells it (not any text the client sent beside it).
+            if let Some(name) = name {
+                span.record("graphql.operation.name", name);
+            }
+            span.record("graphql.operation.type", operation.ty.to_string());
+            span.record("graphql.fields", fields);
+        }
+    }
+    let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&HeaderExtractor(http.headers()))
+    });
+    // Fails only when the span is not exported: nothing to continue then.
+    let _ = span.set_parent(parent);
+    span
+}
+
+/// Reads the W3C trace context (`traceparent`, `tracestate`) from the request's headers.
+struct HeaderExtractor<'a>(&'a header::HeaderMap);
+
+impl opentelemetry::propagation::Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|value| value.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|name| name.as_str()).collect()
+    }
 }
 
 /// POST: the body is read whole under [`MAX_BODY_BYTES`] (413 beyond), then parsed as one

@@ -128,6 +128,21 @@ impl Ledger {
     /// When the stream changed in between, runs again on the new state (at most
     /// [`MAX_ATTEMPTS`] times). With an idempotency key already used for the same request,
     /// answers with the first outcome and appends nothing.
+    ///
+    /// Traced as a `use_case` span: the tenant, the aggregate's type and the stream's category
+    /// (not the stream's name, which holds an id), the attempts and the events appended.
+    #[tracing::instrument(
+        name = "use_case",
+        skip_all,
+        fields(
+            tenant.id = %tenant_id,
+            aggregate = aggregate_name::<A>(),
+            stream.category = stream.category(),
+            attempts = 0_u32,
+            events = tracing::field::Empty,
+            replayed = tracing::field::Empty,
+        )
+    )]
     pub async fn execute<A, F>(
         &self,
         actor: &Actor,
@@ -140,12 +155,15 @@ impl Ledger {
         A: Aggregate,
         F: FnMut(&A) -> Result<A::Command, AppError>,
     {
+        let span = tracing::Span::current();
         if let Some(key) = &meta.idempotency_key {
             if let Some(executed) = self.replay(tenant_id, key).await? {
+                span.record("replayed", true);
                 return Ok(executed);
             }
         }
-        for _ in 0..MAX_ATTEMPTS {
+        for attempt in 1..=MAX_ATTEMPTS {
+            span.record("attempts", attempt);
             let Loaded { state, version } = self.load::<A>(tenant_id, stream).await?;
             let command = build(&state)?;
             let context = CommandContext {
@@ -160,6 +178,7 @@ impl Ledger {
                     // is already appointed...), but the answer is that first outcome.
                     if let Some(key) = &meta.idempotency_key {
                         if let Some(executed) = self.replay(tenant_id, key).await? {
+                            span.record("replayed", true);
                             return Ok(executed);
                         }
                     }
@@ -187,6 +206,7 @@ impl Ledger {
             };
             match self.store.append(request).await {
                 Ok(outcome) if outcome.replayed => {
+                    span.record("replayed", true);
                     // The same request, retried concurrently, was appended by the other call.
                     let key = meta.idempotency_key.as_ref().ok_or_else(|| {
                         AppError::internal(StoreError::Corrupt(
@@ -200,6 +220,7 @@ impl Ledger {
                     });
                 }
                 Ok(outcome) => {
+                    span.record("events", events.len());
                     let state = events
                         .iter()
                         .fold(state, |state, event| state.evolve(event));
@@ -263,6 +284,12 @@ impl Ledger {
             replayed: true,
         }))
     }
+}
+
+/// The aggregate's type name without its module path (`Earner`, `Network`...).
+fn aggregate_name<A>() -> &'static str {
+    let name = std::any::type_name::<A>();
+    name.rsplit("::").next().unwrap_or(name)
 }
 
 fn metadata(actor: &Actor, meta: &RequestMeta) -> EventMetadata {

@@ -210,6 +210,8 @@ pub struct Recommendation {
     pub recommender_id: PersonId,
     pub organisation_id: Option<OrganisationId>,
     pub status: RecommendationStatus,
+    /// In the earner's vault, once given.
+    pub testimony: Option<VaultRef>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -251,6 +253,14 @@ impl Earner {
 
     pub fn recommendation(&self, recommendation_id: RecommendationId) -> Option<&Recommendation> {
         self.recommendations.get(&recommendation_id)
+    }
+
+    pub fn requests(&self) -> impl Iterator<Item = (&RequestId, &Request)> {
+        self.requests.iter()
+    }
+
+    pub fn recommendations(&self) -> impl Iterator<Item = (&RecommendationId, &Recommendation)> {
+        self.recommendations.iter()
     }
 
     pub fn exit(&self) -> Option<(ExitOutcome, Date)> {
@@ -1063,6 +1073,7 @@ impl Aggregate for Earner {
                         recommender_id: event.recommender_id,
                         organisation_id: event.organisation_id,
                         status: RecommendationStatus::Asked,
+                        testimony: None,
                     },
                 );
             }
@@ -1074,6 +1085,7 @@ impl Aggregate for Earner {
                         recommender_id: event.recommender_id,
                         organisation_id: event.organisation_id,
                         status: RecommendationStatus::Given,
+                        testimony: Some(event.testimony),
                     },
                 );
             }

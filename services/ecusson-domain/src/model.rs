@@ -21,6 +21,9 @@ pub enum Role {
     CommitteeMember,
     Earner,
     Funder,
+    /// A tutor or manager of a host company who recommends workers (not staff: they answer a
+    /// recommendation they were asked for, or give one).
+    Recommender,
 }
 
 /// The kind of a member structure (SIAE families, plus ESS members of the network).

@@ -130,6 +130,11 @@ impl Network {
             })
     }
 
+    /// An active endorsement (a withdrawn one is gone).
+    pub fn endorsement(&self, endorsement_id: EndorsementId) -> Option<Endorsement> {
+        self.endorsements.get(&endorsement_id).copied()
+    }
+
     /// The committees `person_id` sits on, as requests need them.
     pub fn committees_of_member(&self, person_id: PersonId) -> Vec<CommitteeSnapshot> {
         self.committees

@@ -2,9 +2,10 @@
 //!
 //! A checkpoint only moves inside the transaction that applies the events it covers, and only
 //! from the position the runner read: the update names the old position in its `where` clause.
-//! When two runners (or a runner and a rebuild) race, the second update finds nothing to change
-//! and its whole batch is rolled back, so no event is ever applied twice. On PostgreSQL the
-//! update also locks the row, so the loser waits for the winner's commit before finding out.
+//! That transaction holds the projection's lock (`crate::lock`: an advisory lock on PostgreSQL,
+//! the write lock on SQLite), so it sees the last committed checkpoint; if another worker moved
+//! it since the batch was read, the update finds nothing to change and the batch is dropped
+//! before writing a row, so no event is ever applied twice.
 
 use crate::row_codec::{timestamp_text, RowReader};
 use crate::ProjectionError;

@@ -10,9 +10,17 @@
 //!   once; projections that run together share the feed reads and the decoding.
 //! - [`ProjectionEngine::status`] tells how far behind each projection is.
 //! - [`ProjectionEngine::checksum`] hashes a projection's tables.
+//!
+//! Several engines may run on one database (API nodes, `ecusson projections run`): only one
+//! works on a projection at a time, by a database lock taken in each batch transaction, and a
+//! rebuild holds the projection for its whole run (see [`crate::lock`]). A batch that finds
+//! the lock taken writes nothing and is not an error: that engine leaves the projection to the
+//! worker that holds it and looks again later.
 
+use crate::activity::{EngineActivity, Event};
 use crate::checkpoint::{self, Checkpoint};
 use crate::checksum::checksum_tables;
+use crate::lock::{lock_batch, BatchLock, ProjectionLockKeys};
 use crate::{BadgeHistoryProjection, CatalogueProjection, ProjectionError, RequestQueueProjection};
 use async_trait::async_trait;
 use chrono::Utc;
@@ -117,6 +125,10 @@ pub struct CatchUpReport {
     pub projection: &'static str,
     pub events_applied: u64,
     pub checkpoint: Checkpoint,
+    /// Another worker (another node or process, a rebuild) held the projection's lock, or
+    /// moved its checkpoint first while this call was following the feed: this call left the
+    /// projection to it, maybe before the end of the feed. Never set by a rebuild, which waits.
+    pub locked_elsewhere: bool,
 }
 
 /// How far one projection is, for health checks and the CLI.
@@ -136,11 +148,8 @@ pub struct ProjectionEngine {
     store: Arc<dyn EventStore>,
     projections: Vec<Arc<dyn Projection>>,
     settings: EngineSettings,
+    activity: EngineActivity,
 }
-
-/// A failing batch is retried at most this many times in a row when another runner keeps
-/// moving the checkpoint under it; beyond that something is wrong and the error surfaces.
-const MAX_CHECKPOINT_RACES: u32 = 100;
 
 /// How long a catch-up waits for the feed's horizon to pass the events committed before it
 /// began, and how often it looks again meanwhile.
@@ -159,6 +168,7 @@ impl ProjectionEngine {
         projections: Vec<Arc<dyn Projection>>,
         settings: EngineSettings,
     ) -> Self {
+        let activity = EngineActivity::new(projections.iter().map(|projection| projection.name()));
         Self {
             store,
             projections,
@@ -166,7 +176,14 @@ impl ProjectionEngine {
                 batch_size: settings.batch_size.max(1),
                 ..settings
             },
+            activity,
         }
+    }
+
+    /// What this engine (its clones and runners included) did to each projection: batches
+    /// applied, and batches left to another worker.
+    pub fn activity(&self) -> EngineActivity {
+        self.activity.clone()
     }
 
     pub fn projection_names(&self) -> Vec<&'static str> {
@@ -232,23 +249,30 @@ impl ProjectionEngine {
             let notified = wake.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
+            let mut left_to_another = false;
             match self
                 .catch_up_together(
                     std::slice::from_ref(&projection),
                     Some(&shutdown),
+                    BatchLock::Try,
                     &mut |_| {},
                 )
                 .await
             {
-                Ok(_) => {}
+                Ok(reports) => {
+                    left_to_another = reports.iter().any(|report| report.locked_elsewhere);
+                }
                 Err(error) if error.is_transient() => {
                     tracing::warn!(projection.name = name, error = %error, "projection runner will retry");
                 }
                 // Not logged here: the caller that handles the stop reports it, once.
                 Err(error) => return Err(error),
             }
+            // Another worker has the projection: look again after the poll interval only, not
+            // at every wake-up hint, so that a node standing by does not read the feed at every
+            // append just to find the lock taken again.
             tokio::select! {
-                _ = &mut notified => {}
+                _ = &mut notified, if !left_to_another => {}
                 _ = tokio::time::sleep(self.settings.poll_interval) => {}
                 changed = shutdown.changed() => {
                     if changed.is_err() {
@@ -264,13 +288,15 @@ impl ProjectionEngine {
         Ok(())
     }
 
-    /// Applies everything the feed holds beyond the selected projections' checkpoints.
+    /// Applies everything the feed holds beyond the selected projections' checkpoints. A
+    /// projection whose lock another worker holds is left to that worker, without an error:
+    /// its report says `locked_elsewhere`.
     pub async fn catch_up(
         &self,
         selection: ProjectionSelection,
     ) -> Result<Vec<CatchUpReport>, ProjectionError> {
         let projections = self.select(&selection)?;
-        self.catch_up_together(&projections, None, &mut |_| {})
+        self.catch_up_together(&projections, None, BatchLock::Try, &mut |_| {})
             .await
     }
 
@@ -278,6 +304,10 @@ impl ProjectionEngine {
     /// transaction, then replays the whole feed. `progress(processed, total)` is called after
     /// every batch; `total` is the size of the log when the rebuild started (or `processed`, if
     /// more events arrived meanwhile).
+    ///
+    /// On PostgreSQL the rebuild holds the projections' rebuild locks from start to end: it
+    /// waits for the batches other workers have in flight (and for another rebuild of the same
+    /// projections), and no runner of any node works on them until it is over.
     pub async fn rebuild(
         &self,
         selection: ProjectionSelection,
@@ -289,12 +319,48 @@ impl ProjectionEngine {
             .map(|projection| projection.name())
             .collect::<Vec<_>>()
             .join(", ");
+        let keys: Vec<i64> = projections
+            .iter()
+            .map(|projection| ProjectionLockKeys::of(projection.name()).rebuild)
+            .collect();
+        // Dropped with this future if it is cancelled: the lock's connection closes.
+        let held = self
+            .store
+            .hold_locks(&keys)
+            .await
+            .map_err(ProjectionError::store(&label))?;
+        let outcome = self
+            .rebuild_holding_lock(&projections, &label, progress)
+            .await;
+        if let Err(error) = held.release().await {
+            tracing::warn!(
+                projection.names = %label,
+                error = %error,
+                "the rebuild lock could not be released cleanly; its connection is closed, which releases it"
+            );
+        }
+        outcome
+    }
+
+    async fn rebuild_holding_lock(
+        &self,
+        projections: &[Arc<dyn Projection>],
+        label: &str,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<Vec<CatchUpReport>, ProjectionError> {
         let mut transaction = self
             .store
             .begin_read_model()
             .await
-            .map_err(ProjectionError::store(&label))?;
-        for projection in &projections {
+            .map_err(ProjectionError::store(label))?;
+        for projection in projections {
+            lock_batch(
+                transaction.as_mut(),
+                self.store.backend(),
+                projection.name(),
+                BatchLock::Wait,
+            )
+            .await?;
             for table in projection.tables() {
                 transaction
                     .execute(&format!("delete from {}", table.name), &[])
@@ -306,15 +372,15 @@ impl ProjectionEngine {
         transaction
             .commit()
             .await
-            .map_err(ProjectionError::store(&label))?;
+            .map_err(ProjectionError::store(label))?;
         let total = self
             .events_in_log()
             .await
-            .map_err(ProjectionError::store(&label))?;
+            .map_err(ProjectionError::store(label))?;
         progress(0, total);
         let started = Instant::now();
         let reports = self
-            .catch_up_together(&projections, None, &mut |processed| {
+            .catch_up_together(projections, None, BatchLock::Wait, &mut |processed| {
                 progress(processed, total.max(processed))
             })
             .await?;
@@ -445,10 +511,16 @@ impl ProjectionEngine {
     /// The next batch is read and decoded (on another task) while the current one is applied:
     /// the feed read and the read-model writes then overlap instead of adding up. If the
     /// current batch fails, the prefetched one is thrown away.
+    ///
+    /// With [`BatchLock::Try`], a projection whose lock another worker holds is left to that
+    /// worker for the rest of the call (its report says `locked_elsewhere`); so is one whose
+    /// checkpoint another worker moved, if this call follows the feed (`stop`). A catch-up or
+    /// rebuild that finds a checkpoint moved reloads it and goes on from there instead.
     async fn catch_up_together(
         &self,
         projections: &[Arc<dyn Projection>],
         stop: Option<&watch::Receiver<bool>>,
+        lock: BatchLock,
         on_batch: &mut (dyn FnMut(u64) + Send),
     ) -> Result<Vec<CatchUpReport>, ProjectionError> {
         let label = projections
@@ -471,20 +543,25 @@ impl ProjectionEngine {
         let deadline = Instant::now() + FEED_HORIZON_WAIT;
         let mut checkpoints = self.load_checkpoints(projections).await?;
         let mut applied = vec![0_u64; projections.len()];
+        // The projections this call has left to another worker: no longer read for or applied.
+        let mut left = vec![false; projections.len()];
         let mut consumed = 0_u64;
-        let mut races = 0_u32;
-        let mut prefetch = Prefetch::start(self, &label, lowest_cursor(&checkpoints));
+        let mut prefetch = Prefetch::start(self, &label, lowest_cursor(&checkpoints, &left));
         loop {
             if stop.is_some_and(|stop| *stop.borrow()) {
                 break;
             }
             let events = prefetch.take(&label).await?;
             let Some(last) = events.last() else {
-                let reached = checkpoints
+                let Some(reached) = checkpoints
                     .iter()
-                    .map(|checkpoint| checkpoint.events_processed)
+                    .zip(&left)
+                    .filter(|(_, left)| !**left)
+                    .map(|(checkpoint, _)| checkpoint.events_processed)
                     .min()
-                    .unwrap_or(0);
+                else {
+                    break;
+                };
                 match target {
                     Some(target) if reached < target => {
                         if Instant::now() >= deadline {
@@ -494,7 +571,8 @@ impl ProjectionEngine {
                             });
                         }
                         tokio::time::sleep(FEED_HORIZON_POLL).await;
-                        prefetch = Prefetch::start(self, &label, lowest_cursor(&checkpoints));
+                        prefetch =
+                            Prefetch::start(self, &label, lowest_cursor(&checkpoints, &left));
                         continue;
                     }
                     _ => break,
@@ -502,35 +580,43 @@ impl ProjectionEngine {
             };
             prefetch = Prefetch::start(self, &label, Some(last.recorded.cursor));
             let events_read = events.len() as u64;
-            match self
-                .apply_batch(projections, &checkpoints, &label, events)
-                .await
-            {
-                Ok(next_checkpoints) => {
-                    races = 0;
-                    consumed += events_read;
-                    for (index, next) in next_checkpoints.into_iter().enumerate() {
-                        if let Some(next) = next {
-                            applied[index] +=
-                                next.events_processed - checkpoints[index].events_processed;
-                            checkpoints[index] = next;
-                        }
+            // On error the prefetched batch is thrown away (`Prefetch` aborts it when dropped).
+            let outcomes = self
+                .apply_batch(projections, &checkpoints, &left, lock, &label, events)
+                .await?;
+            let mut reload = false;
+            let mut restart = false;
+            for (index, outcome) in outcomes.into_iter().enumerate() {
+                match outcome {
+                    BatchOutcome::Applied(next) => {
+                        applied[index] +=
+                            next.events_processed - checkpoints[index].events_processed;
+                        checkpoints[index] = next;
                     }
-                    on_batch(consumed);
+                    BatchOutcome::Nothing => {}
+                    BatchOutcome::LockedElsewhere => {
+                        left[index] = true;
+                        restart = true;
+                    }
+                    // A follower leaves the projection to the worker that moved it, and looks
+                    // again later; a catch-up or rebuild must reach its target, so it goes on
+                    // from wherever the checkpoint is now.
+                    BatchOutcome::Superseded if stop.is_some() => {
+                        left[index] = true;
+                        restart = true;
+                    }
+                    BatchOutcome::Superseded => reload = true,
                 }
-                Err(ProjectionError::CheckpointMoved(name)) if races < MAX_CHECKPOINT_RACES => {
-                    // Another runner or a rebuild moved a checkpoint: this batch was rolled
-                    // back; start again from wherever the checkpoints are now.
-                    races += 1;
-                    tracing::debug!(projection.name = %name, "checkpoint moved under this runner, reloading");
-                    prefetch.abandon();
-                    checkpoints = self.load_checkpoints(projections).await?;
-                    prefetch = Prefetch::start(self, &label, lowest_cursor(&checkpoints));
-                }
-                Err(error) => {
-                    prefetch.abandon();
-                    return Err(error);
-                }
+            }
+            if reload {
+                checkpoints = self.load_checkpoints(projections).await?;
+            } else {
+                consumed += events_read;
+                on_batch(consumed);
+            }
+            if reload || restart {
+                prefetch.abandon();
+                prefetch = Prefetch::start(self, &label, lowest_cursor(&checkpoints, &left));
             }
         }
         prefetch.abandon();
@@ -538,48 +624,71 @@ impl ProjectionEngine {
             .iter()
             .zip(checkpoints)
             .zip(applied)
-            .map(|((projection, checkpoint), events_applied)| CatchUpReport {
-                projection: projection.name(),
-                events_applied,
-                checkpoint,
-            })
+            .zip(left)
+            .map(
+                |(((projection, checkpoint), events_applied), locked_elsewhere)| CatchUpReport {
+                    projection: projection.name(),
+                    events_applied,
+                    checkpoint,
+                    locked_elsewhere,
+                },
+            )
             .collect())
     }
 
-    /// Applies one batch to every projection that has not seen it. Each projection writes its
-    /// rows and its checkpoint in its own transaction, on its own task: on PostgreSQL the
-    /// projections then use several connections and cores at once, so a batch costs as much as
-    /// its slowest projection rather than the sum of all. Returns each projection's new
-    /// checkpoint, or `None` for a projection that was already past the whole batch. If one
-    /// projection fails, the others may have committed the batch; their checkpoints say so,
-    /// and the next run reads from the lowest checkpoint again.
+    /// Applies one batch to every projection that has not seen it (and that this call has not
+    /// left to another worker). Each projection writes its rows and its checkpoint in its own
+    /// transaction, on its own task: on PostgreSQL the projections then use several connections
+    /// and cores at once, so a batch costs as much as its slowest projection rather than the
+    /// sum of all. Returns what happened to each projection. If one projection fails, the
+    /// others may have committed the batch; their checkpoints say so, and the next run reads
+    /// from the lowest checkpoint again.
     async fn apply_batch(
         &self,
         projections: &[Arc<dyn Projection>],
         checkpoints: &[Checkpoint],
+        left: &[bool],
+        lock: BatchLock,
         label: &str,
         events: Vec<DecodedEvent>,
-    ) -> Result<Vec<Option<Checkpoint>>, ProjectionError> {
+    ) -> Result<Vec<BatchOutcome>, ProjectionError> {
         let events = Arc::new(events);
         let tasks: Vec<_> = projections
             .iter()
             .zip(checkpoints)
-            .map(|(projection, checkpoint)| {
+            .zip(left)
+            .map(|((projection, checkpoint), left)| {
+                if *left {
+                    return None;
+                }
                 let store = self.store.clone();
                 let projection = projection.clone();
                 let checkpoint = checkpoint.clone();
                 let events = events.clone();
-                tokio::spawn(async move {
-                    apply_to_one(store.as_ref(), projection.as_ref(), &checkpoint, &events).await
-                })
+                let activity = self.activity.clone();
+                Some(tokio::spawn(async move {
+                    apply_to_one(
+                        store.as_ref(),
+                        projection.as_ref(),
+                        &checkpoint,
+                        &events,
+                        lock,
+                        &activity,
+                    )
+                    .await
+                }))
             })
             .collect();
-        let mut next_checkpoints = Vec::with_capacity(tasks.len());
+        let mut outcomes = Vec::with_capacity(tasks.len());
         let mut first_error = None;
         for task in tasks {
+            let Some(task) = task else {
+                outcomes.push(BatchOutcome::Nothing);
+                continue;
+            };
             // Every task is awaited, even after a failure, so that none outlives this call.
             match task.await {
-                Ok(Ok(next)) => next_checkpoints.push(next),
+                Ok(Ok(outcome)) => outcomes.push(outcome),
                 Ok(Err(error)) => {
                     first_error.get_or_insert(error);
                 }
@@ -593,24 +702,44 @@ impl ProjectionEngine {
         }
         match first_error {
             Some(error) => Err(error),
-            None => Ok(next_checkpoints),
+            None => Ok(outcomes),
         }
     }
 }
 
+/// What one batch did to one projection.
+#[derive(Debug)]
+enum BatchOutcome {
+    /// Applied and committed: the projection's new checkpoint.
+    Applied(Checkpoint),
+    /// Nothing to do: the projection was past the whole batch, or this call had left it.
+    Nothing,
+    /// Another worker holds the projection's lock: nothing was written.
+    LockedElsewhere,
+    /// Another worker moved the checkpoint since it was read: nothing was written.
+    Superseded,
+}
+
 /// Applies the events of `events` beyond `checkpoint` to one projection and moves its
-/// checkpoint, in one transaction.
+/// checkpoint, in one transaction that first takes the projection's lock (see [`crate::lock`]).
+#[tracing::instrument(
+    name = "projection.batch",
+    skip_all,
+    fields(projection.name = projection.name(), batch.events = events.len())
+)]
 async fn apply_to_one(
     store: &dyn EventStore,
     projection: &dyn Projection,
     checkpoint: &Checkpoint,
     events: &[DecodedEvent],
-) -> Result<Option<Checkpoint>, ProjectionError> {
+    lock: BatchLock,
+    activity: &EngineActivity,
+) -> Result<BatchOutcome, ProjectionError> {
     // The feed is ordered by cursor: the events this projection has not seen are a suffix.
     let unseen_from = events.partition_point(|event| event.recorded.cursor <= checkpoint.cursor);
     let unseen = &events[unseen_from..];
     let Some(last) = unseen.last() else {
-        return Ok(None);
+        return Ok(BatchOutcome::Nothing);
     };
     let next = Checkpoint {
         cursor: last.recorded.cursor,
@@ -618,10 +747,28 @@ async fn apply_to_one(
         last_event_recorded_at: Some(last.recorded.recorded_at),
         updated_at: Some(Utc::now()),
     };
+    activity.record(projection.name(), Event::Attempted);
     let mut transaction = store
         .begin_read_model()
         .await
         .map_err(ProjectionError::store(projection.name()))?;
+    if !lock_batch(
+        transaction.as_mut(),
+        store.backend(),
+        projection.name(),
+        lock,
+    )
+    .await?
+    {
+        // Dropping the transaction rolls it back: it wrote nothing.
+        drop(transaction);
+        activity.record(projection.name(), Event::Refused);
+        tracing::debug!(
+            projection.name = projection.name(),
+            "another worker holds the projection's lock; batch left to it"
+        );
+        return Ok(BatchOutcome::LockedElsewhere);
+    }
     if store.backend() == Backend::Postgres {
         // A read model and its checkpoint commit together, so losing the last commits on a
         // power cut only moves both back to an earlier consistent point, which the runner then
@@ -633,24 +780,49 @@ async fn apply_to_one(
             .await
             .map_err(ProjectionError::store(projection.name()))?;
     }
-    // The checkpoint moves first: on PostgreSQL that locks its row, so a competing runner
-    // waits here instead of applying the same events.
-    checkpoint::advance(transaction.as_mut(), projection.name(), checkpoint, &next).await?;
+    // The checkpoint moves first, and only from the position this batch was read at: under the
+    // lock, a checkpoint that moved since means another worker applied these events already.
+    match checkpoint::advance(transaction.as_mut(), projection.name(), checkpoint, &next).await {
+        Ok(()) => {}
+        Err(ProjectionError::CheckpointMoved(_)) => {
+            drop(transaction);
+            activity.record(projection.name(), Event::Superseded);
+            tracing::debug!(
+                projection.name = projection.name(),
+                "checkpoint moved by another worker; batch dropped"
+            );
+            return Ok(BatchOutcome::Superseded);
+        }
+        Err(error) => return Err(error),
+    }
     projection.apply_batch(transaction.as_mut(), unseen).await?;
     transaction
         .commit()
         .await
         .map_err(ProjectionError::store(projection.name()))?;
+    activity.record(
+        projection.name(),
+        Event::Applied {
+            events: unseen.len() as u64,
+        },
+    );
     tracing::debug!(
         projection.name = projection.name(),
         events = unseen.len(),
         "batch applied"
     );
-    Ok(Some(next))
+    Ok(BatchOutcome::Applied(next))
 }
 
-fn lowest_cursor(checkpoints: &[Checkpoint]) -> Option<ecusson_store::FeedCursor> {
-    checkpoints.iter().map(|checkpoint| checkpoint.cursor).min()
+/// Where the next feed read starts: the lowest checkpoint among the projections still worked
+/// on (none if every one was left to another worker).
+fn lowest_cursor(checkpoints: &[Checkpoint], left: &[bool]) -> Option<ecusson_store::FeedCursor> {
+    checkpoints
+        .iter()
+        .zip(left)
+        .filter(|(_, left)| !**left)
+        .map(|(checkpoint, _)| checkpoint.cursor)
+        .min()
 }
 
 /// The read and decoding of the next batch, running on its own task. The feed is read outside

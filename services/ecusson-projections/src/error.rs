@@ -33,7 +33,9 @@ pub enum ProjectionError {
     #[error("read-model table {table} holds a malformed row: {detail}")]
     MalformedRow { table: String, detail: String },
     /// Another runner advanced (or a rebuild reset) the checkpoint while this batch was being
-    /// prepared; the batch was rolled back and the runner reloads the checkpoint.
+    /// prepared; the batch was rolled back. The engine handles it (the runner leaves the
+    /// projection to the other worker, a catch-up reloads the checkpoint): its public methods
+    /// do not return it.
     #[error("the checkpoint of projection {0} moved under this runner")]
     CheckpointMoved(String),
     /// A catch-up could not reach the events that were committed when it started: the feed's

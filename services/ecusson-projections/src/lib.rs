@@ -10,11 +10,13 @@
 //! Read models are disposable: [`ProjectionEngine::rebuild`] clears one and replays the log, and
 //! [`ProjectionEngine::checksum`] proves that the rebuilt tables equal the incremental ones.
 
+pub mod activity;
 pub mod badge_history;
 pub mod catalogue;
 pub mod directory;
 pub mod engine;
 pub mod error;
+pub mod lock;
 pub mod request_queue;
 
 mod bulk_statement;
@@ -26,6 +28,7 @@ mod touched_rows;
 #[cfg(test)]
 mod test_events;
 
+pub use activity::{EngineActivity, ProjectionActivity};
 /// Implementing [`Projection`] needs the same attribute; re-exported so that implementers
 /// outside this crate do not have to pick a matching version.
 pub use async_trait::async_trait;
@@ -41,8 +44,9 @@ pub use engine::{
     ProjectionEngine, ProjectionSelection, ProjectionStatus, TableSpec,
 };
 pub use error::ProjectionError;
+pub use lock::ProjectionLockKeys;
 pub use request_queue::{
     request_by_id, request_queue_for_committee, request_queue_for_structure, AwardState,
-    CommitteeQueueCursor, RequestModeKind, RequestQueueEntry, RequestQueueProjection, RequestState,
-    RouteKind,
+    CommitteeQueueCursor, QueueFilter, RequestModeKind, RequestQueueEntry, RequestQueueProjection,
+    RequestState, RouteKind,
 };

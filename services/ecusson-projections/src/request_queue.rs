@@ -452,12 +452,32 @@ fn limit_value(limit: usize) -> SqlValue {
     SqlValue::Int(i64::try_from(limit).unwrap_or(i64::MAX))
 }
 
-/// The requests of one structure, optionally in one state, in request order, `limit` at a
-/// time, after the request whose `requested_seq` is `after_requested_seq`.
+/// Which requests of a structure's queue to read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueueFilter {
+    /// Only requests in this state.
+    pub state: Option<RequestState>,
+    /// Only requests for these badge classes (a pathway's, say); `Some(empty)` matches none.
+    pub badge_classes: Option<Vec<BadgeClassId>>,
+    /// Only requests routed to this committee.
+    pub committee: Option<CommitteeId>,
+}
+
+impl QueueFilter {
+    pub fn state(state: Option<RequestState>) -> Self {
+        Self {
+            state,
+            ..Self::default()
+        }
+    }
+}
+
+/// The requests of one structure matching `filter`, in request order, `limit` at a time,
+/// after the request whose `requested_seq` is `after_requested_seq`.
 pub async fn request_queue_for_structure(
     transaction: &mut dyn ReadModelTransaction,
     tenant_id: TenantId,
-    state: Option<RequestState>,
+    filter: &QueueFilter,
     limit: usize,
     after_requested_seq: Option<u64>,
 ) -> Result<Vec<RequestQueueEntry>, ProjectionError> {
@@ -465,22 +485,29 @@ pub async fn request_queue_for_structure(
         uuid_value(tenant_id),
         SqlValue::Int(after_requested_seq.map_or(0, |seq| i64::try_from(seq).unwrap_or(i64::MAX))),
     ];
-    let state_filter = match state {
-        Some(state) => {
-            params.push(SqlValue::from(state.as_str()));
-            format!("and state = ${}", params.len())
+    let mut filters = "tenant_id = $1 and requested_seq > $2".to_owned();
+    if let Some(state) = filter.state {
+        params.push(SqlValue::from(state.as_str()));
+        filters.push_str(&format!(" and state = ${}", params.len()));
+    }
+    if let Some(committee) = filter.committee {
+        params.push(uuid_value(committee));
+        filters.push_str(&format!(" and committee_id = ${}", params.len()));
+    }
+    if let Some(classes) = &filter.badge_classes {
+        if classes.is_empty() {
+            return Ok(Vec::new());
         }
-        None => String::new(),
-    };
+        let first = params.len() + 1;
+        params.extend(classes.iter().map(|class| uuid_value(*class)));
+        filters.push_str(&format!(
+            " and badge_class_id in ({})",
+            placeholders(first, classes.len())
+        ));
+    }
     params.push(limit_value(limit));
     let tail = format!("order by requested_seq limit ${}", params.len());
-    select_entries(
-        transaction,
-        &format!("tenant_id = $1 and requested_seq > $2 {state_filter}"),
-        &tail,
-        &params,
-    )
-    .await
+    select_entries(transaction, &filters, &tail, &params).await
 }
 
 /// Reads queue entries: `select <every column> from request_queue where <filters> <tail>`.

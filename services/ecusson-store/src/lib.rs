@@ -7,6 +7,7 @@
 
 pub mod canonical;
 pub mod connect;
+pub mod lock;
 pub mod postgres;
 mod prepare;
 pub mod read_model;
@@ -20,6 +21,7 @@ use async_trait::async_trait;
 use ecusson_domain::TenantId;
 
 pub use connect::{connect, connect_with, DatabaseUrl, PoolSettings, Stores};
+pub use lock::HeldLocks;
 pub use read_model::{ReadModelTransaction, SqlValue};
 pub use types::*;
 pub use vault::{Vault, VaultKey, VaultRead};
@@ -151,4 +153,17 @@ pub trait EventStore: Send + Sync {
 
     /// Opens a transaction for read models and checkpoints (see [`read_model`]).
     async fn begin_read_model(&self) -> Result<Box<dyn ReadModelTransaction>, StoreError>;
+
+    /// Takes exclusive, database-wide locks named by `keys` and holds them across any number of
+    /// transactions, until the guard is released or dropped. Waits while another holder has
+    /// one of them. Several keys are taken in ascending order, so overlapping callers cannot
+    /// deadlock.
+    ///
+    /// PostgreSQL: session-level advisory locks (the key space of `pg_advisory_lock`, shared
+    /// with the transaction-level `pg_advisory_xact_lock` that read-model transactions may take)
+    /// on a connection of their own; a crash or a broken connection releases them. SQLite: a
+    /// no-op guard. Its only cross-process lock is the database's single write lock, which
+    /// cannot be held across transactions without stopping every appender, so SQLite callers
+    /// rely on their write transactions alone.
+    async fn hold_locks(&self, keys: &[i64]) -> Result<HeldLocks, StoreError>;
 }

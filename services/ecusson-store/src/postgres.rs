@@ -56,7 +56,17 @@ impl EventStore for PostgresEventStore {
         Backend::Postgres
     }
 
-    #[tracing::instrument(name = "store.append", skip_all, fields(tenant.id = %request.tenant_id, stream.id = %request.stream_id, events = request.events.len()))]
+    // The stream's category only: its full name holds an aggregate id (a person's, for some).
+    #[tracing::instrument(
+        name = "store.append",
+        skip_all,
+        fields(
+            store.backend = "postgres",
+            tenant.id = %request.tenant_id,
+            stream.category = request.stream_id.category(),
+            events = request.events.len(),
+        )
+    )]
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
         let prepared = prepare_append(&request)?;
         if let ([event], [canonical], None) = (
@@ -300,6 +310,10 @@ impl EventStore for PostgresEventStore {
             .execute(&mut *transaction)
             .await?;
         Ok(Box::new(PostgresReadModelTransaction { transaction }))
+    }
+
+    async fn hold_locks(&self, keys: &[i64]) -> Result<crate::HeldLocks, StoreError> {
+        crate::lock::hold_postgres_locks(&self.pool, keys).await
     }
 }
 

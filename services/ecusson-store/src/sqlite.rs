@@ -128,7 +128,17 @@ impl EventStore for SqliteEventStore {
         Backend::Sqlite
     }
 
-    #[tracing::instrument(name = "store.append", skip_all, fields(tenant.id = %request.tenant_id, stream.id = %request.stream_id, events = request.events.len()))]
+    // The stream's category only: its full name holds an aggregate id (a person's, for some).
+    #[tracing::instrument(
+        name = "store.append",
+        skip_all,
+        fields(
+            store.backend = "sqlite",
+            tenant.id = %request.tenant_id,
+            stream.category = request.stream_id.category(),
+            events = request.events.len(),
+        )
+    )]
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
         // Validation and the canonical bytes need no lock.
         let prepared = prepare_append(&request)?;
@@ -306,6 +316,11 @@ impl EventStore for SqliteEventStore {
             transaction,
             _writer: None,
         }))
+    }
+
+    async fn hold_locks(&self, _keys: &[i64]) -> Result<crate::HeldLocks, StoreError> {
+        // See the trait: SQLite writers are serialised per transaction, not across them.
+        Ok(crate::HeldLocks::nothing())
     }
 }
 

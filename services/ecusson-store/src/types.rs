@@ -41,6 +41,12 @@ impl StreamId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The part before the first `-` (`earner` for `earner-<id>`): what a stream is, without
+    /// naming whose it is (for traces).
+    pub fn category(&self) -> &str {
+        self.0.split('-').next().unwrap_or(&self.0)
+    }
 }
 
 impl TryFrom<String> for StreamId {

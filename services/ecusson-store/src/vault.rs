@@ -248,6 +248,29 @@ impl Vault {
         Ok(destroyed > 0)
     }
 
+    /// Deletes every version of one entry. For entries written ahead of a command that was
+    /// then refused (or answered from an earlier attempt): no event references them, and
+    /// personal data nobody can reach must not stay behind.
+    pub async fn discard(
+        &self,
+        tenant_id: TenantId,
+        person_id: PersonId,
+        entry_id: VaultEntryId,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.store.begin_read_model().await?;
+        transaction
+            .execute(
+                "delete from person_data where tenant_id = $1 and person_id = $2 and entry_id = $3",
+                &[
+                    SqlValue::text(tenant_id),
+                    SqlValue::text(person_id),
+                    SqlValue::text(entry_id),
+                ],
+            )
+            .await?;
+        transaction.commit().await
+    }
+
     fn wrap(
         &self,
         tenant_id: TenantId,

@@ -88,7 +88,8 @@ pub struct ServeArgs {
     /// token for each role (on a database that holds the demo already, just the tokens).
     #[arg(long)]
     pub demo: bool,
-    /// With `--demo`: the vault's key file (created on first use); `ECUSSON_VAULT_KEY` wins.
+    /// The vault's key file (created on first use): the key that wraps each person's key of
+    /// personal data. `ECUSSON_VAULT_KEY` (base64) wins.
     #[arg(
         long,
         env = "ECUSSON_VAULT_KEY_FILE",
@@ -111,7 +112,7 @@ pub struct TokenOptions {
     #[arg(long, value_name = "UUID")]
     pub tenant: uuid::Uuid,
     /// A role of the bearer (repeat for several): network_admin, structure_admin, counsellor,
-    /// technical_supervisor, direction, committee_member, earner, funder.
+    /// technical_supervisor, direction, committee_member, earner, funder, recommender.
     #[arg(
         long = "role",
         value_name = "ROLE",
@@ -142,6 +143,8 @@ pub enum ProjectionsCommand {
         name: Option<String>,
     },
     /// Runs every projection until caught up, then keeps following the log until Ctrl-C.
+    /// Several instances (and `serve`) may run on one database: a database lock lets one
+    /// worker at a time work on each projection, the others stand by.
     Run {
         /// Stop once caught up instead of following.
         #[arg(long)]
@@ -181,17 +184,4 @@ pub enum BenchKind {
     Replay(BenchOptions),
     /// Loads a generated history of `--events` events, then rebuilds the three read models.
     Rebuild(BenchOptions),
-}
-
-pub fn init_tracing(format: LogFormat) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("ECUSSON_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("warn,ecusson=info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
 }

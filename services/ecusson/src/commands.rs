@@ -36,7 +36,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 listen: args.listen,
                 projections: !args.no_projections,
                 dev_secret_file: args.dev_secret_file,
-                demo: args.demo.then_some(args.vault_key_file),
+                demo: args.demo,
+                vault_key_file: args.vault_key_file,
             },
         )
         .await
@@ -154,10 +155,17 @@ async fn projections(url: &DatabaseUrl, command: ProjectionsCommand) -> anyhow::
                     .await
                     .context("catching up")?
                 {
-                    println!(
-                        "{}: {} events applied",
-                        report.projection, report.events_applied
-                    );
+                    if report.locked_elsewhere {
+                        println!(
+                            "{}: {} events applied; another worker holds it, left to that worker",
+                            report.projection, report.events_applied
+                        );
+                    } else {
+                        println!(
+                            "{}: {} events applied",
+                            report.projection, report.events_applied
+                        );
+                    }
                 }
             } else {
                 let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -6,6 +6,7 @@ mod bench;
 mod cli;
 mod commands;
 mod serve;
+mod telemetry;
 mod token;
 
 use clap::Parser;
@@ -13,13 +14,16 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    cli::init_tracing(cli.log_format);
-    match commands::run(cli).await {
+    let telemetry = telemetry::init(cli.log_format);
+    let code = match commands::run(cli).await {
         Ok(code) => code,
         Err(error) => {
             // The one place where a failure of the command is reported, with its cause chain.
             tracing::error!(error = format!("{error:#}"), "command failed");
             std::process::ExitCode::FAILURE
         }
-    }
+    };
+    // After every command, `serve` stopped by SIGTERM included: the last spans are exported.
+    telemetry.shutdown().await;
+    code
 }

@@ -2,10 +2,10 @@
 
 use anyhow::Context;
 use ecusson_api::auth::{AuthSettings, Authenticator};
-use ecusson_api::{bind, ServerState};
+use ecusson_api::{bind, ApiContext, ServerState};
 use ecusson_app::Ledger;
 use ecusson_projections::{EngineSettings, ProjectionEngine};
-use ecusson_store::DatabaseUrl;
+use ecusson_store::{DatabaseUrl, Vault};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -20,9 +20,10 @@ pub struct ServeOptions {
     pub projections: bool,
     /// The development secret's file, used when no JWKS is configured.
     pub dev_secret_file: std::path::PathBuf,
-    /// `Some(vault key file)`: load the demonstration network into an empty database and
-    /// print a token per role.
-    pub demo: Option<std::path::PathBuf>,
+    /// Load the demonstration network into an empty database and print a token per role.
+    pub demo: bool,
+    /// The vault's key file (created on first use); `ECUSSON_VAULT_KEY` wins.
+    pub vault_key_file: std::path::PathBuf,
 }
 
 /// The seed of the demonstration network `serve --demo` loads (the same as `ecusson demo`'s
@@ -35,9 +36,10 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
     let stores = crate::commands::open(url).await?;
     let settings = AuthSettings::from_env(Path::new(&options.dev_secret_file))
         .context("configuring authentication")?;
-    let demo_tokens = match &options.demo {
-        None => Vec::new(),
-        Some(vault_key_file) => {
+    let vault_key = crate::commands::vault_key(&options.vault_key_file)?;
+    let demo_tokens = match options.demo {
+        false => Vec::new(),
+        true => {
             if stores
                 .events
                 .tenants()
@@ -45,8 +47,7 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
                 .context("listing tenants")?
                 .is_empty()
             {
-                let key = crate::commands::vault_key(vault_key_file)?;
-                crate::bench::load_demo(url, DEMO_SEED, key).await?;
+                crate::bench::load_demo(url, DEMO_SEED, vault_key.clone()).await?;
             }
             let secret = settings.dev_secret.as_ref().context(
                 "--demo prints development tokens: set ECUSSON_DEV_SECRET or remove ECUSSON_JWKS",
@@ -68,11 +69,14 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
     } else {
         Vec::new()
     };
-    let state = ServerState::with_wake(
-        Ledger::new(stores.events.clone()),
-        engine,
+    let state = ServerState::new(
+        ApiContext {
+            ledger: Ledger::new(stores.events.clone()),
+            engine,
+            wake,
+            vault: Vault::new(stores.events.clone(), vault_key),
+        },
         authenticator,
-        wake,
     );
     let (server, address) =
         bind(state, options.listen).with_context(|| format!("listening on {}", options.listen))?;

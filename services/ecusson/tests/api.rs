@@ -640,7 +640,7 @@ async fn serve_demo_loads_the_network_and_prints_working_tokens() {
         let (_, body) = client
             .graphql(
                 Some(member),
-                "{ committeeAgenda(state: null) { committee { committeeId } requests { route } } }",
+                "{ committeeAgenda(state: null, fresh: true) { committee { committeeId } requests(first: 100) { edges { node { route } } } } }",
                 json!({}),
             )
             .await;
@@ -650,15 +650,20 @@ async fn serve_demo_loads_the_network_and_prints_working_tokens() {
             .unwrap_or_default();
         let routes: Vec<Value> = agendas
             .iter()
-            .flat_map(|agenda| agenda["requests"].as_array().cloned().unwrap_or_default())
-            .map(|request| request["route"].clone())
+            .flat_map(|agenda| {
+                agenda["requests"]["edges"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .map(|edge| edge["node"]["route"].clone())
             .collect();
         assert!(!routes.is_empty(), "{body}");
         assert!(routes.iter().all(|route| route == "COMMITTEE"), "{body}");
         let (_, body) = client
             .graphql(
                 Some(admin),
-                "{ committeeAgenda { requests { route } } }",
+                "{ committeeAgenda { requests { edges { node { route } } } } }",
                 json!({}),
             )
             .await;

@@ -922,6 +922,7 @@ fn every_role_is_known_by_its_snake_case_name() {
             Role::CommitteeMember => "committee_member",
             Role::Earner => "earner",
             Role::Funder => "funder",
+            Role::Recommender => "recommender",
         }
     }
     let names: Vec<&str> = KNOWN_ROLES
@@ -938,7 +939,8 @@ fn every_role_is_known_by_its_snake_case_name() {
             "direction",
             "committee_member",
             "earner",
-            "funder"
+            "funder",
+            "recommender"
         ]
     );
     for role in KNOWN_ROLES {

@@ -1,0 +1,144 @@
+//! One worker per projection at a time, with database locks (ARCHITECTURE.md, "Projections").
+//!
+//! A batch covers every tenant (it is a page of the cross-tenant feed), so a projection is
+//! locked as a whole, not per tenant.
+//!
+//! PostgreSQL, two advisory-lock keys per projection ([`ProjectionLockKeys`]):
+//! - `batch`: every batch transaction takes it first, transaction-level and exclusive, with
+//!   `pg_try_advisory_xact_lock`. A runner or catch-up that finds it taken rolls back at once,
+//!   having written nothing, and leaves the projection to whoever holds it. The lock goes with
+//!   the transaction (commit, rollback, crash, lost connection): nothing to clean up.
+//! - `rebuild`: a rebuild holds it (session-level, exclusive) for its whole run, on a
+//!   connection of its own ([`EventStore::hold_locks`]); every runner batch takes it shared
+//!   within its transaction, so no runner works on a projection while it is being rebuilt, and
+//!   a rebuild starts only once the batches in flight are over. The rebuild's own transactions
+//!   wait for `batch` instead of trying it.
+//!
+//! SQLite: a read-model transaction begins `IMMEDIATE`, holding the database's single write
+//! lock, so batches are serialised whatever process runs them; the checkpoint is compared with
+//! the runner's copy inside that transaction (`checkpoint::advance`), so a batch read before
+//! another process moved the checkpoint applies nothing. The lock is never "taken" there: a
+//! second writer waits for it (busy timeout) and then finds the checkpoint moved.
+//!
+//! [`EventStore::hold_locks`]: ecusson_store::EventStore::hold_locks
+
+use crate::ProjectionError;
+use ecusson_store::{Backend, ReadModelTransaction, SqlValue};
+use sha2::{Digest, Sha256};
+
+/// The PostgreSQL advisory-lock keys of one projection: the first 8 bytes (big-endian) of
+/// SHA-256 over `ecusson/projection/<purpose>/<name>`. They depend on nothing but the name, so
+/// every node and every version computes the same ones. Holding `batch` from any session (a
+/// `psql` with `select pg_advisory_lock(<batch>)`) pauses the projection on every node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ProjectionLockKeys {
+    /// Taken by every transaction that writes the projection's tables or checkpoint.
+    pub batch: i64,
+    /// Held by a rebuild for its whole run; runner batches take it shared.
+    pub rebuild: i64,
+}
+
+impl ProjectionLockKeys {
+    pub fn of(projection: &str) -> Self {
+        Self {
+            batch: key("batch", projection),
+            rebuild: key("rebuild", projection),
+        }
+    }
+}
+
+fn key(purpose: &str, projection: &str) -> i64 {
+    let digest = Sha256::new()
+        .chain_update(b"ecusson/projection/")
+        .chain_update(purpose.as_bytes())
+        .chain_update(b"/")
+        .chain_update(projection.as_bytes())
+        .finalize();
+    let mut bytes = [0_u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+/// How a batch transaction takes its projection's lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BatchLock {
+    /// Runners and catch-ups: take it if free, else give up the batch (another worker has it).
+    Try,
+    /// A rebuild, which already holds the rebuild lock: wait for a batch still in flight.
+    Wait,
+}
+
+/// Takes `projection`'s lock in `transaction`, which must not have written anything yet.
+/// Returns false if another worker holds it (only with [`BatchLock::Try`] on PostgreSQL); the
+/// caller then drops the transaction.
+pub(crate) async fn lock_batch(
+    transaction: &mut dyn ReadModelTransaction,
+    backend: Backend,
+    projection: &str,
+    mode: BatchLock,
+) -> Result<bool, ProjectionError> {
+    if backend == Backend::Sqlite {
+        // The transaction began IMMEDIATE: it holds the database's write lock already.
+        return Ok(true);
+    }
+    let keys = ProjectionLockKeys::of(projection);
+    match mode {
+        BatchLock::Try => {
+            // `case` evaluates in order: the batch lock is only tried once the rebuild lock
+            // was found free (shared), so a refused runner never holds the batch lock at all.
+            let rows = transaction
+                .fetch_all(
+                    "select case when pg_try_advisory_xact_lock_shared($1) \
+                     then pg_try_advisory_xact_lock($2)::int else 0 end",
+                    &[SqlValue::Int(keys.rebuild), SqlValue::Int(keys.batch)],
+                )
+                .await
+                .map_err(ProjectionError::store(projection))?;
+            Ok(rows
+                .first()
+                .and_then(|row| row.first())
+                .and_then(SqlValue::as_int)
+                == Some(1))
+        }
+        BatchLock::Wait => {
+            transaction
+                .execute(
+                    "select pg_advisory_xact_lock($1)",
+                    &[SqlValue::Int(keys.batch)],
+                )
+                .await
+                .map_err(ProjectionError::store(projection))?;
+            Ok(true)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_stable_and_distinct() {
+        // Pinned: nodes running different versions must agree on them.
+        let catalogue = ProjectionLockKeys::of("catalogue");
+        assert_eq!(catalogue, ProjectionLockKeys::of("catalogue"));
+        assert_eq!(
+            (catalogue.batch, catalogue.rebuild),
+            (PINNED_CATALOGUE_BATCH, PINNED_CATALOGUE_REBUILD)
+        );
+        let names = ["catalogue", "request_queue", "badge_history", "directory"];
+        let mut all: Vec<i64> = names
+            .iter()
+            .flat_map(|name| {
+                let keys = ProjectionLockKeys::of(name);
+                [keys.batch, keys.rebuild]
+            })
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), names.len() * 2);
+    }
+
+    const PINNED_CATALOGUE_BATCH: i64 = 9_092_559_055_904_272_470;
+    const PINNED_CATALOGUE_REBUILD: i64 = -4_916_784_087_092_333_811;
+}
