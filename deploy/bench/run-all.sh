@@ -26,6 +26,12 @@ echo "== PostgreSQL: rebuild of the three read models over ~300,000 generated ev
 "$ecusson" bench rebuild --database-url "$url" --events 300000 --tenants 100 --writers 8 --json
 drop_pg rebuild
 
+url=$(fresh_pg http)
+echo "== PostgreSQL: GraphQL over HTTP, requestBadge and badge-history mixes, 32 connections, with the store's single-event appends on the same pool in the same run"
+uptime
+"$ecusson" bench http --database-url "$url" --connections 32 --seconds 20 --json
+drop_pg http
+
 echo "== SQLite: append, one writer, batch 100"
 "$ecusson" bench append --database-url "$(fresh_sqlite)" --writers 1 --batch 100 --tenants 10 --events 300000 --json
 echo "== SQLite: replay of 300,000 events"

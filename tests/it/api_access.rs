@@ -408,3 +408,74 @@ async fn every_operation_keeps_to_its_tenant_and_roles_on_sqlite() {
 async fn every_operation_keeps_to_its_tenant_and_roles_on_postgres() {
     every_operation_keeps_to_its_tenant_and_roles(postgres_store().await).await;
 }
+
+/// Bad input of every kind: a clear error with BAD_USER_INPUT, nothing appended, nothing left
+/// in the vault (personal data is checked before it is written, and a refused command's data
+/// is discarded).
+async fn bad_input_is_refused_and_leaves_nothing(test_store: TestStore) {
+    let secret = DevSecret::generate();
+    let vault_key = VaultKey::generate();
+    let api = RunningApi::start(&test_store.url, &vault_key, &secret).await;
+    let client = Client::new(&api.base, &secret);
+    let world = brochure(&client).await;
+    let tenants = [world.network, world.first, world.second, world.third];
+    let before = footprint(&api, &tenants).await;
+
+    let w1 = world.workers[0].id();
+    let long_text = "é".repeat(4001);
+    let long_name = "n".repeat(201);
+    let evidence = |kind: &str, content: &str| json!({"input": {"earnerId": w1, "awardId": world.award, "evidence": {"kind": kind, "content": content}}});
+    let add_evidence =
+        "mutation($input: AddEvidenceInput!) { addEvidence(input: $input) { evidence { kind } } }";
+    let ask = "mutation($input: AskRecommendationInput!) { askRecommendation(input: $input) { recommendation { status } } }";
+    let cases: Vec<(&str, &String, String, Value)> = vec![
+        ("empty evidence", &world.counsellor.token, add_evidence.into(), evidence("NARRATIVE", "   ")),
+        ("oversized evidence", &world.counsellor.token, add_evidence.into(), evidence("NARRATIVE", &long_text)),
+        ("a link that is not one", &world.counsellor.token, add_evidence.into(), evidence("LINK", "javascript:alert(1)")),
+        ("an unknown evidence kind", &world.counsellor.token, add_evidence.into(), evidence("VIDEO", "film")),
+        ("a malformed award id", &world.counsellor.token, add_evidence.into(), json!({"input": {"earnerId": w1, "awardId": "not-an-id", "evidence": {"kind": "NARRATIVE", "content": "texte"}}})),
+        ("a malformed earner id", &world.counsellor.token, add_evidence.into(), json!({"input": {"earnerId": "42", "awardId": world.award, "evidence": {"kind": "NARRATIVE", "content": "texte"}}})),
+        ("evidence for a request and an award at once", &world.counsellor.token, add_evidence.into(), json!({"input": {"earnerId": w1, "awardId": world.award, "requestId": world.pending_request, "evidence": {"kind": "NARRATIVE", "content": "texte"}}})),
+        ("an invalid e-mail", &world.counsellor.token, ask.into(), json!({"input": {"earnerId": w1, "awardId": world.award, "recommenderId": PersonId::new().to_string(), "recommenderEmail": "tuteur@"}})),
+        ("an oversized reason note", &world.director.token, "mutation($input: DecideRequestInput!) { decideRequest(input: $input) { request { state } } }".into(),
+            json!({"input": {"earnerId": world.workers[1].id(), "requestId": world.pending_request, "verdict": "REFUSE", "reason": {"code": "OTHER", "note": long_text}}})),
+        ("a reason that does not fit the verdict", &world.director.token, "mutation($input: DecideRequestInput!) { decideRequest(input: $input) { request { state } } }".into(),
+            json!({"input": {"earnerId": world.workers[1].id(), "requestId": world.pending_request, "verdict": "APPROVE", "reason": {"code": "MISCONDUCT", "note": "note personnelle"}}})),
+        ("a pair request without its counsellor", &world.counsellor.token, "mutation($input: RequestBadgeInput!) { requestBadge(input: $input) { request { state } } }".into(),
+            json!({"input": {"earnerId": world.workers[2].id(), "badgeClassId": world.class, "mode": "PAIR", "evidence": [{"kind": "NARRATIVE", "content": "texte personnel"}]}})),
+        ("an oversized organisation name", &world.admin_token, format!("mutation {{ registerOrganisation(input: {{kind: HOST_COMPANY, name: \"{long_name}\"}}) {{ organisationId }} }}"), json!({})),
+        ("a page too large", &world.first_admin.token, "{ requestQueue(first: 1000) { edges { cursor } } }".into(), json!({})),
+        ("a malformed cursor", &world.first_admin.token, "{ requestQueue(after: \"zzz\") { edges { cursor } } }".into(), json!({})),
+        ("an exit in the future", &world.counsellor.token, "mutation($w: ID!) { recordPathwayExit(input: {earnerId: $w, outcome: OTHER, exitedOn: \"2999-01-01\"}) { earner { earnerId } } }".into(), json!({"w": world.workers[1].id()})),
+    ];
+    for (what, token, query, variables) in cases {
+        let answer = client.call(token, &query, variables).await;
+        assert_eq!(
+            answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{what}: {answer}"
+        );
+        assert!(
+            answer["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|message| !message.is_empty()),
+            "{what}: a message says what is wrong"
+        );
+    }
+    assert_eq!(
+        footprint(&api, &tenants).await,
+        before,
+        "nothing was appended or kept"
+    );
+    api.stop().await;
+    drop(test_store);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_and_leaves_nothing_on_sqlite() {
+    bad_input_is_refused_and_leaves_nothing(sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_and_leaves_nothing_on_postgres() {
+    bad_input_is_refused_and_leaves_nothing(postgres_store().await).await;
+}

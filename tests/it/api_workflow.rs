@@ -19,6 +19,7 @@ use tokio::sync::{watch, Notify};
 /// A running API: the HTTP server and the projection runners of one "process".
 pub struct RunningApi {
     pub base: String,
+    pub ledger: Ledger,
     pub engine: ProjectionEngine,
     pub store: Arc<dyn EventStore>,
     server: actix_web::dev::ServerHandle,
@@ -31,6 +32,16 @@ impl RunningApi {
     /// Opens the database at `url` with a pool of its own (as a new process would), starts
     /// the projection runners and the server on a free port of 127.0.0.1.
     pub async fn start(url: &str, vault_key: &VaultKey, secret: &DevSecret) -> Self {
+        Self::start_with_clock(url, vault_key, secret, Arc::new(chrono::Utc::now)).await
+    }
+
+    /// [`Self::start`] with the ledger's clock given: commands are decided at its time.
+    pub async fn start_with_clock(
+        url: &str,
+        vault_key: &VaultKey,
+        secret: &DevSecret,
+        clock: ecusson_app::Clock,
+    ) -> Self {
         let stores = connect(&DatabaseUrl::parse(url).expect("a database URL"))
             .await
             .expect("open the database");
@@ -40,8 +51,9 @@ impl RunningApi {
         let wake = Arc::new(Notify::new());
         let (stop_runners, stopped) = watch::channel(false);
         let runners = engine.spawn(wake.clone(), stopped);
+        let ledger = Ledger::with_clock(store.clone(), clock);
         let context = ApiContext {
-            ledger: Ledger::new(store.clone()),
+            ledger: ledger.clone(),
             engine: engine.clone(),
             wake,
             vault: Vault::new(store.clone(), vault_key.clone()),
@@ -58,6 +70,7 @@ impl RunningApi {
         let served = tokio::spawn(server);
         Self {
             base: format!("http://{address}"),
+            ledger,
             engine,
             store,
             server: handle,
@@ -168,6 +181,8 @@ impl Person {
 /// Everything the workflow created, for the checks after it.
 pub struct World {
     pub network: TenantId,
+    /// The network admin's token.
+    pub admin_token: String,
     /// Decides systematically.
     pub first: TenantId,
     /// Its requests go to the pooled committee, which serves `third` too.
@@ -223,19 +238,30 @@ pub async fn brochure(client: &Client) -> World {
     client
         .data(&admin.token, r#"mutation { registerNetwork(input: {name: "Réseau Nouvelle-Aquitaine"}) { networkId } }"#, json!({}))
         .await;
+    let mut admitted = 0;
     for (structure, kind, name) in [
         (first, "ACI", "Atelier du Fleuve"),
         (second, "EI", "Entreprise des Coteaux"),
         (third, "AI", "Association du Bassin"),
     ] {
-        client
+        let answer = client
             .data(
                 &admin.token,
-                &format!("mutation($id: ID!) {{ admitStructure(input: {{structureId: $id, kind: {kind}, name: \"{name}\"}}) {{ structure {{ structureId }} }} }}"),
+                &format!("mutation($id: ID!) {{ admitStructure(input: {{structureId: $id, kind: {kind}, name: \"{name}\"}}) {{ structure {{ structureId }} outcome {{ position {{ lastSequence }} }} }} }}"),
                 json!({"id": structure.to_string()}),
             )
             .await;
+        admitted = last_sequence(&answer["admitStructure"]);
     }
+    // A structure finds its network in the directory, a read model: the structures adopt
+    // badge classes below only once it has them.
+    client
+        .data(
+            &admin.token,
+            "query($at: Int) { structures(atLeast: $at) { structureId } }",
+            json!({"at": admitted}),
+        )
+        .await;
     let pathway = client
         .data(&admin.token, r#"mutation { definePathway(input: {rank: 1, name: "Découvrir le monde du travail", description: "Premiers pas"}) { pathwayId } }"#, json!({}))
         .await["definePathway"]["pathwayId"]
@@ -474,7 +500,8 @@ pub async fn brochure(client: &Client) -> World {
         .data(
             &second_counsellor.token,
             REQUEST,
-            json!({"input": {"earnerId": committee_worker.id(), "badgeClassId": class, "mode": "PAIR", "counsellorId": second_counsellor.id()}}),
+            json!({"input": {"earnerId": committee_worker.id(), "badgeClassId": class, "mode": "PAIR", "counsellorId": second_counsellor.id(),
+                "evidence": [{"kind": "DOCUMENT", "content": "Attestation de l'employeur"}]}}),
         )
         .await["requestBadge"]
         .clone();
@@ -487,7 +514,7 @@ pub async fn brochure(client: &Client) -> World {
     let agenda = client
         .data(
             &member_in_third.token,
-            "{ committeeAgenda(fresh: true) { committee { committeeId } requests(first: 10) { edges { node { requestId earnerId } } } } }",
+            "{ committeeAgenda(fresh: true) { committee { committeeId } requests(first: 10) { edges { node { requestId earnerId evidence { kind content } } } } } }",
             json!({}),
         )
         .await;
@@ -498,6 +525,11 @@ pub async fn brochure(client: &Client) -> World {
     assert_eq!(
         agenda["committeeAgenda"][0]["requests"]["edges"][0]["node"]["requestId"],
         request_id
+    );
+    // The members who decide see the evidence, from the worker's vault in the other structure.
+    assert_eq!(
+        agenda["committeeAgenda"][0]["requests"]["edges"][0]["node"]["evidence"],
+        json!([{"kind": "DOCUMENT", "content": "Attestation de l'employeur"}])
     );
     let first_vote = client
         .data(
@@ -681,6 +713,7 @@ pub async fn brochure(client: &Client) -> World {
 
     World {
         network,
+        admin_token: admin.token.clone(),
         first,
         second,
         third,
@@ -874,4 +907,109 @@ async fn the_brochure_through_http_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_brochure_through_http_on_postgres() {
     the_brochure_through_http(postgres_store().await).await;
+}
+
+/// The expiry sweeper records `BadgeExpired` for active awards past their date, once, and
+/// leaves revoked awards and badges that do not expire alone.
+async fn awards_past_their_date_expire(test_store: TestStore) {
+    let secret = DevSecret::generate();
+    let vault_key = VaultKey::generate();
+    // The clock moves on when the test says so.
+    let offset = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let clock: ecusson_app::Clock = {
+        let offset = offset.clone();
+        Arc::new(move || {
+            chrono::Utc::now()
+                + chrono::Duration::days(offset.load(std::sync::atomic::Ordering::SeqCst))
+        })
+    };
+    let api = RunningApi::start_with_clock(&test_store.url, &vault_key, &secret, clock).await;
+    let client = Client::new(&api.base, &secret);
+    let world = brochure(&client).await;
+
+    // Nothing is due yet.
+    let report = ecusson_app::expire_due_awards(&api.ledger, 100)
+        .await
+        .expect("sweep");
+    assert_eq!(report, ecusson_app::ExpiryReport::default());
+
+    // 25 months later, the 24-month badges have expired: the first worker's and the one the
+    // committee awarded in the second structure; the revoked one stays revoked.
+    offset.store(25 * 31, std::sync::atomic::Ordering::SeqCst);
+    let report = ecusson_app::expire_due_awards(&api.ledger, 100)
+        .await
+        .expect("sweep");
+    assert_eq!(report.expired, 2, "{report:?}");
+    let record = client
+        .data(
+            &world.counsellor.token,
+            EARNER,
+            json!({"id": world.workers[0].id()}),
+        )
+        .await;
+    assert_eq!(record["earner"]["awards"][0]["state"], "EXPIRED");
+
+    // The read model follows; a second sweep finds nothing left to do.
+    let head = api.store.tenant_head(world.first).await.unwrap().unwrap();
+    assert!(api
+        .engine
+        .wait_until_applied(world.first, head.seq, std::time::Duration::from_secs(10))
+        .await
+        .unwrap());
+    let head = api.store.tenant_head(world.second).await.unwrap().unwrap();
+    assert!(api
+        .engine
+        .wait_until_applied(world.second, head.seq, std::time::Duration::from_secs(10))
+        .await
+        .unwrap());
+    let queue = client
+        .data(
+            &world.first_admin.token,
+            QUEUE,
+            json!({"pathway": world.pathway}),
+        )
+        .await;
+    let award_states: Vec<&str> = queue["requestQueue"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|edge| edge["node"]["awardState"].as_str())
+        .collect();
+    assert_eq!(award_states, ["EXPIRED", "REVOKED"]);
+    let history = client
+        .data(
+            &world.counsellor.token,
+            EARNER,
+            json!({"id": world.workers[0].id()}),
+        )
+        .await;
+    let expiries: Vec<&Value> = history["earner"]["history"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|edge| edge["node"]["eventType"] == "earner.badge_expired")
+        .collect();
+    assert_eq!(expiries.len(), 1, "{history:#}");
+    assert_eq!(expiries[0]["node"]["awardId"], world.award.as_str());
+    let first_head = api.store.tenant_head(world.first).await.unwrap();
+    let report = ecusson_app::expire_due_awards(&api.ledger, 100)
+        .await
+        .expect("sweep");
+    assert_eq!(report, ecusson_app::ExpiryReport::default());
+    assert_eq!(
+        api.store.tenant_head(world.first).await.unwrap(),
+        first_head
+    );
+    api.stop().await;
+    drop(test_store);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awards_past_their_date_expire_on_sqlite() {
+    awards_past_their_date_expire(sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awards_past_their_date_expire_on_postgres() {
+    awards_past_their_date_expire(postgres_store().await).await;
 }

@@ -1,6 +1,7 @@
 //! The one integration-test binary: a module per feature.
 
 mod api_access;
+mod api_subscriptions;
 mod api_workflow;
 mod canonical_form;
 mod feed_gaps;

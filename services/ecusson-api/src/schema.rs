@@ -1,5 +1,6 @@
 //! The GraphQL schema: queries over the aggregates and read models, one mutation per domain
-//! command. The tenant always comes from the token, never from an argument.
+//! command, a subscription to the tenant's new events. The tenant always comes from the token,
+//! never from an argument.
 
 use crate::auth::Principal;
 use crate::error::{coded, graphql_error};
@@ -7,15 +8,15 @@ mod catalogue;
 mod earner;
 mod organisation;
 mod queries;
+mod subscription;
 
 pub use catalogue::*;
 pub use earner::*;
 pub use organisation::*;
 pub use queries::*;
+pub use subscription::*;
 
-use async_graphql::{
-    Context, EmptySubscription, Enum, InputObject, MergedObject, Object, Schema, SimpleObject, ID,
-};
+use async_graphql::{Context, Enum, InputObject, MergedObject, Object, Schema, SimpleObject, ID};
 use ecusson_app::{AppError, ErrorCode, Executed, Ledger, Position, RequestMeta};
 use ecusson_domain::{
     Actor, Adoption, AdoptionCommand, Aggregate, BadgeClass, BadgeClassCommand, BadgeClassContent,
@@ -31,7 +32,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-pub type EcussonSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type EcussonSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Query depth and complexity limits: enough for any screen of the app, not for abuse.
 pub const MAX_DEPTH: usize = 12;
@@ -56,7 +57,7 @@ pub fn build_schema(context: ApiContext) -> EcussonSchema {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot,
     )
     .data(context)
     .limit_depth(MAX_DEPTH)
@@ -69,7 +70,7 @@ pub fn sdl() -> String {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot,
     )
     .finish()
     .sdl()
@@ -424,6 +425,24 @@ pub struct QueryRoot(CoreQueries, EarnerQueries);
 /// Every mutation, one object per part of the domain.
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(OrganisationMutations, CatalogueMutations, EarnerMutations);
+
+/// The id a command created: the one its events name (an idempotent retry answers with the
+/// first attempt's), else the one drawn for this attempt.
+fn created<A, T: Copy>(
+    executed: &Executed<A>,
+    drawn: T,
+    pick: impl Fn(&ecusson_domain::DomainEvent) -> Option<T>,
+) -> T {
+    executed.events.iter().find_map(pick).unwrap_or(drawn)
+}
+
+/// Parses an optional id argument.
+fn parse_optional_id<T: From<Uuid>>(
+    id: Option<&ID>,
+    what: &str,
+) -> async_graphql::Result<Option<T>> {
+    id.map(|id| parse_id(id, what).map(T::from)).transpose()
+}
 
 fn ids(values: &[impl ToString]) -> Vec<ID> {
     values.iter().map(|value| ID(value.to_string())).collect()

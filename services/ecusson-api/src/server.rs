@@ -1,16 +1,19 @@
-//! The HTTP server: `/graphql` (POST and GET, GraphiQL for browsers), `/healthz`, `/readyz`.
+//! The HTTP server: `/graphql` (POST and GET, GraphiQL for browsers, subscriptions over
+//! WebSocket), `/healthz`, `/readyz`.
 
 use crate::auth::{bearer_token, Authenticator, Principal};
 use crate::error::{code_unmarked_errors, coded};
 use crate::schema::{build_schema, ApiContext, EcussonSchema};
 use actix_web::http::header;
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer, Responder};
+use actix_web::{guard, web, App, HttpRequest, HttpResponse, HttpServer, Responder};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, Selection};
-use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
+use async_graphql::Executor;
+use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse, GraphQLSubscription};
 use ecusson_app::ErrorCode;
 use ecusson_projections::ProjectionEngine;
 use ecusson_store::Traceparent;
+use futures::StreamExt as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,6 +62,11 @@ pub fn bind(
             .service(
                 web::resource("/graphql")
                     .route(web::post().to(graphql))
+                    .route(
+                        web::get()
+                            .guard(guard::fn_guard(is_websocket_upgrade))
+                            .to(graphql_ws),
+                    )
                     .route(web::get().to(graphql_get)),
             )
             .route("/healthz", web::get().to(healthz))
@@ -270,6 +278,109 @@ async fn graphql_get(
         _ => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .body(GraphiQLSource::build().endpoint("/graphql").finish()),
+    }
+}
+
+/// A GET asking to switch to WebSocket (`Upgrade: websocket`, in any case).
+fn is_websocket_upgrade(context: &guard::GuardContext<'_>) -> bool {
+    context
+        .head()
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.trim().eq_ignore_ascii_case("websocket"))
+}
+
+/// GET with `Upgrade: websocket`: subscriptions (and any other operation) over WebSocket, in
+/// the graphql-transport-ws protocol (graphql-ws, its predecessor, too), as the client's
+/// `Sec-WebSocket-Protocol` asks. The token comes in the `connection_init` payload
+/// (`{"Authorization": "Bearer <jwt>"}`; `authorization` and `token` are read too): without a
+/// token that verifies and has time left, the connection is closed before any
+/// `connection_ack`.
+async fn graphql_ws(
+    state: web::Data<ServerState>,
+    http: HttpRequest,
+    payload: web::Payload,
+) -> actix_web::Result<HttpResponse> {
+    let authenticator = state.authenticator.clone();
+    GraphQLSubscription::new(WebSocketExecutor(state.schema.clone()))
+        .on_connection_init(move |init| async move {
+            let principal = connection_principal(&authenticator, &init)?;
+            let mut data = async_graphql::Data::default();
+            data.insert(principal);
+            Ok(data)
+        })
+        .start(&http, payload)
+}
+
+/// The caller of a WebSocket connection, from its `connection_init` payload.
+fn connection_principal(
+    authenticator: &Authenticator,
+    init: &serde_json::Value,
+) -> async_graphql::Result<Principal> {
+    let refused = || coded("invalid bearer token", ErrorCode::Unauthenticated);
+    let value = ["Authorization", "authorization", "token"]
+        .iter()
+        .find_map(|key| init.get(key))
+        .ok_or_else(|| {
+            coded(
+                "a bearer token is required in the connection_init payload",
+                ErrorCode::Unauthenticated,
+            )
+        })?
+        .as_str()
+        .ok_or_else(refused)?
+        .trim();
+    // `token` may carry the token alone; `Authorization` is a header value, `Bearer <jwt>`.
+    let token = if value.contains(' ') {
+        bearer_token(Some(value)).map_err(|_| refused())?
+    } else {
+        value
+    };
+    let principal = authenticator.authenticate(token).map_err(|error| {
+        // The reason is for the operator; the token itself is never logged.
+        tracing::info!(reason = %error, "bearer token refused on a WebSocket");
+        refused()
+    })?;
+    // The leeway for clock skew lets a just-expired token through over HTTP; a connection
+    // lives no longer than its token, so one with no time left is refused.
+    if principal.expires_at <= chrono::Utc::now() {
+        return Err(coded("the token has expired", ErrorCode::Unauthenticated));
+    }
+    Ok(principal)
+}
+
+/// The schema as served over WebSocket: errors get their code as over HTTP, and once the
+/// connection's token has expired every new operation is refused as UNAUTHENTICATED (a
+/// running subscription ends by itself at that moment).
+#[derive(Clone)]
+struct WebSocketExecutor(EcussonSchema);
+
+impl Executor for WebSocketExecutor {
+    async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
+        code_unmarked_errors(self.0.execute(request).await)
+    }
+
+    fn execute_stream(
+        &self,
+        request: async_graphql::Request,
+        session_data: Option<Arc<async_graphql::Data>>,
+    ) -> futures::stream::BoxStream<'static, async_graphql::Response> {
+        let expired = session_data
+            .as_ref()
+            .and_then(|data| data.get(&std::any::TypeId::of::<Principal>()))
+            .and_then(|principal| principal.downcast_ref::<Principal>())
+            .is_some_and(|principal| principal.expires_at <= chrono::Utc::now());
+        if expired {
+            let error = coded("the token has expired", ErrorCode::Unauthenticated);
+            let response = async_graphql::Response::from_errors(vec![
+                error.into_server_error(async_graphql::Pos::default())
+            ]);
+            return futures::stream::once(async move { response }).boxed();
+        }
+        Executor::execute_stream(&self.0, request, session_data)
+            .map(code_unmarked_errors)
+            .boxed()
     }
 }
 

@@ -8,7 +8,9 @@
 //! request return the first outcome without appending anything.
 
 mod error;
+pub mod expiry;
 mod ledger;
 
 pub use error::{AppError, ErrorCode};
+pub use expiry::{expire_due_awards, ExpiryReport};
 pub use ledger::{Clock, Executed, Ledger, Loaded, Position, RequestMeta};

@@ -46,7 +46,7 @@ pub use engine::{
 pub use error::ProjectionError;
 pub use lock::ProjectionLockKeys;
 pub use request_queue::{
-    request_by_id, request_queue_for_committee, request_queue_for_structure, AwardState,
-    CommitteeQueueCursor, QueueFilter, RequestModeKind, RequestQueueEntry, RequestQueueProjection,
-    RequestState, RouteKind,
+    awards_due_to_expire, request_by_id, request_queue_for_committee, request_queue_for_structure,
+    AwardState, CommitteeQueueCursor, QueueFilter, RequestModeKind, RequestQueueEntry,
+    RequestQueueProjection, RequestState, RouteKind,
 };

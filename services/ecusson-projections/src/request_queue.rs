@@ -569,6 +569,27 @@ pub async fn request_queue_for_committee(
     select_entries(transaction, &filters, &tail, &params).await
 }
 
+/// Active awards whose expiry date is at or before `now`, across every tenant, soonest first,
+/// `limit` at a time: what the expiry sweeper records as expired.
+pub async fn awards_due_to_expire(
+    transaction: &mut dyn ReadModelTransaction,
+    now: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<RequestQueueEntry>, ProjectionError> {
+    let params = [
+        SqlValue::from(AwardState::Active.as_str()),
+        SqlValue::Text(timestamp_text(&now)),
+        limit_value(limit),
+    ];
+    select_entries(
+        transaction,
+        "award_state = $1 and expires_at is not null and expires_at <= $2",
+        "order by expires_at, tenant_id, request_id limit $3",
+        &params,
+    )
+    .await
+}
+
 /// One request of one structure.
 pub async fn request_by_id(
     transaction: &mut dyn ReadModelTransaction,

@@ -1,6 +1,6 @@
-//! `ecusson bench append|replay|rebuild`: throughput and latency of the store and the
-//! projections, printed as text or one JSON object per line. Figures and commands are
-//! recorded in BENCHMARKS.md.
+//! `ecusson bench append|replay|rebuild` (and `http`, in `bench_http.rs`): throughput and
+//! latency of the store and the projections, printed as text or one JSON object per line.
+//! Figures and commands are recorded in BENCHMARKS.md.
 
 use crate::cli::{BenchKind, BenchOptions};
 use anyhow::Context;
@@ -50,6 +50,7 @@ pub async fn run(url: &DatabaseUrl, bench: BenchKind) -> anyhow::Result<()> {
         BenchKind::Append(options) => append(url, &options).await?.print(options.json),
         BenchKind::Replay(options) => replay(url, &options).await?.print(options.json),
         BenchKind::Rebuild(options) => rebuild(url, &options).await?.print(options.json),
+        BenchKind::Http(options) => crate::bench_http::run(url, &options).await?,
     }
     Ok(())
 }
@@ -66,7 +67,7 @@ async fn open(url: &DatabaseUrl, options: &BenchOptions) -> anyhow::Result<Arc<d
 
 /// A realistic event: a badge request in pair mode with two pieces of evidence, about 600
 /// bytes in canonical form. Ids differ per event so that payloads are not all identical.
-fn sample_event() -> NewEvent {
+pub(crate) fn sample_event() -> NewEvent {
     let earner = PersonId::new();
     let evidence = |kind| Evidence {
         evidence_id: EvidenceId::new(),
@@ -299,7 +300,7 @@ fn store_append(planned: &ecusson_demo::PlannedAppend) -> anyhow::Result<AppendR
 
 /// Appends a generated history with `writers` concurrent writers. Each tenant goes to one
 /// writer, so the order within every tenant (and so every stream) is kept.
-async fn load_history(
+pub(crate) async fn load_history(
     store: Arc<dyn EventStore>,
     history: impl Iterator<Item = ecusson_demo::PlannedAppend>,
     writers: usize,

@@ -184,4 +184,52 @@ pub enum BenchKind {
     Replay(BenchOptions),
     /// Loads a generated history of `--events` events, then rebuilds the three read models.
     Rebuild(BenchOptions),
+    /// The GraphQL API over HTTP, in-process with its projections: the requestBadge mutation
+    /// mix and the badge-history query mix over keep-alive connections, and the store's
+    /// single-event append rate on the same pool for comparison. Needs an empty database.
+    Http(HttpBenchOptions),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct HttpBenchOptions {
+    /// Concurrent keep-alive HTTP/1.1 connections (one client each); also the store run's
+    /// concurrent writers.
+    #[arg(long, default_value_t = 32)]
+    pub connections: usize,
+    /// Measured seconds of each mix and of the store's append run.
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
+    /// Which mix to run.
+    #[arg(long, value_enum, default_value_t = HttpMix::Both)]
+    pub mix: HttpMix,
+    /// Structures that validate systematically and take the requests (the generated network
+    /// has three times as many structures); the store run spreads over as many tenants.
+    #[arg(long, default_value_t = 8)]
+    pub tenants: usize,
+    /// Workers of the generated history (requests, decisions, awards...) whose badge history
+    /// the query mix reads.
+    #[arg(long, default_value_t = 1_200)]
+    pub earners: usize,
+    /// Diagnostic: do not run the projection runners while the mixes run (the read models are
+    /// caught up between the mixes instead), to see what they cost the request mix.
+    #[arg(long)]
+    pub no_projections: bool,
+    /// Pin the client's threads to these CPUs (a `taskset` list such as `1`; Linux).
+    #[arg(long, value_name = "CPUS")]
+    pub client_cpus: Option<String>,
+    /// One JSON object per line instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum HttpMix {
+    /// `requestBadge` mutations only.
+    RequestBadge,
+    /// `earner { history }` queries only.
+    BadgeHistory,
+    /// Both, one after the other.
+    Both,
+    /// Diagnostic: `viewer` queries (token, HTTP and GraphQL, no database): the server's floor.
+    Viewer,
 }

@@ -65,10 +65,15 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
     let wake = Arc::new(Notify::new());
     let (stop, stopped) = watch::channel(false);
     let runners = if options.projections {
-        engine.spawn(wake.clone(), stopped)
+        engine.spawn(wake.clone(), stopped.clone())
     } else {
         Vec::new()
     };
+    let sweeper = tokio::spawn(sweep_expiries(
+        Ledger::new(stores.events.clone()),
+        wake.clone(),
+        stopped,
+    ));
     let state = ServerState::new(
         ApiContext {
             ledger: Ledger::new(stores.events.clone()),
@@ -94,6 +99,9 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
     server.await.context("serving")?;
     tracing::info!("server stopped, stopping the projections");
     let _ = stop.send(true);
+    if let Err(error) = sweeper.await {
+        tracing::error!(error = %error, "the expiry sweeper panicked");
+    }
     for runner in runners {
         match runner.await {
             Ok(Ok(())) => {}
@@ -102,6 +110,44 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
         }
     }
     Ok(())
+}
+
+/// How often awards past their date are recorded as expired.
+const EXPIRY_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Records the expiry of awards past their date, at start and then every
+/// [`EXPIRY_SWEEP_INTERVAL`], until `stopped` turns true. A failed sweep is logged and retried
+/// at the next tick.
+async fn sweep_expiries(ledger: Ledger, wake: Arc<Notify>, mut stopped: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(EXPIRY_SWEEP_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            changed = stopped.changed() => {
+                if changed.is_err() || *stopped.borrow() {
+                    return;
+                }
+            }
+        }
+        // A full page means more are due: sweep again at once.
+        loop {
+            match ecusson_app::expire_due_awards(&ledger, 500).await {
+                Ok(report) => {
+                    if report.expired > 0 {
+                        wake.notify_waiters();
+                    }
+                    if report.expired + report.already_settled < 500 || report.expired == 0 {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(error = %error, "the expiry sweep failed; it runs again at the next tick");
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// A development token for one person of each role of the demonstration network: the

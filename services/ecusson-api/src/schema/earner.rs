@@ -210,9 +210,7 @@ const SUPPORT_READERS: [Role; 4] = [
 /// The worker a mutation or query is about: `earnerId`, or the caller when they are a worker
 /// and name nobody. A worker naming another worker learns nothing: not found.
 fn earner_of(principal: &Principal, earner_id: Option<&ID>) -> async_graphql::Result<PersonId> {
-    let named = earner_id
-        .map(|id| parse_id(id, "earnerId").map(PersonId))
-        .transpose()?;
+    let named: Option<PersonId> = parse_optional_id(earner_id, "earnerId")?;
     let is_worker_only = principal.has_role(Role::Earner)
         && !SUPPORT_READERS.iter().any(|role| principal.has_role(*role));
     match named {
@@ -339,6 +337,20 @@ fn evidence_views(tenant: TenantId, evidence: &[Evidence]) -> Vec<EvidenceView> 
             content_ref: piece.content,
         })
         .collect()
+}
+
+/// The evidence of one request, as the worker's stream holds it.
+pub(super) async fn request_evidence(
+    ctx: &Context<'_>,
+    tenant: TenantId,
+    earner_id: PersonId,
+    request_id: RequestId,
+) -> async_graphql::Result<Vec<EvidenceView>> {
+    let earner = load_earner(ctx, tenant, earner_id).await?;
+    Ok(earner
+        .request(request_id)
+        .map(|request| evidence_views(tenant, &request.evidence))
+        .unwrap_or_default())
 }
 
 /// A request as the worker's stream holds it (the log, not a read model).
@@ -870,16 +882,6 @@ pub struct EarnerPayload {
     pub outcome: MutationOutcome,
 }
 
-/// The id a command created: the one the events name (an idempotent retry answers with the
-/// first attempt's), else the one drawn for this attempt.
-fn created<T: Copy>(
-    executed: &Executed<Earner>,
-    drawn: T,
-    pick: impl Fn(&ecusson_domain::DomainEvent) -> Option<T>,
-) -> T {
-    executed.events.iter().find_map(pick).unwrap_or(drawn)
-}
-
 /// The structure a committee member votes in: the one holding `request_id` among the
 /// structures served by the committees the caller sits on.
 async fn committee_request(
@@ -1209,11 +1211,8 @@ impl EarnerMutations {
         require_enrolled(ctx, principal.tenant, earner_id).await?;
         let award_id = AwardId(parse_id(&input.award_id, "awardId")?);
         let recommender_id = PersonId(parse_id(&input.recommender_id, "recommenderId")?);
-        let organisation_id = input
-            .organisation_id
-            .as_ref()
-            .map(|id| parse_id(id, "organisationId").map(OrganisationId))
-            .transpose()?;
+        let organisation_id: Option<OrganisationId> =
+            parse_optional_id(input.organisation_id.as_ref(), "organisationId")?;
         let email = EmailAddress::parse(&input.recommender_email).map_err(domain_error)?;
         let mut data = PendingData::new(ctx, principal.tenant);
         data.put(recommender_id, email.as_str()).await?;
@@ -1252,17 +1251,11 @@ impl EarnerMutations {
         require_enrolled(ctx, principal.tenant, earner_id).await?;
         require_recommender(principal)?;
         let award_id = AwardId(parse_id(&input.award_id, "awardId")?);
-        let recommendation_id = input
-            .recommendation_id
-            .as_ref()
-            .map(|id| parse_id(id, "recommendationId").map(RecommendationId))
-            .transpose()?
-            .unwrap_or_else(RecommendationId::new);
-        let organisation_id = input
-            .organisation_id
-            .as_ref()
-            .map(|id| parse_id(id, "organisationId").map(OrganisationId))
-            .transpose()?;
+        let recommendation_id =
+            parse_optional_id(input.recommendation_id.as_ref(), "recommendationId")?
+                .unwrap_or_else(RecommendationId::new);
+        let organisation_id: Option<OrganisationId> =
+            parse_optional_id(input.organisation_id.as_ref(), "organisationId")?;
         check_text("the testimony", &input.testimony, TEXT_MAX_CHARS).map_err(domain_error)?;
         let mut data = PendingData::new(ctx, principal.tenant);
         let testimony = data.put(earner_id, input.testimony.trim()).await?;

@@ -307,16 +307,12 @@ impl OrganisationMutations {
         };
         let executed = run::<Network>(ctx, Network::stream_name(), meta, command).await?;
         // An idempotent retry answers with the organisation the first attempt registered.
-        let organisation_id = executed
-            .events
-            .iter()
-            .find_map(|event| match event {
-                ecusson_domain::DomainEvent::OrganisationRegistered(registered) => {
-                    Some(registered.organisation_id)
-                }
-                _ => None,
-            })
-            .unwrap_or(organisation_id);
+        let organisation_id = created(&executed, organisation_id, |event| match event {
+            ecusson_domain::DomainEvent::OrganisationRegistered(registered) => {
+                Some(registered.organisation_id)
+            }
+            _ => None,
+        });
         Ok(OrganisationPayload {
             organisation_id: ID(organisation_id.to_string()),
             outcome: MutationOutcome::of(&executed),
@@ -345,14 +341,10 @@ impl OrganisationMutations {
         };
         let executed =
             run_existing::<Network>(ctx, Network::stream_name(), "network", meta, command).await?;
-        let committee_id = executed
-            .events
-            .iter()
-            .find_map(|event| match event {
-                ecusson_domain::DomainEvent::CommitteeFormed(formed) => Some(formed.committee_id),
-                _ => None,
-            })
-            .unwrap_or(committee_id);
+        let committee_id = created(&executed, committee_id, |event| match event {
+            ecusson_domain::DomainEvent::CommitteeFormed(formed) => Some(formed.committee_id),
+            _ => None,
+        });
         Ok(committee_payload(committee_id, &executed))
     }
 
@@ -407,19 +399,13 @@ impl OrganisationMutations {
         };
         let executed =
             run_existing::<Network>(ctx, Network::stream_name(), "network", meta, command).await?;
-        let endorsement_id = executed
-            .events
-            .iter()
-            .find_map(|event| match event {
-                ecusson_domain::DomainEvent::IssuerEndorsed(endorsed) => {
-                    Some(endorsed.endorsement_id)
-                }
-                ecusson_domain::DomainEvent::BadgeClassEndorsed(endorsed) => {
-                    Some(endorsed.endorsement_id)
-                }
-                _ => None,
-            })
-            .unwrap_or(endorsement_id);
+        let endorsement_id = created(&executed, endorsement_id, |event| match event {
+            ecusson_domain::DomainEvent::IssuerEndorsed(endorsed) => Some(endorsed.endorsement_id),
+            ecusson_domain::DomainEvent::BadgeClassEndorsed(endorsed) => {
+                Some(endorsed.endorsement_id)
+            }
+            _ => None,
+        });
         Ok(endorsement_payload(endorsement_id, &executed))
     }
 

@@ -144,8 +144,10 @@ pub enum GqlAwardState {
     Expired,
 }
 
-/// A badge request as the queue shows it (no personal data: people are ids).
+/// A badge request as the queue shows it: people are ids; the evidence, personal data, is read
+/// from the worker's vault only when asked for.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct RequestView {
     pub request_id: ID,
     pub earner_id: ID,
@@ -164,6 +166,24 @@ pub struct RequestView {
     pub award_state: Option<GqlAwardState>,
     pub awarded_at: Option<chrono::DateTime<chrono::Utc>>,
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The structure whose log holds the request (the caller's own, or one its committee
+    /// serves: only those reach a view).
+    #[graphql(skip)]
+    tenant: TenantId,
+}
+
+#[async_graphql::ComplexObject]
+impl RequestView {
+    /// The evidence sent with the request and added while it was pending, for whoever decides
+    /// (from the worker's record in the log, contents from the vault).
+    async fn evidence(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::earner::EvidenceView>> {
+        let earner_id = PersonId(parse_id(&self.earner_id, "earnerId")?);
+        let request_id = ecusson_domain::RequestId(parse_id(&self.request_id, "requestId")?);
+        super::earner::request_evidence(ctx, self.tenant, earner_id, request_id).await
+    }
 }
 
 impl From<ecusson_projections::RequestQueueEntry> for RequestView {
@@ -185,6 +205,7 @@ impl From<ecusson_projections::RequestQueueEntry> for RequestView {
             award_state: entry.award_state.map(Into::into),
             awarded_at: entry.awarded_at,
             expires_at: entry.expires_at,
+            tenant: entry.tenant_id,
         }
     }
 }
@@ -348,12 +369,9 @@ impl CoreQueries {
             ));
         }
         let (first, after_seq) = super::earner::page(first, after)?;
-        let pathway_id = pathway_id
-            .map(|id| parse_id(&id, "pathwayId").map(PathwayId))
-            .transpose()?;
-        let committee = committee_id
-            .map(|id| parse_id(&id, "committeeId").map(CommitteeId))
-            .transpose()?;
+        let pathway_id: Option<PathwayId> = parse_optional_id(pathway_id.as_ref(), "pathwayId")?;
+        let committee: Option<CommitteeId> =
+            parse_optional_id(committee_id.as_ref(), "committeeId")?;
         wait_for_own_writes(ctx, principal.tenant, at_least).await?;
         let badge_classes = match pathway_id {
             None => None,
