@@ -26,6 +26,7 @@ crate::on_both_backends!(
     reordered_rows_are_reported,
     truncated_tail_is_reported,
     vault_encrypts_versions_and_forgets_on_key_destruction,
+    single_statement_reads_see_what_was_committed_and_write_nothing,
 );
 
 async fn append_then_read_stream_in_order(store: TestStore) {
@@ -721,4 +722,41 @@ pub async fn follow_feed(store: &TestStore, count: usize) -> Vec<Uuid> {
         "the feed delivered more than was appended"
     );
     seen
+}
+
+async fn single_statement_reads_see_what_was_committed_and_write_nothing(store: TestStore) {
+    use ecusson_store::{ReadModelTransaction as _, SqlValue};
+    let tenant = TenantId::new();
+    let person = PersonId::new();
+    let count = |store: std::sync::Arc<dyn ecusson_store::EventStore>| async move {
+        let mut reader = ecusson_store::read_model::SingleStatements(store);
+        let rows = reader
+            .fetch_all(
+                "select count(*) from person_data where tenant_id = $1",
+                &[SqlValue::text(tenant)],
+            )
+            .await
+            .unwrap();
+        rows[0][0].as_int().unwrap()
+    };
+    assert_eq!(count(store.store.clone()).await, 0);
+    let vault = ecusson_store::Vault::new(store.store.clone(), ecusson_store::VaultKey::generate());
+    for _ in 0..3 {
+        vault
+            .put_new(
+                tenant,
+                person,
+                ecusson_domain::VaultEntryId::new(),
+                b"texte",
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(count(store.store.clone()).await, 3);
+    let mut reader = ecusson_store::read_model::SingleStatements(store.store.clone());
+    assert!(matches!(
+        reader.execute("delete from person_data", &[]).await,
+        Err(StoreError::InvalidInput(_))
+    ));
+    assert_eq!(count(store.store.clone()).await, 3);
 }

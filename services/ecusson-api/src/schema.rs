@@ -60,6 +60,7 @@ pub fn build_schema(context: ApiContext) -> EcussonSchema {
         SubscriptionRoot,
     )
     .data(context)
+    .data(NetworkOfStructure::default())
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .finish()
@@ -191,6 +192,28 @@ fn projection_error(error: ecusson_projections::ProjectionError) -> async_graphq
     graphql_error(AppError::Internal(Box::new(error)))
 }
 
+/// The network of each structure seen so far. A structure is admitted once, by one network,
+/// and never moves: what the directory said stays true, so it is asked once per structure.
+#[derive(Default)]
+struct NetworkOfStructure(std::sync::RwLock<std::collections::HashMap<TenantId, TenantId>>);
+
+impl NetworkOfStructure {
+    fn get(&self, structure: TenantId) -> Option<TenantId> {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&structure)
+            .copied()
+    }
+
+    fn insert(&self, structure: TenantId, network: TenantId) {
+        self.0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(structure, network);
+    }
+}
+
 /// The network whose catalogue and committees the caller works with: its own tenant for the
 /// network's people (staff, supporters), the network that admitted it for a structure (from
 /// the directory).
@@ -198,12 +221,17 @@ async fn network_of(ctx: &Context<'_>, principal: &Principal) -> async_graphql::
     if principal.has_role(Role::NetworkAdmin) {
         return Ok(principal.tenant);
     }
+    let known = ctx.data_unchecked::<NetworkOfStructure>();
+    if let Some(network) = known.get(principal.tenant) {
+        return Ok(network);
+    }
     let mut transaction = read_models(ctx).await?;
     let entry = ecusson_projections::directory::structure(transaction.as_mut(), principal.tenant)
         .await
         .map_err(projection_error)?;
     drop(transaction);
     if let Some(entry) = entry {
+        known.insert(principal.tenant, entry.network_id);
         return Ok(entry.network_id);
     }
     let own = api(ctx)

@@ -151,6 +151,15 @@ pub trait EventStore: Send + Sync {
     /// and it never waits for (nor holds up) appenders or projections.
     async fn begin_read_only(&self) -> Result<Box<dyn ReadModelTransaction>, StoreError>;
 
+    /// Runs one query over read models outside any explicit transaction: one statement is its
+    /// own consistent snapshot, without the round trips of opening and closing a transaction.
+    /// For reads that are a single statement; see [`read_model::SingleStatements`].
+    async fn read_once(
+        &self,
+        sql: &str,
+        params: &[SqlValue],
+    ) -> Result<Vec<Vec<SqlValue>>, StoreError>;
+
     /// Opens a transaction for read models and checkpoints (see [`read_model`]).
     async fn begin_read_model(&self) -> Result<Box<dyn ReadModelTransaction>, StoreError>;
 

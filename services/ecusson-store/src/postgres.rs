@@ -315,6 +315,17 @@ impl EventStore for PostgresEventStore {
     async fn hold_locks(&self, keys: &[i64]) -> Result<crate::HeldLocks, StoreError> {
         crate::lock::hold_postgres_locks(&self.pool, keys).await
     }
+
+    async fn read_once(
+        &self,
+        sql: &str,
+        params: &[SqlValue],
+    ) -> Result<Vec<Vec<SqlValue>>, StoreError> {
+        let rows = bind_all(sqlx::query(sql), params)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(row_values).collect()
+    }
 }
 
 /// A NULL whose type PostgreSQL infers from the statement (parameter type oid 0), so that one

@@ -88,6 +88,33 @@ pub(crate) fn to_sqlite_placeholders(sql: &str) -> String {
     out
 }
 
+/// Read-model queries run one statement at a time outside any transaction
+/// ([`crate::EventStore::read_once`]), behind the transaction interface so that the typed
+/// queries of the read models serve both. Only for reads made of a single statement: two
+/// statements would see two snapshots. Writes are refused.
+pub struct SingleStatements(pub std::sync::Arc<dyn crate::EventStore>);
+
+#[async_trait]
+impl ReadModelTransaction for SingleStatements {
+    async fn execute(&mut self, _sql: &str, _params: &[SqlValue]) -> Result<u64, StoreError> {
+        Err(StoreError::InvalidInput(
+            "single-statement reads do not write".to_owned(),
+        ))
+    }
+
+    async fn fetch_all(
+        &mut self,
+        sql: &str,
+        params: &[SqlValue],
+    ) -> Result<Vec<Vec<SqlValue>>, StoreError> {
+        self.0.read_once(sql, params).await
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -322,6 +322,18 @@ impl EventStore for SqliteEventStore {
         // See the trait: SQLite writers are serialised per transaction, not across them.
         Ok(crate::HeldLocks::nothing())
     }
+
+    async fn read_once(
+        &self,
+        sql: &str,
+        params: &[SqlValue],
+    ) -> Result<Vec<Vec<SqlValue>>, StoreError> {
+        let sql = to_sqlite_placeholders(sql);
+        let rows = bind_all(sqlx::query(&sql), params)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(row_values).collect()
+    }
 }
 
 struct SqliteReadModelTransaction {

@@ -87,6 +87,33 @@ impl Vault {
         entry_id: VaultEntryId,
         plaintext: &[u8],
     ) -> Result<i64, StoreError> {
+        self.write(tenant_id, person_id, entry_id, plaintext, false)
+            .await
+    }
+
+    /// Stores the first version of an entry whose id was just drawn (it cannot exist yet),
+    /// without looking for earlier versions. An entry that does exist is refused by the
+    /// database (its version 1 is taken).
+    pub async fn put_new(
+        &self,
+        tenant_id: TenantId,
+        person_id: PersonId,
+        entry_id: VaultEntryId,
+        plaintext: &[u8],
+    ) -> Result<(), StoreError> {
+        self.write(tenant_id, person_id, entry_id, plaintext, true)
+            .await
+            .map(|_| ())
+    }
+
+    async fn write(
+        &self,
+        tenant_id: TenantId,
+        person_id: PersonId,
+        entry_id: VaultEntryId,
+        plaintext: &[u8],
+        new_entry: bool,
+    ) -> Result<i64, StoreError> {
         let mut transaction = self.store.begin_read_model().await?;
         let tenant = SqlValue::text(tenant_id);
         let person = SqlValue::text(person_id);
@@ -108,18 +135,21 @@ impl Vault {
             .await?
             .ok_or_else(|| StoreError::Corrupt("person key vanished while writing".into()))?;
 
-        let rows = transaction
-            .fetch_all(
-                "select coalesce(max(version), 0) from person_data where tenant_id = $1 and person_id = $2 and entry_id = $3",
-                &[tenant.clone(), person.clone(), SqlValue::text(entry_id)],
-            )
-            .await?;
-        let version = rows
-            .first()
-            .and_then(|row| row.first())
-            .and_then(SqlValue::as_int)
-            .unwrap_or(0)
-            + 1;
+        let version = if new_entry {
+            1
+        } else {
+            let rows = transaction
+                .fetch_all(
+                    "select coalesce(max(version), 0) from person_data where tenant_id = $1 and person_id = $2 and entry_id = $3",
+                    &[tenant.clone(), person.clone(), SqlValue::text(entry_id)],
+                )
+                .await?;
+            rows.first()
+                .and_then(|row| row.first())
+                .and_then(SqlValue::as_int)
+                .unwrap_or(0)
+                + 1
+        };
 
         let mut nonce = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut nonce);

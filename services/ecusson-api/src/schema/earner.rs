@@ -113,7 +113,7 @@ impl<'a> PendingData<'a> {
     async fn put(&mut self, person_id: PersonId, text: &str) -> async_graphql::Result<VaultRef> {
         let entry_id = VaultEntryId::new();
         self.vault
-            .put(self.tenant, person_id, entry_id, text.as_bytes())
+            .put_new(self.tenant, person_id, entry_id, text.as_bytes())
             .await
             .map_err(|error| graphql_error(AppError::from(error)))?;
         let reference = VaultRef {
@@ -529,24 +529,95 @@ pub struct HistoryEntryView {
 }
 
 /// A worker's record: requests, badges, recommendations, exit, and the history of each step.
-#[derive(SimpleObject)]
-#[graphql(complex)]
+/// The record is loaded from the log only when one of its fields is asked for; the history
+/// comes from its read model. A screen that shows only the history reads nothing else.
 pub struct EarnerView {
-    pub earner_id: ID,
-    pub enrolled_on: Option<chrono::NaiveDate>,
-    pub exit: Option<ExitView>,
-    pub requests: Vec<EarnerRequestView>,
-    /// Every award, active or not.
-    pub awards: Vec<AwardView>,
-    pub recommendations: Vec<RecommendationView>,
-    #[graphql(skip)]
     tenant: TenantId,
-    #[graphql(skip)]
     id: PersonId,
+    record: tokio::sync::OnceCell<Earner>,
 }
 
-#[ComplexObject]
 impl EarnerView {
+    /// A view of a worker known to be enrolled in `tenant`.
+    fn new(tenant: TenantId, id: PersonId) -> Self {
+        Self {
+            tenant,
+            id,
+            record: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// A view of a record already at hand (a mutation's new state).
+    fn of(tenant: TenantId, earner: Earner) -> Option<Self> {
+        let id = earner.earner_id()?;
+        Some(Self {
+            tenant,
+            id,
+            record: tokio::sync::OnceCell::new_with(Some(earner)),
+        })
+    }
+
+    async fn record(&self, ctx: &Context<'_>) -> async_graphql::Result<&Earner> {
+        self.record
+            .get_or_try_init(|| load_earner(ctx, self.tenant, self.id))
+            .await
+    }
+}
+
+#[Object]
+impl EarnerView {
+    async fn earner_id(&self) -> ID {
+        ID(self.id.to_string())
+    }
+
+    async fn enrolled_on(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<chrono::NaiveDate>> {
+        Ok(self.record(ctx).await?.enrolled_on())
+    }
+
+    async fn exit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ExitView>> {
+        Ok(self
+            .record(ctx)
+            .await?
+            .exit()
+            .map(|(outcome, exited_on)| ExitView {
+                outcome: outcome.into(),
+                exited_on,
+            }))
+    }
+
+    async fn requests(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<EarnerRequestView>> {
+        let earner = self.record(ctx).await?;
+        Ok(earner
+            .requests()
+            .map(|(request_id, request)| request_view(self.tenant, earner, *request_id, request))
+            .collect())
+    }
+
+    /// Every award, active or not.
+    async fn awards(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AwardView>> {
+        let earner = self.record(ctx).await?;
+        let now = api(ctx).ledger.now();
+        Ok(earner
+            .awards()
+            .map(|(award_id, award)| award_view(self.tenant, *award_id, award, now))
+            .collect())
+    }
+
+    async fn recommendations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<RecommendationView>> {
+        Ok(self
+            .record(ctx)
+            .await?
+            .recommendations()
+            .map(|(id, recommendation)| recommendation_view(self.tenant, *id, recommendation))
+            .collect())
+    }
+
     /// The full history of the worker's badges, oldest first, as a Relay connection: `first`
     /// (at most 100, default 20) after the cursor `after`.
     async fn history(
@@ -556,9 +627,11 @@ impl EarnerView {
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, HistoryEntryView>> {
         let (first, after_seq) = page(first, after)?;
-        let mut transaction = read_models(ctx).await?;
+        // One statement: its own snapshot, without opening a transaction.
+        let mut reader =
+            ecusson_store::read_model::SingleStatements(api(ctx).ledger.store().clone());
         let mut entries = ecusson_projections::badge_history(
-            transaction.as_mut(),
+            &mut reader,
             self.tenant,
             self.id,
             after_seq,
@@ -586,33 +659,6 @@ impl EarnerView {
     }
 }
 
-fn earner_view(ctx: &Context<'_>, tenant: TenantId, earner: &Earner) -> Option<EarnerView> {
-    let earner_id = earner.earner_id()?;
-    let now = api(ctx).ledger.now();
-    Some(EarnerView {
-        earner_id: ID(earner_id.to_string()),
-        enrolled_on: earner.enrolled_on(),
-        exit: earner.exit().map(|(outcome, exited_on)| ExitView {
-            outcome: outcome.into(),
-            exited_on,
-        }),
-        requests: earner
-            .requests()
-            .map(|(request_id, request)| request_view(tenant, earner, *request_id, request))
-            .collect(),
-        awards: earner
-            .awards()
-            .map(|(award_id, award)| award_view(tenant, *award_id, award, now))
-            .collect(),
-        recommendations: earner
-            .recommendations()
-            .map(|(id, recommendation)| recommendation_view(tenant, *id, recommendation))
-            .collect(),
-        tenant,
-        id: earner_id,
-    })
-}
-
 #[derive(Default)]
 pub struct EarnerQueries;
 
@@ -638,9 +684,8 @@ impl EarnerQueries {
         }
         let earner_id = earner_of(principal, earner_id.as_ref())?;
         wait_for_own_writes(ctx, principal.tenant, at_least).await?;
-        let earner = load_earner(ctx, principal.tenant, earner_id).await?;
-        earner_view(ctx, principal.tenant, &earner)
-            .ok_or_else(|| coded(format!("earner {earner_id} not found"), ErrorCode::NotFound))
+        require_enrolled(ctx, principal.tenant, earner_id).await?;
+        Ok(EarnerView::new(principal.tenant, earner_id))
     }
 }
 
@@ -954,7 +999,8 @@ impl EarnerMutations {
         let meta = request_meta(ctx, input.idempotency_key.as_deref(), &input)?;
         let principal = principal(ctx)?;
         let earner_id = earner_of(principal, input.earner_id.as_ref())?;
-        require_enrolled(ctx, principal.tenant, earner_id).await?;
+        // No enrolment check here: the decision checks it first, before any role, and this
+        // path is the hottest of all.
         let badge_class_id = BadgeClassId(parse_id(&input.badge_class_id, "badgeClassId")?);
         let tenant = principal.tenant;
         let (mode, counsellor_roles) = match (input.mode, &input.counsellor_id) {
@@ -1318,7 +1364,7 @@ impl EarnerMutations {
         };
         let executed = run::<Earner>(ctx, Earner::stream_name(earner_id), meta, command).await?;
         Ok(EarnerPayload {
-            earner: earner_view(ctx, principal.tenant, &executed.state),
+            earner: EarnerView::of(principal.tenant, executed.state.clone()),
             outcome: MutationOutcome::of(&executed),
         })
     }
