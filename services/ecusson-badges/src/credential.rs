@@ -1,0 +1,142 @@
+//! An Open Badges 3.0 `AchievementCredential` (VC Data Model 2.0 with the OB 3.0 context), built
+//! from what the ledger knows of an award. Unsigned: [`crate::sign`] adds the proof.
+//!
+//! Only terms the bundled contexts define are written: a term they do not define would be
+//! dropped from the signed RDF without a word, and strict verifiers refuse it.
+
+use serde_json::{json, Map, Value};
+
+pub const VC_CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
+pub const OB_CONTEXT: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
+
+/// An organisation as a credential names it (the network as issuer, a structure as the
+/// assessing party).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profile {
+    pub id: String,
+    pub name: String,
+    pub url: Option<String>,
+}
+
+impl Profile {
+    fn to_json(&self) -> Value {
+        let mut profile = Map::new();
+        profile.insert("id".into(), self.id.clone().into());
+        profile.insert("type".into(), json!(["Profile"]));
+        profile.insert("name".into(), self.name.clone().into());
+        if let Some(url) = &self.url {
+            profile.insert("url".into(), url.clone().into());
+        }
+        Value::Object(profile)
+    }
+}
+
+/// The badge class (one revision of it) with the structure's criterion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Achievement {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub criteria_narrative: String,
+    /// The image's URL.
+    pub image: Option<String>,
+    /// Tags, e.g. the pathway and the skill type.
+    pub tags: Vec<String>,
+    /// The badge class revision.
+    pub version: Option<String>,
+    /// The structure that assessed (the issuer is the network).
+    pub creator: Option<Profile>,
+}
+
+/// A piece of evidence the earner chose to make public.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvidenceItem {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub narrative: String,
+}
+
+/// Everything an `AchievementCredential` says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AchievementCredential {
+    /// The credential's URL (or `urn:uuid:...`).
+    pub id: String,
+    pub name: String,
+    pub issuer: Profile,
+    pub achievement: Achievement,
+    /// The earner, as the credential names them (a pseudonymous `urn:uuid:...`).
+    pub subject_id: String,
+    /// XSD dateTimes in UTC (`2026-11-23T08:00:00Z`).
+    pub valid_from: String,
+    pub valid_until: Option<String>,
+    pub evidence: Vec<EvidenceItem>,
+}
+
+impl AchievementCredential {
+    pub fn to_json(&self) -> Value {
+        let achievement = &self.achievement;
+        let mut achievement_json = Map::new();
+        achievement_json.insert("id".into(), achievement.id.clone().into());
+        achievement_json.insert("type".into(), json!(["Achievement"]));
+        achievement_json.insert("name".into(), achievement.name.clone().into());
+        achievement_json.insert("description".into(), achievement.description.clone().into());
+        achievement_json.insert(
+            "criteria".into(),
+            json!({ "narrative": achievement.criteria_narrative }),
+        );
+        if let Some(image) = &achievement.image {
+            achievement_json.insert("image".into(), json!({ "id": image, "type": "Image" }));
+        }
+        if !achievement.tags.is_empty() {
+            achievement_json.insert("tag".into(), json!(achievement.tags));
+        }
+        if let Some(version) = &achievement.version {
+            achievement_json.insert("version".into(), version.clone().into());
+        }
+        if let Some(creator) = &achievement.creator {
+            achievement_json.insert("creator".into(), creator.to_json());
+        }
+
+        let mut credential = Map::new();
+        credential.insert("@context".into(), json!([VC_CONTEXT, OB_CONTEXT]));
+        credential.insert("id".into(), self.id.clone().into());
+        credential.insert(
+            "type".into(),
+            json!(["VerifiableCredential", "OpenBadgeCredential"]),
+        );
+        credential.insert("name".into(), self.name.clone().into());
+        credential.insert("issuer".into(), self.issuer.to_json());
+        credential.insert("validFrom".into(), self.valid_from.clone().into());
+        if let Some(valid_until) = &self.valid_until {
+            credential.insert("validUntil".into(), valid_until.clone().into());
+        }
+        credential.insert(
+            "credentialSubject".into(),
+            json!({
+                "id": self.subject_id,
+                "type": ["AchievementSubject"],
+                "achievement": Value::Object(achievement_json),
+            }),
+        );
+        if !self.evidence.is_empty() {
+            let evidence: Vec<Value> = self
+                .evidence
+                .iter()
+                .map(|item| {
+                    let mut evidence = Map::new();
+                    if let Some(id) = &item.id {
+                        evidence.insert("id".into(), id.clone().into());
+                    }
+                    evidence.insert("type".into(), json!(["Evidence"]));
+                    if let Some(name) = &item.name {
+                        evidence.insert("name".into(), name.clone().into());
+                    }
+                    evidence.insert("narrative".into(), item.narrative.clone().into());
+                    Value::Object(evidence)
+                })
+                .collect();
+            credential.insert("evidence".into(), Value::Array(evidence));
+        }
+        Value::Object(credential)
+    }
+}
