@@ -155,15 +155,7 @@ async fn every_operation_keeps_to_its_tenant_and_roles(test_store: TestStore) {
         other_structure,
     ];
     // Let the other network's writes reach the read models before the reads below.
-    for tenant in tenants {
-        if let Some(head) = api.store.tenant_head(tenant).await.expect("head") {
-            assert!(api
-                .engine
-                .wait_until_applied(tenant, head.seq, std::time::Duration::from_secs(10))
-                .await
-                .expect("projections"));
-        }
-    }
+    api.caught_up(&tenants).await;
     let before = footprint(&api, &tenants).await;
 
     // Other tenants: NOT_FOUND for every object, whatever the roles.

@@ -80,6 +80,21 @@ impl RunningApi {
         }
     }
 
+    /// Waits until the read models include everything appended to `tenants` so far.
+    pub async fn caught_up(&self, tenants: &[TenantId]) {
+        for tenant in tenants {
+            if let Some(head) = self.store.tenant_head(*tenant).await.expect("head") {
+                assert!(
+                    self.engine
+                        .wait_until_applied(*tenant, head.seq, std::time::Duration::from_secs(10))
+                        .await
+                        .expect("projections"),
+                    "the read models did not reach {tenant}'s head"
+                );
+            }
+        }
+    }
+
     /// Stops gracefully: the server first (in-flight requests finish), then the runners.
     pub async fn stop(self) {
         self.server.stop(true).await;
@@ -950,18 +965,7 @@ async fn awards_past_their_date_expire(test_store: TestStore) {
     assert_eq!(record["earner"]["awards"][0]["state"], "EXPIRED");
 
     // The read model follows; a second sweep finds nothing left to do.
-    let head = api.store.tenant_head(world.first).await.unwrap().unwrap();
-    assert!(api
-        .engine
-        .wait_until_applied(world.first, head.seq, std::time::Duration::from_secs(10))
-        .await
-        .unwrap());
-    let head = api.store.tenant_head(world.second).await.unwrap().unwrap();
-    assert!(api
-        .engine
-        .wait_until_applied(world.second, head.seq, std::time::Duration::from_secs(10))
-        .await
-        .unwrap());
+    api.caught_up(&[world.first, world.second]).await;
     let queue = client
         .data(
             &world.first_admin.token,
