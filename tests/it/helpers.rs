@@ -196,6 +196,7 @@ pub fn append_request(
         events,
         metadata: metadata(),
         idempotency_key: None,
+        vault_entries: Vec::new(),
     }
 }
 

@@ -28,6 +28,7 @@ fn busy_settings() -> EngineSettings {
     EngineSettings {
         batch_size: 50,
         poll_interval: Duration::from_millis(20),
+        ..EngineSettings::default()
     }
 }
 

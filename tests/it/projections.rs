@@ -28,6 +28,7 @@ fn small_batches() -> EngineSettings {
     EngineSettings {
         batch_size: 7,
         poll_interval: Duration::from_millis(50),
+        ..EngineSettings::default()
     }
 }
 
@@ -1207,6 +1208,7 @@ async fn runners_follow_the_feed_until_shut_down(test: TestStore) {
         EngineSettings {
             batch_size: 7,
             poll_interval: Duration::from_secs(30),
+            ..EngineSettings::default()
         },
     );
     let wake = Arc::new(tokio::sync::Notify::new());

@@ -27,6 +27,8 @@ crate::on_both_backends!(
     truncated_tail_is_reported,
     vault_encrypts_versions_and_forgets_on_key_destruction,
     single_statement_reads_see_what_was_committed_and_write_nothing,
+    sealed_vault_entries_are_written_only_with_their_events,
+    several_streams_read_at_once_as_one_by_one,
 );
 
 async fn append_then_read_stream_in_order(store: TestStore) {
@@ -759,4 +761,149 @@ async fn single_statement_reads_see_what_was_committed_and_write_nothing(store: 
         Err(StoreError::InvalidInput(_))
     ));
     assert_eq!(count(store.store.clone()).await, 3);
+}
+
+/// Vault entries sealed ahead of an append are written by it, in its transaction, and only
+/// when it appends: not when the expected version fails, not when an idempotent retry is
+/// answered from the first outcome, and not when the append itself fails.
+async fn sealed_vault_entries_are_written_only_with_their_events(store: TestStore) {
+    use ecusson_domain::VaultEntryId;
+    let vault = Vault::new(store.store.clone(), VaultKey::generate());
+    let (tenant, person) = (TenantId::new(), PersonId::new());
+    let seal = |text: &'static str| {
+        let vault = vault.clone();
+        async move {
+            let entry = VaultEntryId::new();
+            (
+                entry,
+                vault
+                    .seal_new(tenant, person, entry, text.as_bytes())
+                    .await
+                    .unwrap(),
+            )
+        }
+    };
+    let stored = |entry| {
+        let vault = vault.clone();
+        async move { vault.get(tenant, person, entry).await.unwrap() }
+    };
+
+    // Sealing writes nothing but the person's key.
+    let (kept, sealed) = seal("Lettre de la tutrice, chantier de juin").await;
+    assert_eq!(stored(kept).await, VaultRead::Missing);
+
+    let mut request = append_request(
+        tenant,
+        "earner-1",
+        ExpectedVersion::NoStream,
+        vec![test_event(1)],
+    );
+    request.vault_entries = vec![sealed];
+    request.idempotency_key = Some(IdempotencyKey::new("evidence-1", b"first").unwrap());
+    store.append(request.clone()).await.unwrap();
+    assert_eq!(
+        stored(kept).await,
+        VaultRead::Present {
+            version: 1,
+            plaintext: "Lettre de la tutrice, chantier de juin".as_bytes().to_vec()
+        }
+    );
+
+    // A retry answered from the first outcome brings a fresh entry: it is not written.
+    let (retried, sealed) = seal("Lettre de la tutrice (renvoyée)").await;
+    let mut retry = request.clone();
+    retry.events = vec![test_event(1)];
+    retry.vault_entries = vec![sealed];
+    assert!(store.append(retry).await.unwrap().replayed);
+    assert_eq!(stored(retried).await, VaultRead::Missing);
+
+    // A refused expected version writes nothing either, on the one-event path and the other.
+    for events in [vec![test_event(2)], vec![test_event(3), test_event(4)]] {
+        let (refused, sealed) = seal("Photo du chantier").await;
+        let mut stale = append_request(tenant, "earner-1", ExpectedVersion::NoStream, events);
+        stale.vault_entries = vec![sealed];
+        assert!(matches!(
+            store.append(stale).await,
+            Err(StoreError::WrongExpectedVersion { .. })
+        ));
+        assert_eq!(stored(refused).await, VaultRead::Missing);
+    }
+
+    // An append that fails in the database (a duplicate event id) rolls the entries back.
+    let (failed, sealed) = seal("Attestation").await;
+    let duplicate = test_event(5);
+    let mut broken = append_request(
+        tenant,
+        "earner-1",
+        ExpectedVersion::Exact(1),
+        vec![duplicate.clone(), duplicate],
+    );
+    broken.vault_entries = vec![sealed];
+    assert!(store.append(broken).await.is_err());
+    assert_eq!(stored(failed).await, VaultRead::Missing);
+
+    // Several entries and several events, appended together, are all there.
+    let (first, one) = seal("Premier document").await;
+    let (second, two) = seal("Second document").await;
+    let mut both = append_request(
+        tenant,
+        "earner-1",
+        ExpectedVersion::Exact(1),
+        vec![test_event(6), test_event(7)],
+    );
+    both.vault_entries = vec![one, two];
+    store.append(both).await.unwrap();
+    assert!(matches!(stored(first).await, VaultRead::Present { .. }));
+    assert!(matches!(stored(second).await, VaultRead::Present { .. }));
+    assert_eq!(store.tenant_head(tenant).await.unwrap().unwrap().seq, 3);
+}
+
+/// `read_streams` answers, in the order asked, what `read_stream` answers for each stream:
+/// across tenants, after a version, for a stream that does not exist, within the limit.
+async fn several_streams_read_at_once_as_one_by_one(store: TestStore) {
+    let (one, two) = (TenantId::new(), TenantId::new());
+    for (tenant, stream, count) in [(one, "staff", 3), (one, "earner-1", 4), (two, "staff", 2)] {
+        store
+            .append(append_request(
+                tenant,
+                stream,
+                ExpectedVersion::NoStream,
+                (0..count).map(test_event).collect(),
+            ))
+            .await
+            .unwrap();
+    }
+    let reads = [
+        (two, "staff", 0),
+        (one, "earner-1", 2),
+        (one, "missing", 0),
+        (one, "staff", 0),
+        (one, "staff", 3),
+    ]
+    .map(|(tenant_id, stream, after_version)| StreamRead {
+        tenant_id,
+        stream_id: StreamId::parse(stream).unwrap(),
+        after_version,
+    });
+    for limit in [100, 2] {
+        let together = store.read_streams(&reads, limit).await.unwrap();
+        assert_eq!(together.len(), reads.len());
+        for (read, page) in reads.iter().zip(&together) {
+            let alone = store
+                .read_stream(read.tenant_id, &read.stream_id, read.after_version, limit)
+                .await
+                .unwrap();
+            assert_eq!(page, &alone, "{read:?}, limit {limit}");
+        }
+        let versions: Vec<Vec<u64>> = together
+            .iter()
+            .map(|page| page.iter().map(|event| event.stream_version).collect())
+            .collect();
+        let expected: Vec<Vec<u64>> = if limit == 100 {
+            vec![vec![1, 2], vec![3, 4], vec![], vec![1, 2, 3], vec![]]
+        } else {
+            vec![vec![1, 2], vec![3, 4], vec![], vec![1, 2], vec![]]
+        };
+        assert_eq!(versions, expected);
+    }
 }

@@ -17,7 +17,7 @@ pub use queries::*;
 pub use subscription::*;
 
 use async_graphql::{Context, Enum, InputObject, MergedObject, Object, Schema, SimpleObject, ID};
-use ecusson_app::{AppError, ErrorCode, Executed, Ledger, Position, RequestMeta};
+use ecusson_app::{AppError, ErrorCode, Executed, Ledger, Loaded, Position, RequestMeta};
 use ecusson_domain::{
     Actor, Adoption, AdoptionCommand, Aggregate, BadgeClass, BadgeClassCommand, BadgeClassContent,
     BadgeClassId, CommitteeId, CriterionDefinition, DomainError, Earner, EarnerCommand, Network,
@@ -26,7 +26,7 @@ use ecusson_domain::{
     ValidationSetting,
 };
 use ecusson_projections::ProjectionEngine;
-use ecusson_store::{IdempotencyKey, StreamId, Vault};
+use ecusson_store::{IdempotencyKey, SealedEntry, StreamId, Vault};
 use serde::Serialize;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -423,15 +423,32 @@ async fn run_in<A: Aggregate>(
 where
     A::Command: Clone,
 {
+    run_from::<A>(ctx, tenant, stream_name, meta, None, command).await
+}
+
+/// [`run_in`] with the aggregate already loaded for the first attempt (see
+/// [`ecusson_app::Ledger::execute_from`]).
+async fn run_from<A: Aggregate>(
+    ctx: &Context<'_>,
+    tenant: TenantId,
+    stream_name: String,
+    meta: RequestMeta,
+    first: Option<Loaded<A>>,
+    command: A::Command,
+) -> async_graphql::Result<Executed<A>>
+where
+    A::Command: Clone,
+{
     let principal = principal(ctx)?;
     let api = api(ctx);
     let executed = api
         .ledger
-        .execute::<A, _>(
+        .execute_from::<A, _>(
             &actor(principal),
             tenant,
             &stream(stream_name)?,
             &meta,
+            first,
             |_| Ok(command.clone()),
         )
         .await

@@ -5,9 +5,12 @@ use chrono::{DateTime, Utc};
 use ecusson_domain::{Actor, Aggregate, CommandContext, DomainEvent, TenantId};
 use ecusson_store::{
     ActorRef, AppendRequest, EventMetadata, EventStore, ExpectedVersion, IdempotencyKey, NewEvent,
-    RecordedEvent, StoreError, StreamId, Traceparent,
+    RecordedEvent, SealedEntry, StoreError, StreamId, StreamRead, Traceparent,
 };
-use std::sync::Arc;
+use std::any::Any;
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 /// How many times a command is decided again when other writers keep changing its stream.
@@ -28,6 +31,9 @@ pub struct RequestMeta {
     pub causation_id: Option<Uuid>,
     /// The caller's W3C trace context, stored with the events.
     pub traceparent: Option<Traceparent>,
+    /// Personal data the command's events refer to, sealed ahead and written by the append
+    /// (see [`ecusson_store::AppendRequest::vault_entries`]).
+    pub vault_entries: Vec<SealedEntry>,
 }
 
 /// Where a command's events went: the tenant's sequence numbers (what a reader waits for to
@@ -66,6 +72,164 @@ pub struct Executed<A> {
 pub struct Ledger {
     store: Arc<dyn EventStore>,
     clock: Clock,
+    snapshots: Arc<Snapshots>,
+}
+
+/// How many aggregates [`Snapshots`] keeps before it starts again from empty.
+const SNAPSHOTS_MAX: usize = 20_000;
+
+/// Aggregates that many commands read and few change (a structure's staff, a badge class, its
+/// adoption), kept in memory at the version last read. A load through [`Batch::cached`] reads
+/// only the events after that version, so it is as fresh as a full load (the log is the
+/// truth, the cache only spares folding it again) and usually reads no row.
+#[derive(Default)]
+struct Snapshots {
+    entries: Mutex<HashMap<(TenantId, StreamId), (u64, Arc<dyn Any + Send + Sync>)>>,
+}
+
+impl Snapshots {
+    fn get(&self, key: &(TenantId, StreamId)) -> Option<(u64, Arc<dyn Any + Send + Sync>)> {
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        entries.get(key).cloned()
+    }
+
+    fn put(&self, key: (TenantId, StreamId), version: u64, state: Arc<dyn Any + Send + Sync>) {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if entries.len() >= SNAPSHOTS_MAX && !entries.contains_key(&key) {
+            entries.clear();
+        }
+        match entries.get(&key) {
+            // A slower reader must not replace a fresher snapshot with an older one.
+            Some((known, _)) if *known > version => {}
+            _ => {
+                entries.insert(key, (version, state));
+            }
+        }
+    }
+}
+
+/// A slot of a [`Batch`]: where one aggregate's events come back.
+pub struct Slot<A> {
+    index: usize,
+    _aggregate: PhantomData<fn() -> A>,
+}
+
+/// Several aggregates loaded in one read of the store (one round trip on PostgreSQL): what a
+/// command needs to know of other aggregates, and the aggregate it runs on.
+pub struct Batch<'a> {
+    ledger: &'a Ledger,
+    reads: Vec<StreamRead>,
+    /// Per read: the cached snapshot it starts from, if any, and whether to cache the result.
+    bases: Vec<(Option<Arc<dyn Any + Send + Sync>>, bool)>,
+}
+
+impl<'a> Batch<'a> {
+    /// An aggregate read from the start (the one a command runs on, a worker's record...).
+    pub fn fresh<A: Aggregate>(&mut self, tenant_id: TenantId, stream: StreamId) -> Slot<A> {
+        self.push(tenant_id, stream, 0, None, false)
+    }
+
+    /// An aggregate read from its last snapshot in memory (see [`Snapshots`]).
+    pub fn cached<A: Aggregate + Send + Sync + 'static>(
+        &mut self,
+        tenant_id: TenantId,
+        stream: StreamId,
+    ) -> Slot<A> {
+        let (after, base) = match self.ledger.snapshots.get(&(tenant_id, stream.clone())) {
+            Some((version, state)) if state.is::<A>() => (version, Some(state)),
+            _ => (0, None),
+        };
+        self.push(tenant_id, stream, after, base, true)
+    }
+
+    fn push<A>(
+        &mut self,
+        tenant_id: TenantId,
+        stream_id: StreamId,
+        after_version: u64,
+        base: Option<Arc<dyn Any + Send + Sync>>,
+        cache: bool,
+    ) -> Slot<A> {
+        self.reads.push(StreamRead {
+            tenant_id,
+            stream_id,
+            after_version,
+        });
+        self.bases.push((base, cache));
+        Slot {
+            index: self.reads.len() - 1,
+            _aggregate: PhantomData,
+        }
+    }
+
+    /// Reads every slot's events.
+    pub async fn load(self) -> Result<Batched<'a>, AppError> {
+        let pages = self.ledger.store.read_streams(&self.reads, PAGE).await?;
+        Ok(Batched {
+            ledger: self.ledger,
+            reads: self.reads,
+            bases: self.bases,
+            pages: pages.into_iter().map(Some).collect(),
+        })
+    }
+}
+
+/// The events a [`Batch`] read, folded slot by slot.
+pub struct Batched<'a> {
+    ledger: &'a Ledger,
+    reads: Vec<StreamRead>,
+    bases: Vec<(Option<Arc<dyn Any + Send + Sync>>, bool)>,
+    pages: Vec<Option<Vec<RecordedEvent>>>,
+}
+
+impl Batched<'_> {
+    /// The aggregate of `slot` as its stream says it is now.
+    pub async fn take<A: Aggregate + Send + Sync + 'static>(
+        &mut self,
+        slot: Slot<A>,
+    ) -> Result<Loaded<A>, AppError> {
+        let read = &self.reads[slot.index];
+        let (base, cache) = &self.bases[slot.index];
+        let mut version = read.after_version;
+        let mut state = match base {
+            Some(base) => base
+                .downcast_ref::<A>()
+                .cloned()
+                .ok_or_else(|| AppError::internal(StoreError::Corrupt("snapshot type".into())))?,
+            None => A::default(),
+        };
+        let mut page = self.pages[slot.index].take().unwrap_or_default();
+        loop {
+            let last_page = page.len() < PAGE;
+            for recorded in &page {
+                state = state.evolve(&decode(recorded)?);
+                version = recorded.stream_version;
+            }
+            if last_page {
+                break;
+            }
+            // A stream longer than a page: the rest, page by page.
+            page = self
+                .ledger
+                .store
+                .read_stream(read.tenant_id, &read.stream_id, version, PAGE)
+                .await?;
+        }
+        if *cache {
+            self.ledger.snapshots.put(
+                (read.tenant_id, read.stream_id.clone()),
+                version,
+                Arc::new(state.clone()),
+            );
+        }
+        Ok(Loaded { state, version })
+    }
 }
 
 impl Ledger {
@@ -74,7 +238,20 @@ impl Ledger {
     }
 
     pub fn with_clock(store: Arc<dyn EventStore>, clock: Clock) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            snapshots: Arc::default(),
+        }
+    }
+
+    /// Starts a [`Batch`]: several aggregates in one read.
+    pub fn batch(&self) -> Batch<'_> {
+        Batch {
+            ledger: self,
+            reads: Vec::new(),
+            bases: Vec::new(),
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn EventStore> {
@@ -129,8 +306,28 @@ impl Ledger {
     /// [`MAX_ATTEMPTS`] times). With an idempotency key already used for the same request,
     /// answers with the first outcome and appends nothing.
     ///
-    /// Traced as a `use_case` span: the tenant, the aggregate's type and the stream's category
-    /// (not the stream's name, which holds an id), the attempts and the events appended.
+    /// Traced as a `use_case` span (in [`Ledger::execute_from`]): the tenant, the aggregate's
+    /// type and the stream's category (not the stream's name, which holds an id), the attempts
+    /// and the events appended.
+    pub async fn execute<A, F>(
+        &self,
+        actor: &Actor,
+        tenant_id: TenantId,
+        stream: &StreamId,
+        meta: &RequestMeta,
+        build: F,
+    ) -> Result<Executed<A>, AppError>
+    where
+        A: Aggregate,
+        F: FnMut(&A) -> Result<A::Command, AppError>,
+    {
+        self.execute_from(actor, tenant_id, stream, meta, None, build)
+            .await
+    }
+
+    /// [`Ledger::execute`], with the aggregate already loaded for the first attempt (by a
+    /// [`Batch`] that also read what the command needs of other aggregates). Later attempts,
+    /// after a concurrent write, load it again.
     #[tracing::instrument(
         name = "use_case",
         skip_all,
@@ -143,12 +340,13 @@ impl Ledger {
             replayed = tracing::field::Empty,
         )
     )]
-    pub async fn execute<A, F>(
+    pub async fn execute_from<A, F>(
         &self,
         actor: &Actor,
         tenant_id: TenantId,
         stream: &StreamId,
         meta: &RequestMeta,
+        mut first: Option<Loaded<A>>,
         mut build: F,
     ) -> Result<Executed<A>, AppError>
     where
@@ -164,7 +362,10 @@ impl Ledger {
         }
         for attempt in 1..=MAX_ATTEMPTS {
             span.record("attempts", attempt);
-            let Loaded { state, version } = self.load::<A>(tenant_id, stream).await?;
+            let Loaded { state, version } = match first.take() {
+                Some(loaded) => loaded,
+                None => self.load::<A>(tenant_id, stream).await?,
+            };
             let command = build(&state)?;
             let context = CommandContext {
                 actor: actor.clone(),
@@ -203,6 +404,7 @@ impl Ledger {
                 events: events.iter().map(NewEvent::from_domain).collect(),
                 metadata: metadata(actor, meta),
                 idempotency_key: meta.idempotency_key.clone(),
+                vault_entries: meta.vault_entries.clone(),
             };
             match self.store.append(request).await {
                 Ok(outcome) if outcome.replayed => {

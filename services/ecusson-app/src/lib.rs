@@ -13,4 +13,4 @@ mod ledger;
 
 pub use error::{AppError, ErrorCode};
 pub use expiry::{expire_due_awards, ExpiryReport};
-pub use ledger::{Clock, Executed, Ledger, Loaded, Position, RequestMeta};
+pub use ledger::{Batch, Batched, Clock, Executed, Ledger, Loaded, Position, RequestMeta, Slot};

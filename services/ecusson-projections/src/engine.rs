@@ -84,6 +84,11 @@ pub struct EngineSettings {
     pub batch_size: usize,
     /// How long a caught-up runner waits before looking again when no wake-up hint comes.
     pub poll_interval: Duration,
+    /// The shortest time between the starts of two batches of one runner. Under a stream of
+    /// writes, each wake-up would otherwise be a batch of one event (a feed read and a
+    /// transaction per projection per mutation); waiting this long gathers the events of the
+    /// interval into one batch. A runner woken after a quiet spell starts at once.
+    pub min_batch_interval: Duration,
 }
 
 impl Default for EngineSettings {
@@ -91,6 +96,7 @@ impl Default for EngineSettings {
         Self {
             batch_size: 5_000,
             poll_interval: Duration::from_secs(1),
+            min_batch_interval: Duration::from_millis(5),
         }
     }
 }
@@ -240,10 +246,24 @@ impl ProjectionEngine {
     ) -> Result<(), ProjectionError> {
         let name = projection.name();
         tracing::info!(projection.name = name, "projection runner started");
+        let mut last_start: Option<tokio::time::Instant> = None;
         loop {
             if *shutdown.borrow() {
                 break;
             }
+            if let Some(last_start) = last_start {
+                let next = last_start + self.settings.min_batch_interval;
+                tokio::select! {
+                    _ = tokio::time::sleep_until(next) => {}
+                    changed = shutdown.changed() => {
+                        if changed.is_err() {
+                            break;
+                        }
+                        continue;
+                    }
+                }
+            }
+            last_start = Some(tokio::time::Instant::now());
             // Register for the wake-up before looking at the feed, so that a hint sent while
             // this runner is busy catching up is not lost.
             let notified = wake.notified();

@@ -46,6 +46,80 @@ fn decode_rows(rows: Vec<PgRow>) -> Result<Vec<RecordedEvent>, StoreError> {
         .collect()
 }
 
+/// The append statement: the call of an append function, and, when the request carries vault
+/// entries, their insertion in the same statement (so the same transaction), only when the
+/// function appended. `first` is the number of the first parameter after the call's.
+fn with_vault_entries(call: &str, first: usize, request: &AppendRequest) -> String {
+    if request.vault_entries.is_empty() {
+        return format!("select o_status, o_first_seq, o_last_seq, o_stream_version from {call}");
+    }
+    // `materialized`: the call runs once, before the insertion that depends on its status.
+    let [tenant, person, entry, version, nonce, ciphertext, created_at] =
+        std::array::from_fn(|index| format!("${}", first + index));
+    format!(
+        "with appended as materialized ( \
+             select o_status, o_first_seq, o_last_seq, o_stream_version from {call}), \
+         sealed as ( \
+             insert into person_data (tenant_id, person_id, entry_id, version, nonce, ciphertext, created_at) \
+             select {tenant}, v.person_id, v.entry_id, v.version, v.nonce, v.ciphertext, v.created_at \
+             from unnest({person}::text[], {entry}::text[], {version}::bigint[], {nonce}::bytea[], \
+                         {ciphertext}::bytea[], {created_at}::text[]) \
+                 as v(person_id, entry_id, version, nonce, ciphertext, created_at), appended \
+             where appended.o_status = 'appended') \
+         select o_status, o_first_seq, o_last_seq, o_stream_version from appended"
+    )
+}
+
+type AppendRow = (String, Option<i64>, Option<i64>, Option<i64>);
+type AppendQuery<'q> = sqlx::query::QueryAs<'q, Postgres, AppendRow, sqlx::postgres::PgArguments>;
+
+/// Binds the parameters that [`with_vault_entries`] numbered after the call's (sqlx numbers
+/// parameters in the order they are bound, so this comes after the call's own).
+fn bind_vault_entries<'q>(query: AppendQuery<'q>, request: &AppendRequest) -> AppendQuery<'q> {
+    let entries = &request.vault_entries;
+    if entries.is_empty() {
+        return query;
+    }
+    query
+        .bind(request.tenant_id.to_string())
+        .bind(
+            entries
+                .iter()
+                .map(|entry| entry.person_id.to_string())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            entries
+                .iter()
+                .map(|entry| entry.entry_id.to_string())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            entries
+                .iter()
+                .map(|entry| entry.version)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            entries
+                .iter()
+                .map(|entry| entry.nonce.to_vec())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            entries
+                .iter()
+                .map(|entry| entry.ciphertext.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            entries
+                .iter()
+                .map(|entry| entry.created_at.clone())
+                .collect::<Vec<_>>(),
+        )
+}
+
 fn limit(limit: usize) -> i64 {
     limit.min(100_000) as i64
 }
@@ -80,18 +154,22 @@ impl EventStore for PostgresEventStore {
                 Option<i64>,
                 Option<i64>,
                 Option<i64>,
-            ) = sqlx::query_as(
-                "select o_status, o_first_seq, o_last_seq, o_stream_version \
-                 from ecusson_append_one($1, $2, $3, $4, $5, $6, $7, $8)",
+            ) = bind_vault_entries(
+                sqlx::query_as(&with_vault_entries(
+                    "ecusson_append_one($1, $2, $3, $4, $5, $6, $7, $8)",
+                    9,
+                    &request,
+                ))
+                .bind(request.tenant_id.as_uuid())
+                .bind(request.stream_id.as_str())
+                .bind(request.expected.to_code())
+                .bind(event.event_id)
+                .bind(event.event_type.as_str())
+                .bind(i32::from(event.schema_version))
+                .bind(prepared.recorded_at)
+                .bind(canonical.as_slice()),
+                &request,
             )
-            .bind(request.tenant_id.as_uuid())
-            .bind(request.stream_id.as_str())
-            .bind(request.expected.to_code())
-            .bind(event.event_id)
-            .bind(event.event_type.as_str())
-            .bind(i32::from(event.schema_version))
-            .bind(prepared.recorded_at)
-            .bind(canonical.as_slice())
             .fetch_one(&self.pool)
             .await
             .map_err(crate::append_error)?;
@@ -119,25 +197,29 @@ impl EventStore for PostgresEventStore {
             Option<i64>,
             Option<i64>,
             Option<i64>,
-        ) = sqlx::query_as(
-            "select o_status, o_first_seq, o_last_seq, o_stream_version \
-             from ecusson_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        ) = bind_vault_entries(
+            sqlx::query_as(&with_vault_entries(
+                "ecusson_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                11,
+                &request,
+            ))
+            .bind(request.tenant_id.as_uuid())
+            .bind(request.stream_id.as_str())
+            .bind(request.expected.to_code())
+            .bind(request.idempotency_key.as_ref().map(|key| key.key.as_str()))
+            .bind(
+                request
+                    .idempotency_key
+                    .as_ref()
+                    .map(|key| key.fingerprint.to_vec()),
+            )
+            .bind(&event_ids)
+            .bind(&event_types)
+            .bind(&schema_versions)
+            .bind(prepared.recorded_at)
+            .bind(&prepared.canonical),
+            &request,
         )
-        .bind(request.tenant_id.as_uuid())
-        .bind(request.stream_id.as_str())
-        .bind(request.expected.to_code())
-        .bind(request.idempotency_key.as_ref().map(|key| key.key.as_str()))
-        .bind(
-            request
-                .idempotency_key
-                .as_ref()
-                .map(|key| key.fingerprint.to_vec()),
-        )
-        .bind(&event_ids)
-        .bind(&event_types)
-        .bind(&schema_versions)
-        .bind(prepared.recorded_at)
-        .bind(&prepared.canonical)
         .fetch_one(&self.pool)
         .await
         .map_err(crate::append_error)?;
@@ -169,6 +251,54 @@ impl EventStore for PostgresEventStore {
         .fetch_all(&self.pool)
         .await?;
         decode_rows(rows)
+    }
+
+    async fn read_streams(
+        &self,
+        reads: &[StreamRead],
+        max: usize,
+    ) -> Result<Vec<Vec<RecordedEvent>>, StoreError> {
+        if reads.len() < 2 {
+            let mut pages = Vec::new();
+            for read in reads {
+                pages.push(
+                    self.read_stream(read.tenant_id, &read.stream_id, read.after_version, max)
+                        .await?,
+                );
+            }
+            return Ok(pages);
+        }
+        let tenants: Vec<Uuid> = reads.iter().map(|read| read.tenant_id.as_uuid()).collect();
+        let streams: Vec<&str> = reads.iter().map(|read| read.stream_id.as_str()).collect();
+        let after: Vec<i64> = reads.iter().map(|read| read.after_version as i64).collect();
+        // One index range scan per stream (the lateral subquery), as `read_stream` does.
+        let rows = sqlx::query(
+            "select e.tenant_id, e.seq, e.tx_id, e.stream_version, e.canonical, s.ordinal \
+             from unnest($1::uuid[], $2::text[], $3::bigint[]) with ordinality \
+                 as s(tenant_id, stream_id, after_version, ordinal) \
+             cross join lateral ( \
+                 select tenant_id, seq, tx_id, stream_version, canonical from event \
+                 where event.tenant_id = s.tenant_id and event.stream_id = s.stream_id \
+                   and event.stream_version > s.after_version \
+                 order by stream_version limit $4) e \
+             order by s.ordinal, e.stream_version",
+        )
+        .bind(&tenants)
+        .bind(&streams)
+        .bind(&after)
+        .bind(limit(max))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut pages: Vec<Vec<RecordedEvent>> = reads.iter().map(|_| Vec::new()).collect();
+        for row in rows {
+            let ordinal: i64 = row.try_get(5)?;
+            let page = usize::try_from(ordinal - 1)
+                .ok()
+                .and_then(|index| pages.get_mut(index))
+                .ok_or_else(|| StoreError::Corrupt(format!("stream read {ordinal}")))?;
+            page.extend(decode_rows(vec![row])?);
+        }
+        Ok(pages)
     }
 
     async fn read_tenant(

@@ -245,6 +245,26 @@ fn append(
             })
             .map_err(internal)?;
     }
+    // Personal data the events refer to: written with them, never without them.
+    for entry in &request.vault_entries {
+        transaction
+            .prepare_cached(
+                "insert into person_data (tenant_id, person_id, entry_id, version, nonce, ciphertext, created_at) \
+                 values (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .and_then(|mut statement| {
+                statement.execute((
+                    &tenant,
+                    entry.person_id.to_string(),
+                    entry.entry_id.to_string(),
+                    entry.version,
+                    entry.nonce.as_slice(),
+                    entry.ciphertext.as_slice(),
+                    &entry.created_at,
+                ))
+            })
+            .map_err(append_error)?;
+    }
     transaction.commit().map_err(internal)?;
     append_outcome(
         request.expected,

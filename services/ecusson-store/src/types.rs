@@ -289,6 +289,19 @@ pub struct AppendRequest {
     pub events: Vec<NewEvent>,
     pub metadata: EventMetadata,
     pub idempotency_key: Option<IdempotencyKey>,
+    /// Personal data the events refer to, sealed ahead (see [`crate::Vault::seal_new`]) and
+    /// written in the append's own transaction, only when the events are appended: a refused
+    /// or replayed append leaves none behind, and the request costs one durable commit.
+    pub vault_entries: Vec<crate::vault::SealedEntry>,
+}
+
+/// One stream to read with [`crate::EventStore::read_streams`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamRead {
+    pub tenant_id: TenantId,
+    pub stream_id: StreamId,
+    /// Only events with `stream_version > after_version` (0: from the start).
+    pub after_version: u64,
 }
 
 /// Where an append landed.

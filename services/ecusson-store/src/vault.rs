@@ -68,6 +68,28 @@ pub enum VaultRead {
     Erased,
 }
 
+/// The first version of a vault entry, encrypted ahead of the append that refers to it and
+/// written by that append, in the same transaction ([`crate::AppendRequest::vault_entries`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedEntry {
+    pub person_id: PersonId,
+    pub entry_id: VaultEntryId,
+    pub version: i64,
+    pub nonce: [u8; 24],
+    pub ciphertext: Vec<u8>,
+    pub created_at: String,
+}
+
+impl fmt::Debug for SealedEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SealedEntry")
+            .field("person_id", &self.person_id)
+            .field("entry_id", &self.entry_id)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Clone)]
 pub struct Vault {
     store: Arc<dyn EventStore>,
@@ -106,6 +128,75 @@ impl Vault {
             .map(|_| ())
     }
 
+    /// Encrypts the first version of an entry whose id was just drawn, for an append to write
+    /// with its events ([`crate::AppendRequest::vault_entries`]): nothing is stored here except,
+    /// on the person's first entry, their key. One round trip when the key exists.
+    ///
+    /// Should the person be erased between this call and the append, the entry is written
+    /// under a key that no longer exists: unreadable, as everything else of theirs.
+    pub async fn seal_new(
+        &self,
+        tenant_id: TenantId,
+        person_id: PersonId,
+        entry_id: VaultEntryId,
+        plaintext: &[u8],
+    ) -> Result<SealedEntry, StoreError> {
+        let key_sql = "select wrapped_key from person_key where tenant_id = $1 and person_id = $2";
+        let params = [SqlValue::text(tenant_id), SqlValue::text(person_id)];
+        let rows = self.store.read_once(key_sql, &params).await?;
+        let data_key = match rows.into_iter().next() {
+            Some(row) => self.unwrap_row(tenant_id, person_id, row)?,
+            None => {
+                // First entry of this person: create the key in a transaction of its own
+                // (a concurrent first use keeps the first key).
+                let mut transaction = self.store.begin_read_model().await?;
+                self.create_key(&mut *transaction, tenant_id, person_id)
+                    .await?;
+                let key = self
+                    .data_key(&mut *transaction, tenant_id, person_id)
+                    .await?
+                    .ok_or_else(|| {
+                        StoreError::Corrupt("person key vanished while writing".into())
+                    })?;
+                transaction.commit().await?;
+                key
+            }
+        };
+        let (nonce, ciphertext) = encrypt(&data_key, tenant_id, person_id, entry_id, 1, plaintext)?;
+        Ok(SealedEntry {
+            person_id,
+            entry_id,
+            version: 1,
+            nonce,
+            ciphertext,
+            created_at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
+        })
+    }
+
+    async fn create_key(
+        &self,
+        transaction: &mut dyn crate::ReadModelTransaction,
+        tenant_id: TenantId,
+        person_id: PersonId,
+    ) -> Result<(), StoreError> {
+        let mut fresh = Zeroizing::new([0u8; 32]);
+        rand::rngs::OsRng.fill_bytes(fresh.as_mut());
+        let wrapped = self.wrap(tenant_id, person_id, &fresh)?;
+        transaction
+            .execute(
+                "insert into person_key (tenant_id, person_id, wrapped_key, created_at) values ($1, $2, $3, $4) \
+                 on conflict (tenant_id, person_id) do nothing",
+                &[
+                    SqlValue::text(tenant_id),
+                    SqlValue::text(person_id),
+                    SqlValue::Bytes(wrapped),
+                    SqlValue::text(Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
     async fn write(
         &self,
         tenant_id: TenantId,
@@ -120,15 +211,7 @@ impl Vault {
         let now = SqlValue::text(Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true));
 
         // Create the person's key on first use; a concurrent first use keeps the first key.
-        let mut fresh = Zeroizing::new([0u8; 32]);
-        rand::rngs::OsRng.fill_bytes(fresh.as_mut());
-        let wrapped = self.wrap(tenant_id, person_id, &fresh)?;
-        transaction
-            .execute(
-                "insert into person_key (tenant_id, person_id, wrapped_key, created_at) values ($1, $2, $3, $4) \
-                 on conflict (tenant_id, person_id) do nothing",
-                &[tenant.clone(), person.clone(), SqlValue::Bytes(wrapped), now.clone()],
-            )
+        self.create_key(&mut *transaction, tenant_id, person_id)
             .await?;
         let data_key = self
             .data_key(&mut *transaction, tenant_id, person_id)
@@ -151,18 +234,9 @@ impl Vault {
                 + 1
         };
 
-        let mut nonce = [0u8; 24];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let aad = data_aad(tenant_id, person_id, entry_id, version);
-        let ciphertext = XChaCha20Poly1305::new(data_key.as_ref().into())
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: plaintext,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| StoreError::Corrupt("encryption failed".into()))?;
+        let (nonce, ciphertext) = encrypt(
+            &data_key, tenant_id, person_id, entry_id, version, plaintext,
+        )?;
         transaction
             .execute(
                 "insert into person_data (tenant_id, person_id, entry_id, version, nonce, ciphertext, created_at) \
@@ -340,6 +414,16 @@ impl Vault {
         let Some(row) = rows.into_iter().next() else {
             return Ok(None);
         };
+        self.unwrap_row(tenant_id, person_id, row).map(Some)
+    }
+
+    /// The data key in a `person_key.wrapped_key` row, unwrapped.
+    fn unwrap_row(
+        &self,
+        tenant_id: TenantId,
+        person_id: PersonId,
+        row: Vec<SqlValue>,
+    ) -> Result<Zeroizing<[u8; 32]>, StoreError> {
         let Some(SqlValue::Bytes(wrapped)) = row.into_iter().next() else {
             return Err(StoreError::Corrupt(format!(
                 "person key of {person_id} is malformed"
@@ -371,8 +455,32 @@ impl Vault {
         let key: [u8; 32] = plaintext.as_slice().try_into().map_err(|_| {
             StoreError::Corrupt(format!("person key of {person_id} has the wrong length"))
         })?;
-        Ok(Some(Zeroizing::new(key)))
+        Ok(Zeroizing::new(key))
     }
+}
+
+/// Encrypts one version of an entry under the person's data key, with a fresh nonce.
+fn encrypt(
+    data_key: &[u8; 32],
+    tenant_id: TenantId,
+    person_id: PersonId,
+    entry_id: VaultEntryId,
+    version: i64,
+    plaintext: &[u8],
+) -> Result<([u8; 24], Vec<u8>), StoreError> {
+    let mut nonce = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    let aad = data_aad(tenant_id, person_id, entry_id, version);
+    let ciphertext = XChaCha20Poly1305::new(data_key.into())
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad: &aad,
+            },
+        )
+        .map_err(|_| StoreError::Corrupt("encryption failed".into()))?;
+    Ok((nonce, ciphertext))
 }
 
 fn key_aad(tenant_id: TenantId, person_id: PersonId) -> Vec<u8> {

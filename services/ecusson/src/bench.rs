@@ -128,6 +128,7 @@ async fn append_load(
                 events: (0..batch).map(|_| sample_event()).collect(),
                 metadata: metadata(),
                 idempotency_key: None,
+                vault_entries: Vec::new(),
             }))
         })
         .collect();
@@ -295,6 +296,7 @@ fn store_append(planned: &ecusson_demo::PlannedAppend) -> anyhow::Result<AppendR
         events: planned.events.iter().map(NewEvent::from_domain).collect(),
         metadata: EventMetadata::new(ActorRef::Person(planned.actor)),
         idempotency_key: None,
+        vault_entries: Vec::new(),
     })
 }
 

@@ -1017,6 +1017,7 @@ async fn store_append_run(
         events: vec![crate::bench::sample_event()],
         metadata: EventMetadata::new(ActorRef::System("bench".into())),
         idempotency_key: None,
+        vault_entries: Vec::new(),
     };
     // Warm-up, untimed: 10 appends per writer.
     for index in 0..writers * 10 {

@@ -93,11 +93,13 @@ pub enum GqlRecommendationStatus {
 // Personal data on its way to the vault
 // ---------------------------------------------------------------------------------------------
 
-/// Vault entries a mutation writes before its command runs.
+/// Personal data a mutation brings: sealed for the vault (encrypted under the person's key)
+/// before its command runs, and written by the command's append, in its transaction. A refused
+/// command, or one answered from an earlier attempt, writes none of it.
 struct PendingData<'a> {
     vault: &'a Vault,
     tenant: TenantId,
-    written: Vec<VaultRef>,
+    sealed: Vec<SealedEntry>,
 }
 
 impl<'a> PendingData<'a> {
@@ -105,23 +107,23 @@ impl<'a> PendingData<'a> {
         Self {
             vault: &api(ctx).vault,
             tenant,
-            written: Vec::new(),
+            sealed: Vec::new(),
         }
     }
 
-    /// Writes a checked text to `person_id`'s vault.
+    /// Seals a checked text for `person_id`'s vault.
     async fn put(&mut self, person_id: PersonId, text: &str) -> async_graphql::Result<VaultRef> {
         let entry_id = VaultEntryId::new();
-        self.vault
-            .put_new(self.tenant, person_id, entry_id, text.as_bytes())
+        let sealed = self
+            .vault
+            .seal_new(self.tenant, person_id, entry_id, text.as_bytes())
             .await
             .map_err(|error| graphql_error(AppError::from(error)))?;
-        let reference = VaultRef {
+        self.sealed.push(sealed);
+        Ok(VaultRef {
             person_id,
             entry_id,
-        };
-        self.written.push(reference);
-        Ok(reference)
+        })
     }
 
     async fn evidence(
@@ -154,25 +156,6 @@ impl<'a> PendingData<'a> {
             note,
         })
     }
-
-    /// Keeps what was written when the command appended events that reference it; discards
-    /// it otherwise (refused, changed nothing, or answered from an earlier attempt).
-    async fn settle<A>(self, outcome: &async_graphql::Result<Executed<A>>) {
-        let referenced =
-            matches!(outcome, Ok(executed) if !executed.replayed && executed.position.is_some());
-        if referenced {
-            return;
-        }
-        for reference in self.written {
-            if let Err(error) = self
-                .vault
-                .discard(self.tenant, reference.person_id, reference.entry_id)
-                .await
-            {
-                tracing::error!(error = %error, entry = %reference.entry_id, "could not discard an unreferenced vault entry");
-            }
-        }
-    }
 }
 
 fn domain_error(error: DomainError) -> async_graphql::Error {
@@ -184,19 +167,39 @@ async fn run_with_data(
     ctx: &Context<'_>,
     data: PendingData<'_>,
     earner_id: PersonId,
-    meta: RequestMeta,
+    mut meta: RequestMeta,
     command: EarnerCommand,
 ) -> async_graphql::Result<Executed<Earner>> {
-    let outcome = run_in::<Earner>(
+    meta.vault_entries = data.sealed;
+    run_in::<Earner>(
         ctx,
         data.tenant,
         Earner::stream_name(earner_id),
         meta,
         command,
     )
-    .await;
-    data.settle(&outcome).await;
-    outcome
+    .await
+}
+
+/// [`run_with_data`] with the worker's record already loaded (for the first attempt).
+async fn run_with_data_from(
+    ctx: &Context<'_>,
+    data: PendingData<'_>,
+    earner: Loaded<Earner>,
+    earner_id: PersonId,
+    mut meta: RequestMeta,
+    command: EarnerCommand,
+) -> async_graphql::Result<Executed<Earner>> {
+    meta.vault_entries = data.sealed;
+    run_from::<Earner>(
+        ctx,
+        data.tenant,
+        Earner::stream_name(earner_id),
+        meta,
+        Some(earner),
+        command,
+    )
+    .await
 }
 
 /// Staff who support workers: they act for them and read their records.
@@ -1003,18 +1006,10 @@ impl EarnerMutations {
         // path is the hottest of all.
         let badge_class_id = BadgeClassId(parse_id(&input.badge_class_id, "badgeClassId")?);
         let tenant = principal.tenant;
-        let (mode, counsellor_roles) = match (input.mode, &input.counsellor_id) {
+        let (mode, counsellor_id) = match (input.mode, &input.counsellor_id) {
             (GqlRequestMode::Pair, Some(counsellor_id)) => {
                 let counsellor_id = PersonId(parse_id(counsellor_id, "counsellorId")?);
-                let staff = api(ctx)
-                    .ledger
-                    .load::<Staff>(tenant, &stream(Staff::stream_name())?)
-                    .await
-                    .map_err(graphql_error)?;
-                (
-                    RequestMode::Pair { counsellor_id },
-                    staff.state.roles_of(counsellor_id).to_vec(),
-                )
+                (RequestMode::Pair { counsellor_id }, Some(counsellor_id))
             }
             (GqlRequestMode::Pair, None) => {
                 return Err(coded(
@@ -1028,40 +1023,76 @@ impl EarnerMutations {
                     ErrorCode::BadUserInput,
                 ))
             }
-            (GqlRequestMode::CollectiveWorkshop, None) => (RequestMode::CollectiveWorkshop, vec![]),
-            (GqlRequestMode::Individual, None) => (RequestMode::Individual, vec![]),
-        };
-        let network = network_of(ctx, principal).await?;
-        let badge_class = badge_class_snapshot(ctx, network, badge_class_id).await?;
-        let adoption = api(ctx)
-            .ledger
-            .load::<Adoption>(tenant, &stream(Adoption::stream_name(badge_class_id))?)
-            .await
-            .map_err(graphql_error)?
-            .state;
-        let committee = match adoption.validation_mode() {
-            Some(ValidationMode::Committee { committee_id }) => api(ctx)
-                .ledger
-                .load::<Network>(network, &stream(Network::stream_name())?)
-                .await
-                .map_err(graphql_error)?
-                .state
-                .committee(committee_id),
-            _ => None,
+            (GqlRequestMode::CollectiveWorkshop, None) => (RequestMode::CollectiveWorkshop, None),
+            (GqlRequestMode::Individual, None) => (RequestMode::Individual, None),
         };
         for piece in &input.evidence {
             piece.check()?;
         }
+        let network = network_of(ctx, principal).await?;
+        // What the decision needs, in one read: the badge class, the structure's adoption of
+        // it, the staff roster (for a counsellor), and the worker's record itself. The first
+        // three change rarely and come from the ledger's snapshots.
+        let ledger = &api(ctx).ledger;
+        let mut batch = ledger.batch();
+        let class_slot =
+            batch.cached::<BadgeClass>(network, stream(BadgeClass::stream_name(badge_class_id))?);
+        let adoption_slot =
+            batch.cached::<Adoption>(tenant, stream(Adoption::stream_name(badge_class_id))?);
+        let staff_slot = counsellor_id
+            .map(|_| {
+                Ok::<_, async_graphql::Error>(
+                    batch.cached::<Staff>(tenant, stream(Staff::stream_name())?),
+                )
+            })
+            .transpose()?;
+        let earner_slot = batch.fresh::<Earner>(tenant, stream(Earner::stream_name(earner_id))?);
+        let mut loaded = batch.load().await.map_err(graphql_error)?;
+        let badge_class = loaded
+            .take(class_slot)
+            .await
+            .map_err(graphql_error)?
+            .state
+            .snapshot()
+            .ok_or_else(|| {
+                graphql_error(AppError::Domain(DomainError::NotFound(format!(
+                    "badge class {badge_class_id} is not in the network's catalogue"
+                ))))
+            })?;
+        let adoption = loaded
+            .take(adoption_slot)
+            .await
+            .map_err(graphql_error)?
+            .state;
+        let counsellor_roles = match (staff_slot, counsellor_id) {
+            (Some(slot), Some(counsellor_id)) => loaded
+                .take(slot)
+                .await
+                .map_err(graphql_error)?
+                .state
+                .roles_of(counsellor_id)
+                .to_vec(),
+            _ => vec![],
+        };
+        let earner = loaded.take(earner_slot).await.map_err(graphql_error)?;
+        let committee = match adoption.validation_mode() {
+            Some(ValidationMode::Committee { committee_id }) => {
+                let mut batch = ledger.batch();
+                let slot = batch.cached::<Network>(network, stream(Network::stream_name())?);
+                let mut loaded = batch.load().await.map_err(graphql_error)?;
+                loaded
+                    .take(slot)
+                    .await
+                    .map_err(graphql_error)?
+                    .state
+                    .committee(committee_id)
+            }
+            _ => None,
+        };
         let mut data = PendingData::new(ctx, tenant);
         let mut evidence = Vec::with_capacity(input.evidence.len());
         for piece in &input.evidence {
-            match data.evidence(earner_id, piece).await {
-                Ok(piece) => evidence.push(piece),
-                Err(error) => {
-                    data.settle::<Earner>(&Err(error.clone())).await;
-                    return Err(error);
-                }
-            }
+            evidence.push(data.evidence(earner_id, piece).await?);
         }
         let request_id = RequestId::new();
         let command = EarnerCommand::RequestBadge(RequestBadge {
@@ -1073,7 +1104,7 @@ impl EarnerMutations {
             evidence,
             award_id: AwardId::new(),
         });
-        let executed = run_with_data(ctx, data, earner_id, meta, command).await?;
+        let executed = run_with_data_from(ctx, data, earner, earner_id, meta, command).await?;
         let request_id = created(&executed, request_id, |event| match event {
             ecusson_domain::DomainEvent::BadgeRequested(requested) => Some(requested.request_id),
             _ => None,
