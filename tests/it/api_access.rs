@@ -402,8 +402,7 @@ async fn every_operation_keeps_to_its_tenant_and_roles_on_postgres() {
 }
 
 /// Bad input of every kind: a clear error with BAD_USER_INPUT, nothing appended, nothing left
-/// in the vault (personal data is checked before it is written, and a refused command's data
-/// is discarded).
+/// in the vault (personal data is checked before it is sealed, and only an append writes it).
 async fn bad_input_is_refused_and_leaves_nothing(test_store: TestStore) {
     let secret = DevSecret::generate();
     let vault_key = VaultKey::generate();

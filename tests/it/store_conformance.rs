@@ -745,7 +745,7 @@ async fn single_statement_reads_see_what_was_committed_and_write_nothing(store: 
     let vault = ecusson_store::Vault::new(store.store.clone(), ecusson_store::VaultKey::generate());
     for _ in 0..3 {
         vault
-            .put_new(
+            .put(
                 tenant,
                 person,
                 ecusson_domain::VaultEntryId::new(),

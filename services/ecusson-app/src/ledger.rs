@@ -84,11 +84,14 @@ const SNAPSHOTS_MAX: usize = 20_000;
 /// truth, the cache only spares folding it again) and usually reads no row.
 #[derive(Default)]
 struct Snapshots {
-    entries: Mutex<HashMap<(TenantId, StreamId), (u64, Arc<dyn Any + Send + Sync>)>>,
+    entries: Mutex<HashMap<(TenantId, StreamId), (u64, Snapshot)>>,
 }
 
+/// An aggregate's state, of whichever type (a [`Slot`] knows which).
+type Snapshot = Arc<dyn Any + Send + Sync>;
+
 impl Snapshots {
-    fn get(&self, key: &(TenantId, StreamId)) -> Option<(u64, Arc<dyn Any + Send + Sync>)> {
+    fn get(&self, key: &(TenantId, StreamId)) -> Option<(u64, Snapshot)> {
         let entries = self
             .entries
             .lock()
@@ -96,7 +99,7 @@ impl Snapshots {
         entries.get(key).cloned()
     }
 
-    fn put(&self, key: (TenantId, StreamId), version: u64, state: Arc<dyn Any + Send + Sync>) {
+    fn put(&self, key: (TenantId, StreamId), version: u64, state: Snapshot) {
         let mut entries = self
             .entries
             .lock()
@@ -126,7 +129,7 @@ pub struct Batch<'a> {
     ledger: &'a Ledger,
     reads: Vec<StreamRead>,
     /// Per read: the cached snapshot it starts from, if any, and whether to cache the result.
-    bases: Vec<(Option<Arc<dyn Any + Send + Sync>>, bool)>,
+    bases: Vec<(Option<Snapshot>, bool)>,
 }
 
 impl<'a> Batch<'a> {
@@ -153,7 +156,7 @@ impl<'a> Batch<'a> {
         tenant_id: TenantId,
         stream_id: StreamId,
         after_version: u64,
-        base: Option<Arc<dyn Any + Send + Sync>>,
+        base: Option<Snapshot>,
         cache: bool,
     ) -> Slot<A> {
         self.reads.push(StreamRead {
@@ -184,7 +187,7 @@ impl<'a> Batch<'a> {
 pub struct Batched<'a> {
     ledger: &'a Ledger,
     reads: Vec<StreamRead>,
-    bases: Vec<(Option<Arc<dyn Any + Send + Sync>>, bool)>,
+    bases: Vec<(Option<Snapshot>, bool)>,
     pages: Vec<Option<Vec<RecordedEvent>>>,
 }
 

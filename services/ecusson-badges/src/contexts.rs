@@ -2,7 +2,7 @@
 //! never fetch anything, and a context's bytes cannot change under a signature.
 
 /// (URL, bytes) of every bundled context.
-pub const BUNDLED: [(&str, &[u8]); 5] = [
+pub const BUNDLED: [(&str, &[u8]); 6] = [
     (
         "https://www.w3.org/ns/credentials/v2",
         include_bytes!("../contexts/credentials-v2.jsonld"),
@@ -22,6 +22,12 @@ pub const BUNDLED: [(&str, &[u8]); 5] = [
     (
         "https://w3id.org/security/multikey/v1",
         include_bytes!("../contexts/multikey-v1.jsonld"),
+    ),
+    // Open Badges 2.0 hosted documents (`crate::ob2`): not signed here, but expanded by the
+    // tests, and by verifiers, with exactly these bytes.
+    (
+        "https://w3id.org/openbadges/v2",
+        include_bytes!("../contexts/openbadges-v2-context.json"),
     ),
 ];
 
@@ -60,6 +66,10 @@ mod tests {
             (
                 "https://w3id.org/security/multikey/v1",
                 "c5f3806f8286920573221938917988a18a4cc5a09e968d29649613c7a1c2b1f6",
+            ),
+            (
+                "https://w3id.org/openbadges/v2",
+                "3c0c25a0e581c64cbe632197377c4f334c6c0b95f0d90e3b74449781612b153d",
             ),
         ];
         assert_eq!(pinned.len(), super::BUNDLED.len());

@@ -109,23 +109,7 @@ impl Vault {
         entry_id: VaultEntryId,
         plaintext: &[u8],
     ) -> Result<i64, StoreError> {
-        self.write(tenant_id, person_id, entry_id, plaintext, false)
-            .await
-    }
-
-    /// Stores the first version of an entry whose id was just drawn (it cannot exist yet),
-    /// without looking for earlier versions. An entry that does exist is refused by the
-    /// database (its version 1 is taken).
-    pub async fn put_new(
-        &self,
-        tenant_id: TenantId,
-        person_id: PersonId,
-        entry_id: VaultEntryId,
-        plaintext: &[u8],
-    ) -> Result<(), StoreError> {
-        self.write(tenant_id, person_id, entry_id, plaintext, true)
-            .await
-            .map(|_| ())
+        self.write(tenant_id, person_id, entry_id, plaintext).await
     }
 
     /// Encrypts the first version of an entry whose id was just drawn, for an append to write
@@ -203,7 +187,6 @@ impl Vault {
         person_id: PersonId,
         entry_id: VaultEntryId,
         plaintext: &[u8],
-        new_entry: bool,
     ) -> Result<i64, StoreError> {
         let mut transaction = self.store.begin_read_model().await?;
         let tenant = SqlValue::text(tenant_id);
@@ -218,9 +201,7 @@ impl Vault {
             .await?
             .ok_or_else(|| StoreError::Corrupt("person key vanished while writing".into()))?;
 
-        let version = if new_entry {
-            1
-        } else {
+        let version = {
             let rows = transaction
                 .fetch_all(
                     "select coalesce(max(version), 0) from person_data where tenant_id = $1 and person_id = $2 and entry_id = $3",
@@ -350,29 +331,6 @@ impl Vault {
             .await?;
         transaction.commit().await?;
         Ok(destroyed > 0)
-    }
-
-    /// Deletes every version of one entry. For entries written ahead of a command that was
-    /// then refused (or answered from an earlier attempt): no event references them, and
-    /// personal data nobody can reach must not stay behind.
-    pub async fn discard(
-        &self,
-        tenant_id: TenantId,
-        person_id: PersonId,
-        entry_id: VaultEntryId,
-    ) -> Result<(), StoreError> {
-        let mut transaction = self.store.begin_read_model().await?;
-        transaction
-            .execute(
-                "delete from person_data where tenant_id = $1 and person_id = $2 and entry_id = $3",
-                &[
-                    SqlValue::text(tenant_id),
-                    SqlValue::text(person_id),
-                    SqlValue::text(entry_id),
-                ],
-            )
-            .await?;
-        transaction.commit().await
     }
 
     fn wrap(

@@ -74,6 +74,30 @@ pub enum Command {
     Token(TokenOptions),
     /// Serves the GraphQL API (runs pending migrations first; projections run in-process).
     Serve(ServeArgs),
+    /// Checks an Open Badges 3.0 credential (JSON, VC-JWT, or a baked PNG or SVG) from a file
+    /// or an http(s) URL: proof, issuer key, status, validity dates, each check explained in
+    /// French and English. Exits with 0 when valid, 1 when not.
+    Verify {
+        /// A file path or an http(s) URL.
+        source: String,
+        /// The report as JSON on standard output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Baked badge images.
+    Badge {
+        #[command(subcommand)]
+        command: BadgeCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BadgeCommand {
+    /// Prints what a baked PNG or SVG carries (an OB 2.0 assertion or an OB 3.0 credential).
+    Extract {
+        /// The image file.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Args, Debug, Clone)]

@@ -30,6 +30,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await
             .map(|_| ExitCode::SUCCESS),
         Command::Token(options) => crate::token::run(options),
+        Command::Verify { source, json } => crate::verify::run(&source, json).await,
+        Command::Badge {
+            command: crate::cli::BadgeCommand::Extract { file },
+        } => crate::verify::extract(&file),
         Command::Serve(args) => crate::serve::serve(
             &url,
             &crate::serve::ServeOptions {

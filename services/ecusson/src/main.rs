@@ -1,5 +1,5 @@
 //! `ecusson`: the one binary. Subcommands: `migrate`, `verify-log`, `projections`, `bench`,
-//! `demo`, `token`, `serve`.
+//! `demo`, `token`, `serve`, `verify`, `badge extract`.
 //! Configuration is parsed once here (clap, with environment variables) and passed down.
 
 mod bench;
@@ -9,6 +9,7 @@ mod commands;
 mod serve;
 mod telemetry;
 mod token;
+mod verify;
 
 use clap::Parser;
 

@@ -1,10 +1,11 @@
 //! A worker's pathway: enrolment, requests, decisions and votes, evidence, recommendations,
 //! revocation, expiry and exit; and the query that shows a worker's record.
 //!
-//! Personal data (evidence, notes, testimonies, a recommender's address) arrives in plain text
-//! and goes to the vault of the person it is about before the command runs; the command's
-//! events carry only the vault reference. When the command is refused, or an earlier attempt
-//! with the same idempotency key answers, what was written is discarded.
+//! Personal data (evidence, notes, testimonies, a recommender's address) arrives in plain text,
+//! is sealed for the vault of the person it is about (encrypted under their key) before the
+//! command runs, and is written by the command's append, in its transaction; the events carry
+//! only the vault reference. A refused command, or an earlier attempt with the same
+//! idempotency key answering, writes none of it.
 
 use super::*;
 use async_graphql::connection::{Connection, Edge};
@@ -162,7 +163,7 @@ fn domain_error(error: DomainError) -> async_graphql::Error {
     graphql_error(AppError::Domain(error))
 }
 
-/// Runs an earner command whose input carried personal data, then keeps or discards that data.
+/// Runs an earner command whose input carried personal data; its append writes that data.
 async fn run_with_data(
     ctx: &Context<'_>,
     data: PendingData<'_>,

@@ -83,3 +83,62 @@ pub fn signed_credential() -> (Value, SigningKey) {
 
     (signed, key)
 }
+
+/// The Node harness of `interop/node`: Digital Bazaar's verifier and canonicaliser, pinned by
+/// its lock file, installed with `npm ci` on first use (without Node or npm the tests fail,
+/// they never skip).
+fn node_folder() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/node")
+}
+
+/// Runs the harness's `script` on `input` (written to a temporary file named after its
+/// content) and returns what it printed, as JSON.
+pub fn run_node(script: &str, input: &Value) -> Value {
+    use sha2::{Digest, Sha256};
+    use std::process::Command;
+    let folder = node_folder();
+    if !folder.join("node_modules/@digitalbazaar/vc").is_dir() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--silent"])
+            .current_dir(&folder)
+            .status()
+            .expect("npm must be installed for the interop tests (Node 20 and npm)");
+        assert!(status.success(), "npm ci failed in {}", folder.display());
+    }
+    let digest: String = Sha256::digest(input.to_string().as_bytes())[..6]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let file = std::env::temp_dir().join(format!(
+        "ecusson-node-{script}-{}-{digest}.json",
+        std::process::id()
+    ));
+    std::fs::write(&file, serde_json::to_vec(input).unwrap()).unwrap();
+    let output = Command::new("node")
+        .arg(folder.join(script))
+        .arg(&file)
+        .output()
+        .expect("node must be installed for the interop tests");
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        output.status.success(),
+        "{script} crashed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{script} prints JSON"))
+}
+
+/// A controller document (DID-core style) that lists `method`, a Multikey, as an assertion
+/// method of `issuer`.
+pub fn controller_document(issuer: &str, method: &str, public_key_multibase: &str) -> Value {
+    serde_json::json!({
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+        "id": issuer,
+        "assertionMethod": [{
+            "id": method,
+            "type": "Multikey",
+            "controller": issuer,
+            "publicKeyMultibase": public_key_multibase,
+        }],
+    })
+}
