@@ -6,6 +6,7 @@ mod api_workflow;
 mod canonical_form;
 mod feed_gaps;
 mod helpers;
+mod issuer_keys;
 mod projection_workers;
 mod projections;
 mod store_conformance;

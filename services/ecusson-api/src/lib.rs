@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod issuer;
 pub mod schema;
 pub mod server;
 

@@ -1,5 +1,6 @@
 //! The HTTP server: `/graphql` (POST and GET, GraphiQL for browsers, subscriptions over
-//! WebSocket), `/healthz`, `/readyz`.
+//! WebSocket), `/healthz`, `/readyz`, and the issuers' public key documents
+//! (`/networks/{id}/did.json`, `/networks/{id}/jwks.json`, see [`crate::issuer`]).
 
 use crate::auth::{bearer_token, Authenticator, Principal};
 use crate::error::{code_unmarked_errors, coded};
@@ -34,16 +35,20 @@ pub struct ServerState {
     pub schema: EcussonSchema,
     pub authenticator: Arc<Authenticator>,
     pub engine: ProjectionEngine,
+    /// For the public documents served outside GraphQL.
+    pub ledger: ecusson_app::Ledger,
 }
 
 impl ServerState {
     /// `context.wake` is the projection runners' wake-up: mutations notify it.
     pub fn new(context: ApiContext, authenticator: Authenticator) -> Self {
         let engine = context.engine.clone();
+        let ledger = context.ledger.clone();
         Self {
             schema: build_schema(context),
             authenticator: Arc::new(authenticator),
             engine,
+            ledger,
         }
     }
 }
@@ -71,6 +76,14 @@ pub fn bind(
             )
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
+            .route(
+                "/networks/{network}/did.json",
+                web::get().to(crate::issuer::did_document),
+            )
+            .route(
+                "/networks/{network}/jwks.json",
+                web::get().to(crate::issuer::jwks),
+            )
     })
     .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
     .bind(listen)?;

@@ -9,6 +9,7 @@
 
 mod error;
 pub mod expiry;
+pub mod keys;
 mod ledger;
 
 pub use error::{AppError, ErrorCode};

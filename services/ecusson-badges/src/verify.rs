@@ -2003,20 +2003,33 @@ pub fn key_from_verification_method(
     ))
 }
 
-/// The key `method` of a controller document, which must list it (embedded) among its
-/// `assertionMethod`s: a key the controller has not authorised for assertions does not sign
+/// The key `method` of a controller document, which must list it among its `assertionMethod`s
+/// (embedded, or by id with the key among the `verificationMethod`s): a key the controller has not authorised for assertions does not sign
 /// credentials. The controller is the document's `id`.
 pub fn key_from_controller_document(
     document: &Value,
     method: &str,
 ) -> Result<ResolvedKey, KeyDocumentError> {
     let controller = document.get("id").and_then(Value::as_str);
-    let listed = document
-        .get("assertionMethod")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .find(|entry| entry.get("id").and_then(Value::as_str) == Some(method))
+    let entries = |name: &str| {
+        document
+            .get(name)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+    };
+    let listed = entries("assertionMethod")
+        .find_map(|entry| match entry {
+            // Embedded in the assertion methods...
+            Value::Object(_) if entry.get("id").and_then(Value::as_str) == Some(method) => {
+                Some(entry)
+            }
+            // ...or named there and described among the verification methods (as DID
+            // documents usually do).
+            Value::String(id) if id == method => entries("verificationMethod")
+                .find(|described| described.get("id").and_then(Value::as_str) == Some(method)),
+            _ => None,
+        })
         .ok_or_else(|| KeyDocumentError::NotAnAssertionMethod(method.to_owned()))?;
     let (_, mut resolved) = key_from_verification_method(listed)?;
     if resolved.controller.as_deref() != controller {

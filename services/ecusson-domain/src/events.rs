@@ -69,6 +69,29 @@ pub struct EndorsementWithdrawn {
     pub endorsement_id: EndorsementId,
 }
 
+// ---- network tenant: the issuer's signing keys ----
+
+/// A new issuer key signs the network's credentials from now on; the key it replaces (if
+/// any) signs no more but stays published, so that what it signed still verifies.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerKeyActivated {
+    pub key_id: IssuerKeyId,
+    /// The Ed25519 public key as a Multikey (`z6Mk…`). The private key is never in the log.
+    pub public_key_multibase: String,
+    pub activated_at: DateTime<Utc>,
+    pub replaces: Option<IssuerKeyId>,
+}
+
+/// An issuer key is compromised: what it signed from `compromised_since` on is not to be
+/// trusted. It stays published, marked revoked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerKeyRevoked {
+    pub key_id: IssuerKeyId,
+    pub compromised_since: DateTime<Utc>,
+    pub revoked_at: DateTime<Utc>,
+    pub reason: KeyRevocationReason,
+}
+
 // ---- any tenant: staff roster ----
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -264,6 +287,8 @@ pub enum DomainEvent {
     IssuerEndorsed(IssuerEndorsed),
     BadgeClassEndorsed(BadgeClassEndorsed),
     EndorsementWithdrawn(EndorsementWithdrawn),
+    IssuerKeyActivated(IssuerKeyActivated),
+    IssuerKeyRevoked(IssuerKeyRevoked),
     StaffAppointed(StaffAppointed),
     StaffRolesChanged(StaffRolesChanged),
     StaffDeparted(StaffDeparted),
@@ -374,6 +399,8 @@ event_table! {
     IssuerEndorsed => "network.issuer_endorsed" v 1,
     BadgeClassEndorsed => "network.badge_class_endorsed" v 1,
     EndorsementWithdrawn => "network.endorsement_withdrawn" v 1,
+    IssuerKeyActivated => "issuer_keys.key_activated" v 1,
+    IssuerKeyRevoked => "issuer_keys.key_revoked" v 1,
     StaffAppointed => "staff.appointed" v 1,
     StaffRolesChanged => "staff.roles_changed" v 1,
     StaffDeparted => "staff.departed" v 1,

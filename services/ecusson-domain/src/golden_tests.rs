@@ -116,6 +116,18 @@ fn samples() -> Vec<DomainEvent> {
         DomainEvent::StaffDeparted(StaffDeparted {
             person_id: id(0x0101),
         }),
+        DomainEvent::IssuerKeyActivated(IssuerKeyActivated {
+            key_id: id(0xB000),
+            public_key_multibase: "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2".to_owned(),
+            activated_at: at("2025-06-01T09:00:00Z"),
+            replaces: Some(id(0xB001)),
+        }),
+        DomainEvent::IssuerKeyRevoked(IssuerKeyRevoked {
+            key_id: id(0xB001),
+            compromised_since: at("2025-05-20T00:00:00Z"),
+            revoked_at: at("2025-06-01T09:00:00Z"),
+            reason: KeyRevocationReason::KeyCompromise,
+        }),
         DomainEvent::PathwayDefined(PathwayDefined {
             pathway_id: id(0x3000),
             rank: 1,

@@ -95,6 +95,10 @@ uuid_id!(
     EndorsementId
 );
 uuid_id!(
+    /// One of the network's issuer keys (its private half lives encrypted outside the log).
+    IssuerKeyId
+);
+uuid_id!(
     /// One entry of the person vault (a name, an e-mail address, a note, a document).
     VaultEntryId
 );

@@ -267,3 +267,13 @@ impl EmailAddress {
 
 /// A calendar date (pathway exits and enrolments are dated, not timestamped).
 pub type Date = NaiveDate;
+
+/// Why an issuer key was revoked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyRevocationReason {
+    /// The private key was (or may have been) disclosed.
+    KeyCompromise,
+    /// The key is withdrawn for another reason (an operator's mistake, a policy change).
+    Superseded,
+}

@@ -15,7 +15,7 @@ use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use chrono::{SecondsFormat, Utc};
-use ecusson_domain::{PersonId, TenantId, VaultEntryId};
+use ecusson_domain::{IssuerKeyId, PersonId, TenantId, VaultEntryId};
 use rand::RngCore;
 use std::fmt;
 use std::sync::Arc;
@@ -333,25 +333,95 @@ impl Vault {
         Ok(destroyed > 0)
     }
 
+    /// Stores the private half of an issuer key (32 bytes, an Ed25519 seed), wrapped by the
+    /// installation's key like a person's key, bound to its tenant and key id.
+    pub async fn put_issuer_secret(
+        &self,
+        tenant_id: TenantId,
+        key_id: IssuerKeyId,
+        secret: &[u8; 32],
+    ) -> Result<(), StoreError> {
+        let wrapped = self.wrap_with(&issuer_key_aad(tenant_id, key_id), secret)?;
+        let mut transaction = self.store.begin_read_model().await?;
+        transaction
+            .execute(
+                "insert into issuer_key_secret (tenant_id, key_id, wrapped_key, created_at) \
+                 values ($1, $2, $3, $4)",
+                &[
+                    SqlValue::text(tenant_id),
+                    SqlValue::text(key_id),
+                    SqlValue::Bytes(wrapped),
+                    SqlValue::text(Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)),
+                ],
+            )
+            .await?;
+        transaction.commit().await
+    }
+
+    /// Deletes the private half of an issuer key that was never published (its command was
+    /// refused): a secret that signs nothing must not stay behind.
+    pub async fn discard_issuer_secret(
+        &self,
+        tenant_id: TenantId,
+        key_id: IssuerKeyId,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.store.begin_read_model().await?;
+        transaction
+            .execute(
+                "delete from issuer_key_secret where tenant_id = $1 and key_id = $2",
+                &[SqlValue::text(tenant_id), SqlValue::text(key_id)],
+            )
+            .await?;
+        transaction.commit().await
+    }
+
+    /// The private half of an issuer key, if this installation holds it.
+    pub async fn issuer_secret(
+        &self,
+        tenant_id: TenantId,
+        key_id: IssuerKeyId,
+    ) -> Result<Option<Zeroizing<[u8; 32]>>, StoreError> {
+        let rows = self
+            .store
+            .read_once(
+                "select wrapped_key from issuer_key_secret where tenant_id = $1 and key_id = $2",
+                &[SqlValue::text(tenant_id), SqlValue::text(key_id)],
+            )
+            .await?;
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        let Some(SqlValue::Bytes(wrapped)) = row.into_iter().next() else {
+            return Err(StoreError::Corrupt(format!(
+                "issuer key {key_id} is malformed"
+            )));
+        };
+        self.unwrap_with(&issuer_key_aad(tenant_id, key_id), &wrapped)
+            .map(Some)
+            .map_err(|_| {
+                StoreError::Corrupt(format!(
+                    "issuer key {key_id} does not unwrap (wrong vault key?)"
+                ))
+            })
+    }
+
     fn wrap(
         &self,
         tenant_id: TenantId,
         person_id: PersonId,
         data_key: &[u8; 32],
     ) -> Result<Vec<u8>, StoreError> {
+        self.wrap_with(&key_aad(tenant_id, person_id), data_key)
+    }
+
+    /// Encrypts a 32-byte key under the installation's key: nonce, then ciphertext.
+    fn wrap_with(&self, aad: &[u8], data_key: &[u8; 32]) -> Result<Vec<u8>, StoreError> {
         let mut nonce = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let aad = key_aad(tenant_id, person_id);
         let mut wrapped = nonce.to_vec();
         wrapped.extend(
             XChaCha20Poly1305::new(self.key.0.as_ref().into())
-                .encrypt(
-                    XNonce::from_slice(&nonce),
-                    Payload {
-                        msg: data_key,
-                        aad: &aad,
-                    },
-                )
+                .encrypt(XNonce::from_slice(&nonce), Payload { msg: data_key, aad })
                 .map_err(|_| StoreError::Corrupt("key wrapping failed".into()))?,
         );
         Ok(wrapped)
@@ -387,32 +457,33 @@ impl Vault {
                 "person key of {person_id} is malformed"
             )));
         };
+        // A wrong installation key lands here too: say so without revealing anything.
+        self.unwrap_with(&key_aad(tenant_id, person_id), &wrapped)
+            .map_err(|_| {
+                StoreError::Corrupt(format!(
+                    "person key of {person_id} does not unwrap (wrong vault key?)"
+                ))
+            })
+    }
+
+    /// Decrypts what [`Vault::wrap_with`] wrapped with the same associated data.
+    fn unwrap_with(&self, aad: &[u8], wrapped: &[u8]) -> Result<Zeroizing<[u8; 32]>, ()> {
         if wrapped.len() < 24 {
-            return Err(StoreError::Corrupt(format!(
-                "person key of {person_id} is malformed"
-            )));
+            return Err(());
         }
         let (nonce, ciphertext) = wrapped.split_at(24);
-        let aad = key_aad(tenant_id, person_id);
         let plaintext = Zeroizing::new(
             XChaCha20Poly1305::new(self.key.0.as_ref().into())
                 .decrypt(
                     XNonce::from_slice(nonce),
                     Payload {
                         msg: ciphertext,
-                        aad: &aad,
+                        aad,
                     },
                 )
-                // A wrong installation key lands here too: say so without revealing anything.
-                .map_err(|_| {
-                    StoreError::Corrupt(format!(
-                        "person key of {person_id} does not unwrap (wrong vault key?)"
-                    ))
-                })?,
+                .map_err(|_| ())?,
         );
-        let key: [u8; 32] = plaintext.as_slice().try_into().map_err(|_| {
-            StoreError::Corrupt(format!("person key of {person_id} has the wrong length"))
-        })?;
+        let key: [u8; 32] = plaintext.as_slice().try_into().map_err(|_| ())?;
         Ok(Zeroizing::new(key))
     }
 }
@@ -439,6 +510,10 @@ fn encrypt(
         )
         .map_err(|_| StoreError::Corrupt("encryption failed".into()))?;
     Ok((nonce, ciphertext))
+}
+
+fn issuer_key_aad(tenant_id: TenantId, key_id: IssuerKeyId) -> Vec<u8> {
+    format!("ecusson/issuer-key/v1/{tenant_id}/{key_id}").into_bytes()
 }
 
 fn key_aad(tenant_id: TenantId, person_id: PersonId) -> Vec<u8> {

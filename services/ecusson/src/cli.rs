@@ -84,10 +84,52 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The network's issuer keys (Ed25519): the private halves encrypted by the vault key, the
+    /// public halves and their history in the log.
+    Keys {
+        /// The network (its tenant id).
+        #[arg(long, global = true)]
+        network: Option<String>,
+        /// The vault's key file (created on first use); `ECUSSON_VAULT_KEY` (base64) wins.
+        #[arg(
+            long,
+            global = true,
+            env = "ECUSSON_VAULT_KEY_FILE",
+            default_value = "ecusson.vault-key"
+        )]
+        vault_key_file: std::path::PathBuf,
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Baked badge images.
     Badge {
         #[command(subcommand)]
         command: BadgeCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Generates the network's first issuer key.
+    Generate,
+    /// Generates a new key that replaces the active one (which stays published).
+    Rotate,
+    /// Marks a key compromised: what it signed from `--compromised-since` on fails verification.
+    Revoke {
+        /// The key's id.
+        #[arg(long)]
+        key: String,
+        /// RFC 3339 instant from which the key is not to be trusted (default: now).
+        #[arg(long)]
+        compromised_since: Option<String>,
+        /// `key-compromise` (default) or `superseded`.
+        #[arg(long, default_value = "key-compromise")]
+        reason: String,
+    },
+    /// Lists every key ever used, with its state.
+    List {
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -30,6 +30,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await
             .map(|_| ExitCode::SUCCESS),
         Command::Token(options) => crate::token::run(options),
+        Command::Keys {
+            network,
+            vault_key_file,
+            command,
+        } => keys(&url, network, &vault_key_file, command).await,
         Command::Verify { source, json } => crate::verify::run(&source, json).await,
         Command::Badge {
             command: crate::cli::BadgeCommand::Extract { file },
@@ -216,6 +221,78 @@ async fn projections(url: &DatabaseUrl, command: ProjectionsCommand) -> anyhow::
 
 /// The vault's key-encryption key: from `ECUSSON_VAULT_KEY` (base64) when set, else from the
 /// key file, which is created (mode 0600) on first use for the embedded setup.
+async fn keys(
+    url: &DatabaseUrl,
+    network: Option<String>,
+    vault_key_file: &std::path::Path,
+    command: crate::cli::KeysCommand,
+) -> anyhow::Result<ExitCode> {
+    use crate::cli::KeysCommand;
+    use ecusson_app::keys;
+    use ecusson_domain::{IssuerKeyId, KeyRevocationReason};
+    let network = network.context("--network names the network (its tenant id)")?;
+    let network = TenantId::parse(&network).context("reading --network")?;
+    let stores = open(url).await?;
+    let ledger = ecusson_app::Ledger::new(stores.events.clone());
+    match command {
+        KeysCommand::Generate | KeysCommand::Rotate => {
+            let vault =
+                ecusson_store::Vault::new(stores.events.clone(), vault_key(vault_key_file)?);
+            let rotate = matches!(command, KeysCommand::Rotate);
+            let executed = keys::activate_new_key(&ledger, &vault, network, rotate).await?;
+            let key_id = keys::activated_key(&executed).context("no key was activated")?;
+            let key = executed.state.key(key_id).context("the new key")?;
+            println!("{key_id} {}", key.public_key_multibase);
+        }
+        KeysCommand::Revoke {
+            key,
+            compromised_since,
+            reason,
+        } => {
+            let key_id = IssuerKeyId::parse(&key).context("reading --key")?;
+            let since = match compromised_since {
+                Some(text) => chrono::DateTime::parse_from_rfc3339(&text)
+                    .context("reading --compromised-since (RFC 3339)")?
+                    .with_timezone(&chrono::Utc),
+                None => chrono::Utc::now(),
+            };
+            let reason = match reason.as_str() {
+                "key-compromise" => KeyRevocationReason::KeyCompromise,
+                "superseded" => KeyRevocationReason::Superseded,
+                other => bail!("--reason is key-compromise or superseded, not {other:?}"),
+            };
+            keys::revoke_key(&ledger, network, key_id, since, reason).await?;
+            println!("{key_id} revoked");
+        }
+        KeysCommand::List { json } => {
+            let state = keys::issuer_keys(&ledger, network).await?;
+            for key in state.keys() {
+                let status = match (&key.revocation, key.retired_at) {
+                    (Some(_), _) => "revoked",
+                    (None, Some(_)) => "retired",
+                    (None, None) => "active",
+                };
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "keyId": key.key_id.to_string(),
+                            "publicKeyMultibase": key.public_key_multibase,
+                            "status": status,
+                            "activatedAt": key.activated_at,
+                            "retiredAt": key.retired_at,
+                            "compromisedSince": key.revocation.as_ref().map(|r| r.compromised_since),
+                        })
+                    );
+                } else {
+                    println!("{} {} {status}", key.key_id, key.public_key_multibase);
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn vault_key(file: &std::path::Path) -> anyhow::Result<ecusson_store::VaultKey> {
     if let Ok(text) = std::env::var("ECUSSON_VAULT_KEY") {
         return ecusson_store::VaultKey::from_base64(&text).context("reading ECUSSON_VAULT_KEY");

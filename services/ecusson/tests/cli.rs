@@ -117,3 +117,73 @@ async fn demo_verify_tamper_and_rebuild() {
         stdout(&verify)
     );
 }
+
+/// `ecusson keys`: generate, rotate and revoke the network's issuer keys; every key stays
+/// listed with its state; the rules of the domain answer with a failing exit status.
+#[test]
+fn keys_generate_rotate_revoke_and_list() {
+    let workspace = Workspace::new();
+    let network = uuid::Uuid::new_v4().to_string();
+    let keys = |args: &[&str]| {
+        let mut all = vec!["keys", "--network", network.as_str()];
+        all.extend_from_slice(args);
+        workspace.run(&all)
+    };
+    let listed = || -> Vec<serde_json::Value> {
+        let output = keys(&["list", "--json"]);
+        assert!(output.status.success());
+        stdout(&output)
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    };
+    let statuses = || -> Vec<String> {
+        listed()
+            .iter()
+            .map(|key| key["status"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    assert!(!keys(&["rotate"]).status.success(), "nothing to rotate yet");
+    let generated = keys(&["generate"]);
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let first = stdout(&generated);
+    let (first_id, first_public) = first.trim().split_once(' ').unwrap();
+    assert!(first_public.starts_with("z6Mk"));
+    assert_eq!(statuses(), ["active"]);
+    assert!(!keys(&["generate"]).status.success(), "a second first key");
+
+    let rotated = keys(&["rotate"]);
+    assert!(rotated.status.success());
+    let second = stdout(&rotated);
+    let (second_id, _) = second.trim().split_once(' ').unwrap();
+    assert_ne!(first_id, second_id);
+    assert_eq!(statuses(), ["retired", "active"]);
+    assert_eq!(listed()[0]["publicKeyMultibase"], first_public);
+
+    let revoked = keys(&["revoke", "--key", second_id]);
+    assert!(revoked.status.success());
+    assert_eq!(statuses(), ["retired", "revoked"]);
+    assert!(
+        !keys(&["revoke", "--key", second_id]).status.success(),
+        "revoked twice"
+    );
+    // A compromise dated in the future is refused (the retired key stays as it was).
+    assert!(!keys(&[
+        "revoke",
+        "--key",
+        first_id,
+        "--compromised-since",
+        "2999-01-01T00:00:00Z"
+    ])
+    .status
+    .success());
+    assert_eq!(statuses(), ["retired", "revoked"]);
+    // The network can sign again with a new first key.
+    assert!(keys(&["generate"]).status.success());
+    assert_eq!(statuses(), ["retired", "revoked", "active"]);
+}
