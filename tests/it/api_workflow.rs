@@ -7,7 +7,8 @@
 
 use crate::helpers::{postgres_store, sqlite_store, TestStore};
 use ecusson_api::auth::{mint_dev_token, AuthSettings, Authenticator, DevSecret};
-use ecusson_api::{bind, ApiContext, ServerState};
+use ecusson_api::{serve_on, ApiContext, ServerState};
+use ecusson_app::credentials::PublicSite;
 use ecusson_app::Ledger;
 use ecusson_domain::{PersonId, Role, TenantId};
 use ecusson_projections::{EngineSettings, ProjectionEngine, ProjectionSelection};
@@ -20,6 +21,8 @@ use tokio::sync::{watch, Notify};
 pub struct RunningApi {
     pub base: String,
     pub ledger: Ledger,
+    pub vault: Vault,
+    pub site: PublicSite,
     pub engine: ProjectionEngine,
     pub store: Arc<dyn EventStore>,
     server: actix_web::dev::ServerHandle,
@@ -52,25 +55,29 @@ impl RunningApi {
         let (stop_runners, stopped) = watch::channel(false);
         let runners = engine.spawn(wake.clone(), stopped);
         let ledger = Ledger::with_clock(store.clone(), clock);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+        let address = listener.local_addr().expect("the bound address");
+        let vault = Vault::new(store.clone(), vault_key.clone());
+        let site = PublicSite::new(&format!("http://{address}")).expect("a public address");
         let context = ApiContext {
             ledger: ledger.clone(),
             engine: engine.clone(),
             wake,
-            vault: Vault::new(store.clone(), vault_key.clone()),
+            vault: vault.clone(),
+            site: site.clone(),
         };
         let authenticator = Authenticator::new(AuthSettings::development(secret.clone()))
             .await
             .expect("development authentication");
-        let (server, address) = bind(
-            ServerState::new(context, authenticator),
-            "127.0.0.1:0".parse().unwrap(),
-        )
-        .expect("bind a free port");
+        let (server, address) = serve_on(ServerState::new(context, authenticator), listener)
+            .expect("serve on the bound port");
         let handle = server.handle();
         let served = tokio::spawn(server);
         Self {
             base: format!("http://{address}"),
             ledger,
+            vault,
+            site,
             engine,
             store,
             server: handle,

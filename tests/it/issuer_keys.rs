@@ -9,7 +9,8 @@ use ecusson_app::{AppError, Ledger};
 use ecusson_badges::credential::{Achievement, AchievementCredential, Profile};
 use ecusson_badges::data_integrity::ProofOptions;
 use ecusson_badges::verify::{verify_credential, CheckCode, NoResolver, Outcome, VerifyEnv};
-use ecusson_domain::{IssuerKeyId, KeyRevocationReason, TenantId};
+use ecusson_domain::issuer_keys::IssuerKey;
+use ecusson_domain::{IssuerKeyId, KeyAlgorithm, KeyRevocationReason, TenantId};
 use ecusson_store::{SqlValue, Vault, VaultKey};
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
@@ -18,6 +19,10 @@ const ISSUER: &str = "https://ecusson.example/networks/na";
 
 fn method(key_id: IssuerKeyId) -> String {
     format!("{ISSUER}#{key_id}")
+}
+
+fn key_method(key: &IssuerKey) -> String {
+    method(key.key_id)
 }
 
 fn signed(key_id: IssuerKeyId, key: &ed25519_dalek::SigningKey, created: DateTime<Utc>) -> Value {
@@ -41,11 +46,15 @@ fn signed(key_id: IssuerKeyId, key: &ed25519_dalek::SigningKey, created: DateTim
             tags: vec![],
             version: None,
             creator: None,
+            alignments: vec![],
         },
-        subject_id: "urn:uuid:0193a1b2-0000-7000-8000-000000000001".to_owned(),
+        subject_id: Some("urn:uuid:0193a1b2-0000-7000-8000-000000000001".to_owned()),
+        recipient: vec![],
+        source: None,
         valid_from: created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         valid_until: None,
         evidence: vec![],
+        revocation_list: None,
     }
     .to_json();
     ecusson_badges::sign(
@@ -79,7 +88,7 @@ async fn activate(
     network: TenantId,
     rotate: bool,
 ) -> (IssuerKeyId, ed25519_dalek::SigningKey) {
-    let executed = keys::activate_new_key(ledger, vault, network, rotate)
+    let executed = keys::activate_new_key(ledger, vault, network, KeyAlgorithm::Ed25519, rotate)
         .await
         .unwrap();
     let activated = keys::activated_key(&executed).unwrap();
@@ -114,7 +123,7 @@ async fn keys_rotate_and_revoke_with_their_history(store: TestStore) {
         .unwrap()
         .is_none());
     assert!(matches!(
-        keys::activate_new_key(&ledger, &vault, network, true).await,
+        keys::activate_new_key(&ledger, &vault, network, KeyAlgorithm::Ed25519, true).await,
         Err(AppError::Domain(_))
     ));
 
@@ -155,7 +164,7 @@ async fn keys_rotate_and_revoke_with_their_history(store: TestStore) {
     let state = keys::issuer_keys(&ledger, network).await.unwrap();
     assert_eq!(state.keys().len(), 2);
     let now = start + Duration::days(60);
-    let published = LedgerKeys::new(&state, ISSUER, method);
+    let published = LedgerKeys::new(&state, ISSUER, key_method);
     assert_eq!(
         outcome(&before_rotation, &published, now, CheckCode::Proof),
         Outcome::Passed
@@ -185,12 +194,15 @@ async fn keys_rotate_and_revoke_with_their_history(store: TestStore) {
     .await
     .unwrap();
     let state = keys::issuer_keys(&ledger, network).await.unwrap();
-    assert!(state.active().is_none(), "a revoked key signs no more");
+    assert!(
+        state.active(KeyAlgorithm::Ed25519).is_none(),
+        "a revoked key signs no more"
+    );
     assert!(keys::active_signing_key(&ledger, &vault, network)
         .await
         .unwrap()
         .is_none());
-    let published = LedgerKeys::new(&state, ISSUER, method);
+    let published = LedgerKeys::new(&state, ISSUER, key_method);
     assert_eq!(
         outcome(&forged, &published, now, CheckCode::KeyValidAtSigning),
         Outcome::Failed

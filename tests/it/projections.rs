@@ -515,6 +515,7 @@ impl Network {
                     recommender_id: PersonId::new(),
                     organisation_id: Some(host),
                     testimony,
+                    public: false,
                 }),
                 DomainEvent::BadgeRevoked(BadgeRevoked {
                     award_id: requests.revoked_award,
@@ -628,7 +629,10 @@ async fn incremental_runs_equal_a_rebuild(test: TestStore) {
         .catch_up(ProjectionSelection::All)
         .await
         .expect("last catch-up");
-    assert_eq!(reports.len(), 4);
+    assert_eq!(
+        reports.len(),
+        ecusson_projections::standard_projections().len()
+    );
 
     let total = events_in_log(store.as_ref()).await;
     for status in engine.status().await.expect("status") {
@@ -1214,7 +1218,10 @@ async fn runners_follow_the_feed_until_shut_down(test: TestStore) {
     let wake = Arc::new(tokio::sync::Notify::new());
     let (shutdown, shutdown_signal) = tokio::sync::watch::channel(false);
     let runners = engine.spawn(wake.clone(), shutdown_signal);
-    assert_eq!(runners.len(), 4);
+    assert_eq!(
+        runners.len(),
+        ecusson_projections::standard_projections().len()
+    );
 
     let network = Network::new();
     network.catalogue_and_adoptions(store.as_ref()).await;

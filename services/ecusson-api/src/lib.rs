@@ -4,11 +4,13 @@
 pub mod auth;
 pub mod error;
 pub mod issuer;
+pub mod ob3_api;
+pub mod public;
 pub mod schema;
 pub mod server;
 
 pub use schema::{build_schema, sdl, ApiContext, EcussonSchema};
-pub use server::{bind, ServerState};
+pub use server::{bind, serve_on, ServerState};
 
 #[cfg(test)]
 mod sdl_tests {

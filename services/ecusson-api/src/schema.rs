@@ -5,12 +5,14 @@
 use crate::auth::Principal;
 use crate::error::{coded, graphql_error};
 mod catalogue;
+mod credentials;
 mod earner;
 mod organisation;
 mod queries;
 mod subscription;
 
 pub use catalogue::*;
+pub use credentials::*;
 pub use earner::*;
 pub use organisation::*;
 pub use queries::*;
@@ -48,6 +50,8 @@ pub struct ApiContext {
     pub wake: Arc<Notify>,
     /// Personal data (evidence, notes, testimonies, addresses) goes here, never into events.
     pub vault: Vault,
+    /// Where the ledger is published: the URLs credentials and public pages name.
+    pub site: ecusson_app::credentials::PublicSite,
 }
 
 /// How long a query waits for the read models to reach its `atLeast` position.
@@ -469,7 +473,12 @@ pub struct QueryRoot(CoreQueries, EarnerQueries);
 
 /// Every mutation, one object per part of the domain.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(OrganisationMutations, CatalogueMutations, EarnerMutations);
+pub struct MutationRoot(
+    OrganisationMutations,
+    CatalogueMutations,
+    EarnerMutations,
+    CredentialMutations,
+);
 
 /// The id a command created: the one its events name (an idempotent retry answers with the
 /// first attempt's), else the one drawn for this attempt.

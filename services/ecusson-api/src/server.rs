@@ -37,6 +37,10 @@ pub struct ServerState {
     pub engine: ProjectionEngine,
     /// For the public documents served outside GraphQL.
     pub ledger: ecusson_app::Ledger,
+    pub vault: ecusson_store::Vault,
+    pub site: ecusson_app::credentials::PublicSite,
+    /// Wakes the projection runners after a write made outside GraphQL.
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 impl ServerState {
@@ -44,11 +48,17 @@ impl ServerState {
     pub fn new(context: ApiContext, authenticator: Authenticator) -> Self {
         let engine = context.engine.clone();
         let ledger = context.ledger.clone();
+        let vault = context.vault.clone();
+        let site = context.site.clone();
+        let wake = context.wake.clone();
         Self {
             schema: build_schema(context),
             authenticator: Arc::new(authenticator),
             engine,
             ledger,
+            vault,
+            site,
+            wake,
         }
     }
 }
@@ -60,6 +70,16 @@ pub fn bind(
     state: ServerState,
     listen: SocketAddr,
 ) -> std::io::Result<(actix_web::dev::Server, SocketAddr)> {
+    serve_on(state, std::net::TcpListener::bind(listen)?)
+}
+
+/// [`bind`] on a listener already bound: the caller learns the address before building the
+/// state (the public address credentials name may be the listener's own).
+pub fn serve_on(
+    state: ServerState,
+    listener: std::net::TcpListener,
+) -> std::io::Result<(actix_web::dev::Server, SocketAddr)> {
+    let address = listener.local_addr()?;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(state.clone()))
@@ -84,14 +104,11 @@ pub fn bind(
                 "/networks/{network}/jwks.json",
                 web::get().to(crate::issuer::jwks),
             )
+            .configure(crate::public::configure)
+            .configure(crate::ob3_api::configure)
     })
     .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
-    .bind(listen)?;
-    let address = server
-        .addrs()
-        .first()
-        .copied()
-        .ok_or_else(|| std::io::Error::other("the server bound no address"))?;
+    .listen(listener)?;
     Ok((server.run(), address))
 }
 

@@ -1,18 +1,15 @@
 //! The expiry sweeper: records `BadgeExpired` for every active award whose date has passed.
 //!
 //! Expiry follows the clock, not anyone's judgement, so the command runs as the ledger itself
-//! ([`CLOCK_ACTOR`], no role). The awards due are found in the request-queue read model across
+//! ([`Actor::ledger`]: the nil person id, no role). The awards due are found in the request-queue read model across
 //! every tenant; each is then decided on its earner's stream like any command, so an award the
 //! read model still shows as active but that the log already expired or revoked is refused by
 //! the domain and skipped. An idempotency key per award makes several nodes sweeping at once
 //! append one expiry.
 
 use crate::{AppError, Ledger, RequestMeta};
-use ecusson_domain::{Actor, DomainError, Earner, EarnerCommand, PersonId, TenantId};
+use ecusson_domain::{Actor, DomainError, Earner, EarnerCommand};
 use ecusson_store::{IdempotencyKey, StreamId};
-
-/// The actor of what the ledger does on its own (the person id is the nil UUID).
-pub const CLOCK_ACTOR: PersonId = PersonId(uuid::Uuid::nil());
 
 /// What one sweep did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,7 +34,7 @@ pub async fn expire_due_awards(ledger: &Ledger, limit: usize) -> Result<ExpiryRe
         let Some(award_id) = entry.award_id else {
             continue;
         };
-        let actor = clock_actor(entry.tenant_id);
+        let actor = Actor::ledger(entry.tenant_id);
         let stream = StreamId::parse(Earner::stream_name(entry.earner_id))?;
         let key = format!("expiry/{award_id}");
         let meta = RequestMeta {
@@ -63,12 +60,4 @@ pub async fn expire_due_awards(ledger: &Ledger, limit: usize) -> Result<ExpiryRe
         tracing::info!(expired = report.expired, "recorded expired badges");
     }
     Ok(report)
-}
-
-fn clock_actor(tenant_id: TenantId) -> Actor {
-    Actor {
-        tenant_id,
-        person_id: CLOCK_ACTOR,
-        roles: Vec::new(),
-    }
 }

@@ -7,10 +7,12 @@
 //! runs again on the new state, a few times at most. An idempotency key makes a retried
 //! request return the first outcome without appending anything.
 
+pub mod credentials;
 mod error;
 pub mod expiry;
 pub mod keys;
 mod ledger;
+pub mod links;
 
 pub use error::{AppError, ErrorCode};
 pub use expiry::{expire_due_awards, ExpiryReport};

@@ -44,6 +44,47 @@ impl Profile {
     }
 }
 
+/// An alignment of the achievement to an external framework (a job repository such as ROME).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AchievementAlignment {
+    pub target_name: String,
+    pub target_url: String,
+    pub target_code: Option<String>,
+}
+
+/// One way the credential names its earner (an `IdentityObject`): in clear, or hashed with a
+/// salt, so that someone who already knows the value (an employer holding the worker's papers)
+/// can confirm it and nobody else can read it. Open Badges 3.0 asks every credential to name
+/// its subject by an `id` or at least one identifier.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecipientIdentity {
+    /// `name`, `identifier`, `emailAddress`... (the specification's identity types).
+    pub identity_type: &'static str,
+    pub value: String,
+    /// Hashed with this salt when given, in clear otherwise.
+    pub salt: Option<String>,
+}
+
+impl RecipientIdentity {
+    fn to_json(&self) -> Value {
+        match &self.salt {
+            None => json!({
+                "type": "IdentityObject",
+                "identityType": self.identity_type,
+                "hashed": false,
+                "identityHash": text(&self.value),
+            }),
+            Some(salt) => json!({
+                "type": "IdentityObject",
+                "identityType": self.identity_type,
+                "hashed": true,
+                "identityHash": crate::ob2::identity_hash(&self.value, salt),
+                "salt": salt,
+            }),
+        }
+    }
+}
+
 /// The badge class (one revision of it) with the structure's criterion.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Achievement {
@@ -57,8 +98,9 @@ pub struct Achievement {
     pub tags: Vec<String>,
     /// The badge class revision.
     pub version: Option<String>,
-    /// The structure that assessed (the issuer is the network).
+    /// Who wrote the badge class: the network, whose catalogue it is.
     pub creator: Option<Profile>,
+    pub alignments: Vec<AchievementAlignment>,
 }
 
 /// A piece of evidence the earner chose to make public.
@@ -77,12 +119,19 @@ pub struct AchievementCredential {
     pub name: String,
     pub issuer: Profile,
     pub achievement: Achievement,
-    /// The earner, as the credential names them (a pseudonymous `urn:uuid:...`).
-    pub subject_id: String,
+    /// The earner's id, if they have one to give (a wallet's DID); none otherwise.
+    pub subject_id: Option<String>,
+    /// How the credential names its earner (see [`RecipientIdentity`]).
+    pub recipient: Vec<RecipientIdentity>,
+    /// Who assessed the earner (the structure), when it is not the issuer:
+    /// `credentialSubject.source`.
+    pub source: Option<Profile>,
     /// XSD dateTimes in UTC (`2026-11-23T08:00:00Z`).
     pub valid_from: String,
     pub valid_until: Option<String>,
     pub evidence: Vec<EvidenceItem>,
+    /// The issuer's 1EdTech revocation list (`credentialStatus`), if it publishes one.
+    pub revocation_list: Option<String>,
 }
 
 impl AchievementCredential {
@@ -112,9 +161,30 @@ impl AchievementCredential {
         if let Some(creator) = &achievement.creator {
             achievement_json.insert("creator".into(), creator.to_json());
         }
+        if !achievement.alignments.is_empty() {
+            let alignments: Vec<Value> = achievement
+                .alignments
+                .iter()
+                .map(|alignment| {
+                    let mut entry = Map::new();
+                    entry.insert("type".into(), json!(["Alignment"]));
+                    entry.insert("targetName".into(), text(&alignment.target_name));
+                    entry.insert("targetUrl".into(), alignment.target_url.clone().into());
+                    if let Some(code) = &alignment.target_code {
+                        entry.insert("targetCode".into(), text(code));
+                    }
+                    Value::Object(entry)
+                })
+                .collect();
+            achievement_json.insert("alignment".into(), Value::Array(alignments));
+        }
 
         let mut credential = Map::new();
-        credential.insert("@context".into(), json!([VC_CONTEXT, OB_CONTEXT]));
+        let mut contexts = vec![json!(VC_CONTEXT), json!(OB_CONTEXT)];
+        if self.revocation_list.is_some() {
+            contexts.push(json!(crate::status::EXTENSIONS_CONTEXT));
+        }
+        credential.insert("@context".into(), Value::Array(contexts));
         credential.insert("id".into(), self.id.clone().into());
         credential.insert(
             "type".into(),
@@ -126,14 +196,27 @@ impl AchievementCredential {
         if let Some(valid_until) = &self.valid_until {
             credential.insert("validUntil".into(), valid_until.clone().into());
         }
-        credential.insert(
-            "credentialSubject".into(),
-            json!({
-                "id": self.subject_id,
-                "type": ["AchievementSubject"],
-                "achievement": Value::Object(achievement_json),
-            }),
-        );
+        let mut subject = Map::new();
+        if let Some(id) = &self.subject_id {
+            subject.insert("id".into(), id.clone().into());
+        }
+        subject.insert("type".into(), json!(["AchievementSubject"]));
+        subject.insert("achievement".into(), Value::Object(achievement_json));
+        if !self.recipient.is_empty() {
+            subject.insert(
+                "identifier".into(),
+                Value::Array(
+                    self.recipient
+                        .iter()
+                        .map(RecipientIdentity::to_json)
+                        .collect(),
+                ),
+            );
+        }
+        if let Some(source) = &self.source {
+            subject.insert("source".into(), source.to_json());
+        }
+        credential.insert("credentialSubject".into(), Value::Object(subject));
         if !self.evidence.is_empty() {
             let evidence: Vec<Value> = self
                 .evidence
@@ -153,7 +236,49 @@ impl AchievementCredential {
                 .collect();
             credential.insert("evidence".into(), Value::Array(evidence));
         }
+        if let Some(list) = &self.revocation_list {
+            credential.insert(
+                "credentialStatus".into(),
+                crate::status::revocation_list_entry(list),
+            );
+        }
         Value::Object(credential)
+    }
+}
+
+/// An Open Badges 3.0 `EndorsementCredential`: an organisation's statement about the issuer,
+/// a badge class (an achievement) or an earner's credential (a host company's recommendation).
+/// Unsigned: [`crate::sign`] adds the proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndorsementCredential {
+    /// The credential's URL.
+    pub id: String,
+    pub name: String,
+    /// The endorsing organisation.
+    pub issuer: Profile,
+    /// What is endorsed: the issuer's profile, an achievement, or an earner's credential.
+    pub subject_id: String,
+    /// The organisation's words.
+    pub comment: String,
+    /// An XSD dateTime in UTC.
+    pub valid_from: String,
+}
+
+impl EndorsementCredential {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "@context": [VC_CONTEXT, OB_CONTEXT],
+            "id": self.id,
+            "type": ["VerifiableCredential", "EndorsementCredential"],
+            "name": text(&self.name),
+            "issuer": self.issuer.to_json(),
+            "validFrom": self.valid_from,
+            "credentialSubject": {
+                "id": self.subject_id,
+                "type": ["EndorsementSubject"],
+                "endorsementComment": text(&self.comment),
+            },
+        })
     }
 }
 
@@ -181,8 +306,15 @@ mod tests {
                 tags: vec!["étiquette\u{FFFF}".to_owned()],
                 version: None,
                 creator: Some(profile),
+                alignments: vec![],
             },
-            subject_id: "urn:uuid:0193a1b2-0000-7000-8000-000000000003".to_owned(),
+            subject_id: Some("urn:uuid:0193a1b2-0000-7000-8000-000000000003".to_owned()),
+            recipient: vec![RecipientIdentity {
+                identity_type: "name",
+                value: "Anne\u{FFFF}".to_owned(),
+                salt: None,
+            }],
+            source: None,
             valid_from: "2026-11-23T08:00:00Z".to_owned(),
             valid_until: None,
             evidence: vec![EvidenceItem {
@@ -190,6 +322,7 @@ mod tests {
                 name: Some("Preuve\u{FFFF}".to_owned()),
                 narrative: "Récit\u{FFFE}".to_owned(),
             }],
+            revocation_list: None,
         }
         .to_json();
         let written = credential.to_string();
@@ -200,5 +333,9 @@ mod tests {
             "étiquette"
         );
         assert_eq!(credential["evidence"][0]["narrative"], "Récit");
+        assert_eq!(
+            credential["credentialSubject"]["identifier"][0]["identityHash"],
+            "Anne"
+        );
     }
 }

@@ -96,6 +96,14 @@ impl Es256Key {
         }
     }
 
+    /// A key the caller keeps (an issuer's key store).
+    pub fn new(secret: p256::SecretKey, kid: impl Into<String>) -> Self {
+        Self {
+            secret,
+            kid: kid.into(),
+        }
+    }
+
     /// A key kept as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
     pub fn from_pkcs8_pem(kid: impl Into<String>, pem: &str) -> Result<Self, JwtError> {
         Ok(Self {
@@ -211,6 +219,20 @@ fn numeric_date(
 /// Signs `credential` as a VC-JWT with `key`: the credential's members with the claims the
 /// specification asks for, ES256, `kid` in the header.
 pub fn sign_credential(credential: &Value, key: &Es256Key) -> Result<String, JwtError> {
+    sign(credential, key, None)
+}
+
+/// [`sign_credential`] with the signing time as `iat`: what a verifier dates the signature by
+/// (the credential's `validFrom`, the award's date, may precede the key).
+pub fn sign_credential_at(
+    credential: &Value,
+    key: &Es256Key,
+    issued_at: chrono::DateTime<chrono::Utc>,
+) -> Result<String, JwtError> {
+    sign(credential, key, Some(issued_at.timestamp()))
+}
+
+fn sign(credential: &Value, key: &Es256Key, issued_at: Option<i64>) -> Result<String, JwtError> {
     let credential = credential
         .as_object()
         .ok_or(JwtError::NotACredential("JSON object"))?;
@@ -237,6 +259,9 @@ pub fn sign_credential(credential: &Value, key: &Es256Key) -> Result<String, Jwt
     claims.insert("nbf".into(), nbf.into());
     if let Some(exp) = numeric_date(credential, "validUntil")? {
         claims.insert("exp".into(), exp.into());
+    }
+    if let Some(iat) = issued_at {
+        claims.insert("iat".into(), iat.into());
     }
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some(key.kid.clone());

@@ -20,5 +20,7 @@ pub mod status;
 pub mod verify;
 
 pub use canonical::{canonical_nquads, CanonicalError};
-pub use credential::{Achievement, AchievementCredential, EvidenceItem, Profile};
+pub use credential::{
+    Achievement, AchievementCredential, EndorsementCredential, EvidenceItem, Profile,
+};
 pub use data_integrity::{sign, verify, ProofError, ProofOptions};

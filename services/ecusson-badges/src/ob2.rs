@@ -133,29 +133,43 @@ impl BadgeClass {
     }
 }
 
-/// The earner, named by a salted hash of their e-mail address (`IdentityObject`, hashed).
+/// The earner, named by a salted hash (`IdentityObject`, hashed): of their e-mail address
+/// (what Open Badge Passport matches a badge to its owner by), or, for a worker with no
+/// address, of a URL that is theirs.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HashedEmail {
+pub struct HashedIdentity {
+    /// `email` or `url`.
+    pub kind: &'static str,
     pub salt: String,
-    /// `sha256$` and the hexadecimal SHA-256 of the address followed by the salt.
+    /// `sha256$` and the hexadecimal SHA-256 of the identity followed by the salt.
     pub identity: String,
 }
 
-impl HashedEmail {
+impl HashedIdentity {
     /// The identity of `email` with `salt` (drawn by the caller, one per assertion, so that the
     /// same address does not give the same hash across assertions). The address is hashed as
     /// given: OB 2.0 prescribes no normalisation, so the caller passes it as the earner will
     /// present it to a verifier.
-    pub fn new(email: &str, salt: &str) -> HashedEmail {
-        HashedEmail {
+    pub fn email(email: &str, salt: &str) -> HashedIdentity {
+        HashedIdentity {
+            kind: "email",
             salt: salt.to_owned(),
-            identity: email_identity_hash(email, salt),
+            identity: identity_hash(email, salt),
+        }
+    }
+
+    /// The identity of a URL with `salt`.
+    pub fn url(url: &str, salt: &str) -> HashedIdentity {
+        HashedIdentity {
+            kind: "url",
+            salt: salt.to_owned(),
+            identity: identity_hash(url, salt),
         }
     }
 
     fn to_json(&self) -> Value {
         json!({
-            "type": "email",
+            "type": self.kind,
             "hashed": true,
             "salt": self.salt,
             "identity": self.identity,
@@ -163,10 +177,11 @@ impl HashedEmail {
     }
 }
 
-/// `sha256$<hex of SHA-256(email ‖ salt)>`, the OB 2.0 hashed identity of an e-mail address.
-pub fn email_identity_hash(email: &str, salt: &str) -> String {
+/// `sha256$<hex of SHA-256(identity ‖ salt)>`: the hashed identity of Open Badges 2.0 and 3.0
+/// (an e-mail address, a name).
+pub fn identity_hash(identity: &str, salt: &str) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(email.as_bytes());
+    hasher.update(identity.as_bytes());
     hasher.update(salt.as_bytes());
     let hex: String = hasher
         .finalize()
@@ -200,7 +215,7 @@ impl Evidence {
 pub struct Assertion {
     /// The URL this assertion is hosted at: hosted verification fetches it.
     pub id: String,
-    pub recipient: HashedEmail,
+    pub recipient: HashedIdentity,
     /// The badge class's URL.
     pub badge: String,
     /// ISO 8601 with a time zone, e.g. `2026-11-23T08:00:00Z`.

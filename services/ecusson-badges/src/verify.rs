@@ -1613,7 +1613,11 @@ fn key_validity(
             )
         };
     };
-    if let Some(valid_from) = key.valid_from {
+    // Proofs are dated to the second; key events to the microsecond. A key activated at
+    // 10:00:00.4 signs a proof dated 10:00:00 in the same second: compare whole seconds. (A
+    // revocation is compared the same way, which fails a proof of that second: the safe side.)
+    use chrono::SubsecRound as _;
+    if let Some(valid_from) = key.valid_from.map(|instant| instant.trunc_subsecs(0)) {
         if signed_at < valid_from {
             return (
                 Outcome::Failed,
@@ -1641,7 +1645,7 @@ fn key_validity(
                 .to_owned(),
         );
     };
-    if signed_at >= revoked_at {
+    if signed_at >= revoked_at.trunc_subsecs(0) {
         return (
             Outcome::Failed,
             format!(

@@ -64,7 +64,7 @@ fn badge_chunks(bytes: &[u8]) -> Vec<png::text_metadata::ITXtChunk> {
 fn assertion_json() -> String {
     ob2::Assertion {
         id: "https://ecusson.example/ob2/assertions/0193a1b2".to_owned(),
-        recipient: ob2::HashedEmail::new("alice@example.org", "sel"),
+        recipient: ob2::HashedIdentity::email("alice@example.org", "sel"),
         badge: "https://ecusson.example/ob2/badge-classes/7c1d".to_owned(),
         issued_on: "2026-11-23T08:00:00Z".to_owned(),
         expires: None,

@@ -12,23 +12,7 @@ mod common;
 use ecusson_badges::{canonical_nquads, multikey};
 use serde_json::{json, Value};
 
-/// What Digital Bazaar's verifier says of `credential`, the key being `controller`'s.
-fn node_verify(credential: &Value, controller: &Value) -> (bool, Vec<String>) {
-    let answer = common::run_node(
-        "verify.mjs",
-        &json!({"credential": credential, "controller": controller}),
-    );
-    let errors = answer["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .filter_map(|error| error.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    (answer["verified"] == true, errors)
-}
+use common::node_verify;
 
 #[test]
 fn our_credentials_verify_in_digital_bazaars_implementation_and_a_tamper_fails() {

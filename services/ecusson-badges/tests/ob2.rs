@@ -6,7 +6,7 @@
 
 use ecusson_badges::canonical_nquads;
 use ecusson_badges::ob2::{
-    email_identity_hash, Alignment, Assertion, BadgeClass, Criteria, Evidence, HashedEmail, Issuer,
+    identity_hash, Alignment, Assertion, BadgeClass, Criteria, Evidence, HashedIdentity, Issuer,
     RevokedAssertion, OB2_CONTEXT,
 };
 use serde_json::Value;
@@ -160,7 +160,7 @@ fn badge_class() -> BadgeClass {
 fn assertion() -> Assertion {
     Assertion {
         id: "https://ecusson.example/ob2/assertions/0193a1b2".to_owned(),
-        recipient: HashedEmail::new("alice@example.org", "sel-de-Guérande"),
+        recipient: HashedIdentity::email("alice@example.org", "sel-de-Guérande"),
         badge: "https://ecusson.example/ob2/badge-classes/7c1d".to_owned(),
         issued_on: "2026-11-23T08:00:00Z".to_owned(),
         expires: Some("2028-11-23T08:00:00Z".to_owned()),
@@ -291,10 +291,10 @@ fn the_recipient_hash_is_the_known_answer() {
     // (the salt's "é" is hashed as its two UTF-8 bytes).
     let expected = "sha256$333464b8e3ce624d2091d9193a6942335f90096c289b03e5b29d1760fbfaeef0";
     assert_eq!(
-        email_identity_hash("alice@example.org", "sel-de-Guérande"),
+        identity_hash("alice@example.org", "sel-de-Guérande"),
         expected
     );
-    let recipient = HashedEmail::new("alice@example.org", "sel-de-Guérande");
+    let recipient = HashedIdentity::email("alice@example.org", "sel-de-Guérande");
     assert_eq!(recipient.identity, expected);
     assert_eq!(assertion().to_json()["recipient"]["identity"], expected);
     assert_eq!(
@@ -304,8 +304,5 @@ fn the_recipient_hash_is_the_known_answer() {
     // The address never appears in the document.
     assert!(!assertion().to_json().to_string().contains("alice"));
     // Another salt, another hash: the salt is really part of it.
-    assert_ne!(
-        email_identity_hash("alice@example.org", "autre-sel"),
-        expected
-    );
+    assert_ne!(identity_hash("alice@example.org", "autre-sel"), expected);
 }

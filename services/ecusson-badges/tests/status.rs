@@ -280,8 +280,6 @@ fn an_entry_in_an_open_badge_keeps_every_term_and_passes_the_schema() {
         "<{LIST_URL}#94567> <{status}statusListCredential> <{LIST_URL}> ."
     )));
 
-    let schema = common::read("ob3-schemas/achievementcredential.json");
-    let validator = jsonschema::draft201909::options().build(&schema).unwrap();
     let key = issuer_key();
     let resigned = sign(
         &credential,
@@ -296,10 +294,8 @@ fn an_entry_in_an_open_badge_keeps_every_term_and_passes_the_schema() {
         },
     )
     .unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&resigned)
-        .map(|error| error.to_string())
-        .collect();
+    let errors =
+        ecusson_interop::schema_errors("ob3-schemas/achievementcredential.json", &resigned);
     assert!(errors.is_empty(), "{errors:#?}");
 }
 
@@ -386,6 +382,10 @@ fn the_1edtech_revocation_list_and_its_entry() {
     let mut credential = signed.clone();
     credential.as_object_mut().unwrap().remove("proof");
     credential["credentialStatus"] = entry.clone();
+    credential["@context"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|context| context != ecusson_badges::status::EXTENSIONS_CONTEXT);
     assert_eq!(
         undefined_terms(&credential).unwrap(),
         vec!["1EdTechRevocationList".to_owned()]

@@ -1983,6 +1983,8 @@ fn award_action(
                     recommender_id: contact.person,
                     organisation_id: Some(contact.organisation),
                     testimony,
+                    // The host company agreed to its testimony being shown with the badge.
+                    public: true,
                 },
             )
         }

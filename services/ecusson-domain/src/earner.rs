@@ -124,6 +124,9 @@ pub enum EarnerCommand {
         recommender_id: PersonId,
         organisation_id: Option<OrganisationId>,
         testimony: VaultRef,
+        /// The recommender agrees that the testimony is shown with the badge and signed by
+        /// the ledger on their behalf.
+        public: bool,
     },
     DeclineRecommendation {
         recommendation_id: RecommendationId,
@@ -132,6 +135,52 @@ pub enum EarnerCommand {
         outcome: ExitOutcome,
         exited_on: Date,
     },
+    /// Records that the ledger issued a signed credential for an award. The application
+    /// layer builds and signs it, and seals it into the earner's vault, before this runs.
+    IssueCredential(IssueCredential),
+    /// The earner's own choice of what is shown publicly.
+    SetPublicationConsent {
+        show_name: bool,
+        show_recommendations: bool,
+        public_evidence: Vec<EvidenceId>,
+    },
+    /// The earner's name and e-mail address, in their vault (a rectification records them
+    /// again).
+    RecordIdentity {
+        name: VaultRef,
+        email: Option<VaultRef>,
+    },
+}
+
+/// What [`EarnerCommand::IssueCredential`] records (see [`CredentialIssued`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssueCredential {
+    pub credential_id: CredentialId,
+    pub award_id: AwardId,
+    pub proof_key_id: IssuerKeyId,
+    pub jwt_key_id: Option<IssuerKeyId>,
+    pub document: VaultRef,
+    pub digest: String,
+}
+
+/// A credential issued for an award, as the log tells it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedCredential {
+    pub credential_id: CredentialId,
+    pub award_id: AwardId,
+    pub proof_key_id: IssuerKeyId,
+    pub jwt_key_id: Option<IssuerKeyId>,
+    pub issued_at: DateTime<Utc>,
+    pub document: VaultRef,
+    pub digest: String,
+}
+
+/// What the earner agreed to show publicly. Nothing before their first choice.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PublicationConsent {
+    pub show_name: bool,
+    pub show_recommendations: bool,
+    pub public_evidence: BTreeSet<EvidenceId>,
 }
 
 /// A request for a badge, with the facts gathered from other aggregates.
@@ -212,6 +261,8 @@ pub struct Recommendation {
     pub status: RecommendationStatus,
     /// In the earner's vault, once given.
     pub testimony: Option<VaultRef>,
+    /// The recommender agreed to its publication with the badge.
+    pub public: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -224,6 +275,10 @@ pub struct Earner {
     /// Every evidence id of the stream, so that one piece is not attached twice.
     evidence_ids: BTreeSet<EvidenceId>,
     exit: Option<(ExitOutcome, Date)>,
+    /// Every credential issued, oldest first.
+    credentials: Vec<IssuedCredential>,
+    consent: PublicationConsent,
+    identity: Option<(VaultRef, Option<VaultRef>)>,
 }
 
 impl Earner {
@@ -265,6 +320,39 @@ impl Earner {
 
     pub fn exit(&self) -> Option<(ExitOutcome, Date)> {
         self.exit
+    }
+
+    /// Every credential issued for the earner's awards, oldest first.
+    pub fn credentials(&self) -> &[IssuedCredential] {
+        &self.credentials
+    }
+
+    /// The latest credential of an award: the one to hand out.
+    pub fn latest_credential(&self, award_id: AwardId) -> Option<&IssuedCredential> {
+        self.credentials
+            .iter()
+            .rev()
+            .find(|credential| credential.award_id == award_id)
+    }
+
+    pub fn credential(&self, credential_id: CredentialId) -> Option<&IssuedCredential> {
+        self.credentials
+            .iter()
+            .find(|credential| credential.credential_id == credential_id)
+    }
+
+    pub fn consent(&self) -> &PublicationConsent {
+        &self.consent
+    }
+
+    /// Where the earner's name is kept, if it was recorded.
+    pub fn name(&self) -> Option<VaultRef> {
+        self.identity.map(|(name, _)| name)
+    }
+
+    /// Where the earner's e-mail address is kept, if they gave one.
+    pub fn email(&self) -> Option<VaultRef> {
+        self.identity.and_then(|(_, email)| email)
     }
 
     fn require_enrolled(&self) -> Result<PersonId, DomainError> {
@@ -915,6 +1003,7 @@ impl Aggregate for Earner {
                 recommender_id,
                 organisation_id,
                 testimony,
+                public,
             } => {
                 let earner_id = self.require_enrolled()?;
                 require_in_earner_vault("the testimony", *testimony, earner_id)?;
@@ -949,6 +1038,7 @@ impl Aggregate for Earner {
                         recommender_id: *recommender_id,
                         organisation_id: *organisation_id,
                         testimony: *testimony,
+                        public: *public,
                     },
                 )])
             }
@@ -1002,6 +1092,101 @@ impl Aggregate for Earner {
                     outcome: *outcome,
                     exited_on: *exited_on,
                 })])
+            }
+
+            // A credential restates an award the log already holds, signed: whoever asks for
+            // it (the ledger's issuer right after the award, the earner or their staff for a
+            // fresh copy), it says nothing the award does not. It is refused for a badge that
+            // no longer stands.
+            EarnerCommand::IssueCredential(issue) => {
+                let earner_id = self.require_enrolled()?;
+                if actor.person_id != earner_id && !actor.is_ledger() {
+                    require_any_role(context, &SUPPORT_ROLES, "issue a worker's credential")?;
+                }
+                require_in_earner_vault("the signed credential", issue.document, earner_id)?;
+                let award = self.require_award(issue.award_id)?;
+                if award.revoked {
+                    return Err(DomainError::RuleViolated(
+                        "a revoked badge gets no credential".to_owned(),
+                    ));
+                }
+                if award.is_expired_at(now) {
+                    return Err(DomainError::RuleViolated(
+                        "an expired badge gets no new credential".to_owned(),
+                    ));
+                }
+                if self.credential(issue.credential_id).is_some() {
+                    return Err(DomainError::RuleViolated(format!(
+                        "credential {} was already issued",
+                        issue.credential_id
+                    )));
+                }
+                let is_digest = issue.digest.len() == 64
+                    && issue
+                        .digest
+                        .bytes()
+                        .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte));
+                if !is_digest {
+                    return Err(DomainError::InvalidInput(
+                        "a credential digest is a SHA-256 in lowercase hex".to_owned(),
+                    ));
+                }
+                Ok(vec![DomainEvent::CredentialIssued(CredentialIssued {
+                    credential_id: issue.credential_id,
+                    award_id: issue.award_id,
+                    proof_key_id: issue.proof_key_id,
+                    jwt_key_id: issue.jwt_key_id,
+                    issued_at: now,
+                    document: issue.document,
+                    digest: issue.digest.clone(),
+                })])
+            }
+
+            // Consent is the earner's own: nobody gives it for them, not even their counsellor.
+            EarnerCommand::SetPublicationConsent {
+                show_name,
+                show_recommendations,
+                public_evidence,
+            } => {
+                let earner_id = self.require_enrolled()?;
+                if actor.person_id != earner_id {
+                    return Err(DomainError::Forbidden(
+                        "only the earner decides what of theirs is public".to_owned(),
+                    ));
+                }
+                check_unique("evidence", public_evidence)?;
+                if let Some(unknown) = public_evidence
+                    .iter()
+                    .find(|evidence_id| !self.evidence_ids.contains(evidence_id))
+                {
+                    return Err(DomainError::NotFound(format!("evidence {unknown}")));
+                }
+                let mut public_evidence = public_evidence.clone();
+                public_evidence.sort();
+                Ok(vec![DomainEvent::PublicationConsentSet(
+                    PublicationConsentSet {
+                        show_name: *show_name,
+                        show_recommendations: *show_recommendations,
+                        public_evidence,
+                    },
+                )])
+            }
+
+            EarnerCommand::RecordIdentity { name, email } => {
+                let earner_id = self.require_enrolled()?;
+                if actor.person_id != earner_id {
+                    require_any_role(context, &SUPPORT_ROLES, "record a worker's identity")?;
+                }
+                require_in_earner_vault("the name", *name, earner_id)?;
+                if let Some(email) = email {
+                    require_in_earner_vault("the e-mail address", *email, earner_id)?;
+                }
+                Ok(vec![DomainEvent::EarnerIdentityRecorded(
+                    EarnerIdentityRecorded {
+                        name: *name,
+                        email: *email,
+                    },
+                )])
             }
         }
     }
@@ -1074,6 +1259,7 @@ impl Aggregate for Earner {
                         organisation_id: event.organisation_id,
                         status: RecommendationStatus::Asked,
                         testimony: None,
+                        public: false,
                     },
                 );
             }
@@ -1086,6 +1272,7 @@ impl Aggregate for Earner {
                         organisation_id: event.organisation_id,
                         status: RecommendationStatus::Given,
                         testimony: Some(event.testimony),
+                        public: event.public,
                     },
                 );
             }
@@ -1096,6 +1283,25 @@ impl Aggregate for Earner {
                 }
             }
             DomainEvent::PathwayExited(event) => self.exit = Some((event.outcome, event.exited_on)),
+            DomainEvent::CredentialIssued(event) => self.credentials.push(IssuedCredential {
+                credential_id: event.credential_id,
+                award_id: event.award_id,
+                proof_key_id: event.proof_key_id,
+                jwt_key_id: event.jwt_key_id,
+                issued_at: event.issued_at,
+                document: event.document,
+                digest: event.digest.clone(),
+            }),
+            DomainEvent::PublicationConsentSet(event) => {
+                self.consent = PublicationConsent {
+                    show_name: event.show_name,
+                    show_recommendations: event.show_recommendations,
+                    public_evidence: event.public_evidence.iter().copied().collect(),
+                };
+            }
+            DomainEvent::EarnerIdentityRecorded(event) => {
+                self.identity = Some((event.name, event.email));
+            }
             _ => {}
         }
         self

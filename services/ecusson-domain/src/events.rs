@@ -76,7 +76,10 @@ pub struct EndorsementWithdrawn {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssuerKeyActivated {
     pub key_id: IssuerKeyId,
-    /// The Ed25519 public key as a Multikey (`z6Mk…`). The private key is never in the log.
+    /// Added in v2; v1 keys were all Ed25519.
+    pub algorithm: KeyAlgorithm,
+    /// The public key as a Multikey (`z6Mk…` for Ed25519, `zDna…` for P-256). The private key
+    /// is never in the log.
     pub public_key_multibase: String,
     pub activated_at: DateTime<Utc>,
     pub replaces: Option<IssuerKeyId>,
@@ -261,6 +264,47 @@ pub struct RecommendationGiven {
     pub organisation_id: Option<OrganisationId>,
     /// The testimony speaks about the earner: it lives in the earner's vault.
     pub testimony: VaultRef,
+    /// Added in v2: the recommender agreed that the testimony is shown with the badge and
+    /// signed by the ledger on their behalf (v1 recommendations were given without that
+    /// consent, and stay private).
+    pub public: bool,
+}
+
+/// The ledger issued a signed Open Badges 3.0 credential for an award.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialIssued {
+    pub credential_id: CredentialId,
+    pub award_id: AwardId,
+    /// The network's Ed25519 key that made the Data Integrity proof.
+    pub proof_key_id: IssuerKeyId,
+    /// The network's P-256 key that signed the VC-JWT form, when it had one.
+    pub jwt_key_id: Option<IssuerKeyId>,
+    pub issued_at: DateTime<Utc>,
+    /// The signed documents, in the earner's vault: they may show the earner's name and
+    /// evidence, so erasing the earner erases them.
+    pub document: VaultRef,
+    /// SHA-256 (lowercase hex) of the signed JSON-LD credential as stored: what was issued
+    /// can be told from anything else later, without the document.
+    pub digest: String,
+}
+
+/// What the earner agreed to show publicly (badge pages, credentials issued from now on). Each
+/// setting replaces the previous one whole; nothing is public before the first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicationConsentSet {
+    pub show_name: bool,
+    /// Recommendations whose recommender also agreed to publication.
+    pub show_recommendations: bool,
+    /// The pieces of evidence the earner chose to make public.
+    pub public_evidence: Vec<EvidenceId>,
+}
+
+/// The earner's name as they want it written, and their e-mail address if they have one (a
+/// rectification records them again). Both in the earner's vault.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarnerIdentityRecorded {
+    pub name: VaultRef,
+    pub email: Option<VaultRef>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -313,6 +357,9 @@ pub enum DomainEvent {
     RecommendationGiven(RecommendationGiven),
     RecommendationDeclined(RecommendationDeclined),
     PathwayExited(PathwayExited),
+    CredentialIssued(CredentialIssued),
+    PublicationConsentSet(PublicationConsentSet),
+    EarnerIdentityRecorded(EarnerIdentityRecorded),
 }
 
 /// An event in its stored form: type string, schema version and JSON payload.
@@ -399,7 +446,7 @@ event_table! {
     IssuerEndorsed => "network.issuer_endorsed" v 1,
     BadgeClassEndorsed => "network.badge_class_endorsed" v 1,
     EndorsementWithdrawn => "network.endorsement_withdrawn" v 1,
-    IssuerKeyActivated => "issuer_keys.key_activated" v 1,
+    IssuerKeyActivated => "issuer_keys.key_activated" v 2,
     IssuerKeyRevoked => "issuer_keys.key_revoked" v 1,
     StaffAppointed => "staff.appointed" v 1,
     StaffRolesChanged => "staff.roles_changed" v 1,
@@ -422,9 +469,12 @@ event_table! {
     BadgeExpired => "earner.badge_expired" v 1,
     EvidenceAdded => "earner.evidence_added" v 1,
     RecommendationAsked => "earner.recommendation_asked" v 1,
-    RecommendationGiven => "earner.recommendation_given" v 1,
+    RecommendationGiven => "earner.recommendation_given" v 2,
     RecommendationDeclined => "earner.recommendation_declined" v 1,
     PathwayExited => "earner.pathway_exited" v 1,
+    CredentialIssued => "earner.credential_issued" v 1,
+    PublicationConsentSet => "earner.publication_consent_set" v 1,
+    EarnerIdentityRecorded => "earner.identity_recorded" v 1,
 }
 
 fn parse_str<T: DeserializeOwned>(
@@ -456,6 +506,9 @@ fn parse<T: DeserializeOwned>(
 /// `earner.request_approved` v1 (before committees existed) was
 /// `{"request_id": .., "approved_by": <person id>, "comment": <vault ref or null>}`;
 /// v2 says who decided as a tagged `decided_by` and carries a reason code.
+///
+/// `issuer_keys.key_activated` v1 (Ed25519 keys only) had no `algorithm`; v2 names it.
+/// `earner.recommendation_given` v1 had no consent to publication; v2 records it (`public`).
 pub fn upcast(
     event_type: &str,
     schema_version: u16,
@@ -476,6 +529,25 @@ pub fn upcast(
             };
             let payload =
                 serde_json::to_value(v2).expect("domain payloads always serialise to JSON");
+            upcast(event_type, 2, payload)
+        }
+        ("earner.recommendation_given", 1) => {
+            // v1 recorded no consent to publication: those testimonies stay private.
+            let mut payload = payload;
+            if let Some(object) = payload.as_object_mut() {
+                object.entry("public").or_insert(Value::Bool(false));
+            }
+            upcast(event_type, 2, payload)
+        }
+        ("issuer_keys.key_activated", 1) => {
+            // v1 had no algorithm: every key was Ed25519. A payload that is not an object is
+            // left as it is, and refused as malformed by the decoder.
+            let mut payload = payload;
+            if let Some(object) = payload.as_object_mut() {
+                object
+                    .entry("algorithm")
+                    .or_insert_with(|| Value::from("Ed25519"));
+            }
             upcast(event_type, 2, payload)
         }
         _ => Ok((schema_version, payload)),

@@ -118,6 +118,7 @@ fn samples() -> Vec<DomainEvent> {
         }),
         DomainEvent::IssuerKeyActivated(IssuerKeyActivated {
             key_id: id(0xB000),
+            algorithm: KeyAlgorithm::Ed25519,
             public_key_multibase: "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2".to_owned(),
             activated_at: at("2025-06-01T09:00:00Z"),
             replaces: Some(id(0xB001)),
@@ -254,6 +255,7 @@ fn samples() -> Vec<DomainEvent> {
             recommender_id: id(0x0120),
             organisation_id: Some(id(0x5001)),
             testimony: vault(4),
+            public: true,
         }),
         DomainEvent::RecommendationDeclined(RecommendationDeclined {
             recommendation_id: id(0xB001),
@@ -263,6 +265,24 @@ fn samples() -> Vec<DomainEvent> {
             earner_id: earner(),
             outcome: ExitOutcome::DurableEmployment,
             exited_on: date("2025-06-30"),
+        }),
+        DomainEvent::CredentialIssued(CredentialIssued {
+            credential_id: id(0xC100),
+            award_id: id(0xA000),
+            proof_key_id: id(0xB000),
+            jwt_key_id: Some(id(0xB002)),
+            issued_at: at("2025-05-01T10:00:00Z"),
+            document: vault(6),
+            digest: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".to_owned(),
+        }),
+        DomainEvent::PublicationConsentSet(PublicationConsentSet {
+            show_name: true,
+            show_recommendations: false,
+            public_evidence: vec![id(0xE000)],
+        }),
+        DomainEvent::EarnerIdentityRecorded(EarnerIdentityRecorded {
+            name: vault(7),
+            email: Some(vault(8)),
         }),
     ]
 }
@@ -379,6 +399,61 @@ fn request_approved_v1_is_upcast_to_the_same_decision_as_v2() {
     assert_eq!(
         from_v1,
         DomainEvent::RequestApproved(request_approved_sample())
+    );
+}
+
+#[test]
+fn key_activated_v1_is_upcast_to_an_ed25519_key() {
+    let from_v1 = DomainEvent::decode(
+        "issuer_keys.key_activated",
+        1,
+        read_golden("issuer_keys.key_activated", 1),
+    )
+    .unwrap();
+    let from_v2 = DomainEvent::decode(
+        "issuer_keys.key_activated",
+        2,
+        read_golden("issuer_keys.key_activated", 2),
+    )
+    .unwrap();
+    assert_eq!(from_v1, from_v2);
+    let DomainEvent::IssuerKeyActivated(activated) = from_v1 else {
+        panic!("not a key activation");
+    };
+    assert_eq!(activated.algorithm, KeyAlgorithm::Ed25519);
+    // A v2 payload without its algorithm is malformed, not silently Ed25519.
+    let mut v2 = read_golden("issuer_keys.key_activated", 2);
+    v2.as_object_mut().unwrap().remove("algorithm");
+    assert!(DomainEvent::decode("issuer_keys.key_activated", 2, v2).is_err());
+}
+
+#[test]
+fn recommendation_given_v1_is_upcast_as_private() {
+    let from_v1 = DomainEvent::decode(
+        "earner.recommendation_given",
+        1,
+        read_golden("earner.recommendation_given", 1),
+    )
+    .unwrap();
+    let DomainEvent::RecommendationGiven(given) = from_v1 else {
+        panic!("not a recommendation");
+    };
+    // The same recommendation as the v2 sample, without the consent v1 never recorded.
+    let DomainEvent::RecommendationGiven(sample) = DomainEvent::decode(
+        "earner.recommendation_given",
+        2,
+        read_golden("earner.recommendation_given", 2),
+    )
+    .unwrap() else {
+        panic!("not a recommendation");
+    };
+    assert!(sample.public);
+    assert_eq!(
+        given,
+        RecommendationGiven {
+            public: false,
+            ..sample
+        }
     );
 }
 

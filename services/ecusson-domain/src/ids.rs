@@ -99,6 +99,11 @@ uuid_id!(
     IssuerKeyId
 );
 uuid_id!(
+    /// One signed Open Badges credential issued for an award (an award may be issued again,
+    /// as a new credential, when what it shows changes).
+    CredentialId
+);
+uuid_id!(
     /// One entry of the person vault (a name, an e-mail address, a note, a document).
     VaultEntryId
 );

@@ -1,7 +1,7 @@
-//! The network's issuer keys (stream "issuer-keys" of the network tenant): the Ed25519 keys
-//! that sign its Open Badges credentials.
+//! The network's issuer keys (stream "issuer-keys" of the network tenant): the keys that sign
+//! its Open Badges credentials — Ed25519 for Data Integrity proofs, P-256 for VC-JWTs.
 //!
-//! One key is active at a time. Rotation activates a new key and retires the old one, which
+//! One key of each algorithm is active at a time. Rotation activates a new key and retires the old one, which
 //! signs no more but stays published: a credential is checked against the key that signed it,
 //! for as long as the credential lives. Revocation marks a key compromised from a given
 //! instant: what it signed from then on must fail verification, what it signed before still
@@ -17,14 +17,16 @@ use chrono::{DateTime, Utc};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IssuerKeysCommand {
-    /// The first key of the network (refused when a key is active: rotate it).
+    /// The first key of an algorithm (refused when one is active: rotate it).
     Generate {
         key_id: IssuerKeyId,
+        algorithm: KeyAlgorithm,
         public_key_multibase: String,
     },
-    /// A new key replaces the active one.
+    /// A new key replaces the active one of its algorithm.
     Rotate {
         key_id: IssuerKeyId,
+        algorithm: KeyAlgorithm,
         public_key_multibase: String,
     },
     Revoke {
@@ -38,6 +40,7 @@ pub enum IssuerKeysCommand {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IssuerKey {
     pub key_id: IssuerKeyId,
+    pub algorithm: KeyAlgorithm,
     pub public_key_multibase: String,
     pub activated_at: DateTime<Utc>,
     /// When a rotation replaced it (it signs no more).
@@ -77,9 +80,11 @@ impl IssuerKeys {
         &self.keys
     }
 
-    /// The key that signs new credentials, if any.
-    pub fn active(&self) -> Option<&IssuerKey> {
-        self.keys.iter().find(|key| key.is_active())
+    /// The key of `algorithm` that signs new credentials, if any.
+    pub fn active(&self, algorithm: KeyAlgorithm) -> Option<&IssuerKey> {
+        self.keys
+            .iter()
+            .find(|key| key.algorithm == algorithm && key.is_active())
     }
 
     pub fn key(&self, key_id: IssuerKeyId) -> Option<&IssuerKey> {
@@ -87,19 +92,26 @@ impl IssuerKeys {
     }
 }
 
-/// An Ed25519 Multikey: multibase base58btc (`z`) of the multicodec `0xed01` and 32 bytes,
-/// which always starts with `z6Mk` and is 48 characters long. (The signing code checks the
-/// key itself; this catches a wrong kind of key before it is recorded for good.)
-fn check_public_key(text: &str) -> Result<(), DomainError> {
+/// A Multikey of the algorithm: multibase base58btc (`z`) of the multicodec prefix and the
+/// key. Ed25519 (`0xed01` and 32 bytes) always starts with `z6Mk` and is 48 characters long;
+/// P-256 (`0x8024` and a 33-byte compressed point) starts with `zDna` and is 49 characters
+/// long. (The signing code checks the key itself; this catches a wrong kind of key before it
+/// is recorded for good.)
+fn check_public_key(algorithm: KeyAlgorithm, text: &str) -> Result<(), DomainError> {
     let base58 = |character: char| {
         character.is_ascii_alphanumeric() && !matches!(character, '0' | 'O' | 'I' | 'l')
     };
-    if text.len() == 48 && text.starts_with("z6Mk") && text.chars().all(base58) {
+    let (prefix, length) = match algorithm {
+        KeyAlgorithm::Ed25519 => ("z6Mk", 48),
+        KeyAlgorithm::P256 => ("zDna", 49),
+    };
+    if text.len() == length && text.starts_with(prefix) && text.chars().all(base58) {
         Ok(())
     } else {
-        Err(DomainError::InvalidInput(
-            "an issuer key is an Ed25519 Multikey (z6Mk…, 48 characters)".to_owned(),
-        ))
+        Err(DomainError::InvalidInput(format!(
+            "an {} issuer key is a Multikey ({prefix}…, {length} characters)",
+            algorithm.as_str()
+        )))
     }
 }
 
@@ -115,13 +127,15 @@ impl Aggregate for IssuerKeys {
         match command {
             IssuerKeysCommand::Generate {
                 key_id,
+                algorithm,
                 public_key_multibase,
             }
             | IssuerKeysCommand::Rotate {
                 key_id,
+                algorithm,
                 public_key_multibase,
             } => {
-                check_public_key(public_key_multibase)?;
+                check_public_key(*algorithm, public_key_multibase)?;
                 if self.key(*key_id).is_some()
                     || self
                         .keys
@@ -132,22 +146,25 @@ impl Aggregate for IssuerKeys {
                         "this key was already used: a new key is a new key".to_owned(),
                     ));
                 }
-                let replaces = self.active().map(|key| key.key_id);
+                let replaces = self.active(*algorithm).map(|key| key.key_id);
                 match (command, replaces) {
                     (IssuerKeysCommand::Generate { .. }, Some(_)) => {
-                        return Err(DomainError::RuleViolated(
-                            "the network already has an active key: rotate it".to_owned(),
-                        ))
+                        return Err(DomainError::RuleViolated(format!(
+                            "the network already has an active {} key: rotate it",
+                            algorithm.as_str()
+                        )))
                     }
                     (IssuerKeysCommand::Rotate { .. }, None) => {
-                        return Err(DomainError::RuleViolated(
-                            "the network has no active key to rotate: generate one".to_owned(),
-                        ))
+                        return Err(DomainError::RuleViolated(format!(
+                            "the network has no active {} key to rotate: generate one",
+                            algorithm.as_str()
+                        )))
                     }
                     _ => {}
                 }
                 Ok(vec![DomainEvent::IssuerKeyActivated(IssuerKeyActivated {
                     key_id: *key_id,
+                    algorithm: *algorithm,
                     public_key_multibase: public_key_multibase.clone(),
                     activated_at: context.now,
                     replaces,
@@ -193,6 +210,7 @@ impl Aggregate for IssuerKeys {
                 }
                 self.keys.push(IssuerKey {
                     key_id: activated.key_id,
+                    algorithm: activated.algorithm,
                     public_key_multibase: activated.public_key_multibase.clone(),
                     activated_at: activated.activated_at,
                     retired_at: None,

@@ -25,7 +25,7 @@ mod test_fixtures;
 pub use adoption::{Adoption, AdoptionCommand};
 pub use catalogue::{BadgeClass, BadgeClassCommand, Pathway, PathwayCommand};
 pub use decider::Aggregate;
-pub use earner::{Earner, EarnerCommand, RequestBadge};
+pub use earner::{Earner, EarnerCommand, IssueCredential, RequestBadge};
 pub use events::{DecodeError, DomainEvent, EncodedEvent};
 pub use ids::*;
 pub use issuer_keys::{IssuerKeys, IssuerKeysCommand};

@@ -213,6 +213,20 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The ledger itself, acting on its own in a tenant (expiry follows the clock; a
+    /// credential follows an award): the nil person id and no role.
+    pub fn ledger(tenant_id: TenantId) -> Self {
+        Self {
+            tenant_id,
+            person_id: PersonId(uuid::Uuid::nil()),
+            roles: Vec::new(),
+        }
+    }
+
+    pub fn is_ledger(&self) -> bool {
+        self.person_id.0.is_nil() && self.roles.is_empty()
+    }
+
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
@@ -276,4 +290,25 @@ pub enum KeyRevocationReason {
     KeyCompromise,
     /// The key is withdrawn for another reason (an operator's mistake, a policy change).
     Superseded,
+}
+
+/// What an issuer key signs with: Ed25519 for Data Integrity proofs (`eddsa-rdfc-2022`),
+/// P-256 for VC-JWTs (ES256, which Open Badges 3.0 verifiers accept where they refuse EdDSA).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KeyAlgorithm {
+    #[serde(rename = "Ed25519")]
+    Ed25519,
+    #[serde(rename = "P-256")]
+    P256,
+}
+
+impl KeyAlgorithm {
+    pub const ALL: [KeyAlgorithm; 2] = [KeyAlgorithm::Ed25519, KeyAlgorithm::P256];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyAlgorithm::Ed25519 => "Ed25519",
+            KeyAlgorithm::P256 => "P-256",
+        }
+    }
 }

@@ -76,15 +76,21 @@ pub enum EndorsementTarget {
     BadgeClass(BadgeClassId),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endorsement {
     pub organisation_id: OrganisationId,
     pub target: EndorsementTarget,
+    /// The organisation's public statement.
+    pub statement: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Network {
     network_id: Option<TenantId>,
+    /// The network's public name (an organisation's).
+    name: Option<String>,
+    /// Organisations' public names (host companies, endorsers).
+    organisation_names: BTreeMap<OrganisationId, String>,
     structures: BTreeMap<TenantId, StructureKind>,
     organisations: BTreeMap<OrganisationId, OrganisationKind>,
     committees: BTreeMap<CommitteeId, Committee>,
@@ -99,6 +105,16 @@ impl Network {
 
     pub fn stream_name() -> String {
         Self::STREAM.to_owned()
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    pub fn organisation_name(&self, organisation_id: OrganisationId) -> Option<&str> {
+        self.organisation_names
+            .get(&organisation_id)
+            .map(String::as_str)
     }
 
     pub fn network_id(&self) -> Option<TenantId> {
@@ -132,7 +148,7 @@ impl Network {
 
     /// An active endorsement (a withdrawn one is gone).
     pub fn endorsement(&self, endorsement_id: EndorsementId) -> Option<Endorsement> {
-        self.endorsements.get(&endorsement_id).copied()
+        self.endorsements.get(&endorsement_id).cloned()
     }
 
     /// The committees `person_id` sits on, as requests need them.
@@ -402,12 +418,17 @@ impl Aggregate for Network {
 
     fn evolve(mut self, event: &DomainEvent) -> Self {
         match event {
-            DomainEvent::NetworkRegistered(event) => self.network_id = Some(event.network_id),
+            DomainEvent::NetworkRegistered(event) => {
+                self.network_id = Some(event.network_id);
+                self.name = Some(event.name.clone());
+            }
             DomainEvent::StructureAdmitted(event) => {
                 self.structures.insert(event.structure_id, event.kind);
             }
             DomainEvent::OrganisationRegistered(event) => {
                 self.organisations.insert(event.organisation_id, event.kind);
+                self.organisation_names
+                    .insert(event.organisation_id, event.name.clone());
             }
             DomainEvent::CommitteeFormed(event) => {
                 self.committees.insert(
@@ -432,6 +453,7 @@ impl Aggregate for Network {
                     Endorsement {
                         organisation_id: event.organisation_id,
                         target: EndorsementTarget::Issuer,
+                        statement: event.statement.clone(),
                     },
                 );
             }
@@ -442,6 +464,7 @@ impl Aggregate for Network {
                     Endorsement {
                         organisation_id: event.organisation_id,
                         target: EndorsementTarget::BadgeClass(event.badge_class_id),
+                        statement: event.statement.clone(),
                     },
                 );
             }

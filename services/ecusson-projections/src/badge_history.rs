@@ -423,6 +423,7 @@ mod tests {
                 recommender_id: PersonId::new(),
                 organisation_id: None,
                 testimony: vault,
+                public: false,
             }),
             DomainEvent::BadgeRevoked(BadgeRevoked {
                 award_id,

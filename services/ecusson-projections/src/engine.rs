@@ -68,13 +68,15 @@ pub trait Projection: Send + Sync {
     ) -> Result<(), ProjectionError>;
 }
 
-/// The catalogue, the request queue, the badge history and the directory of structures.
+/// The catalogue, the request queue, the badge history, the directory of structures, and the
+/// awards with their credentials.
 pub fn standard_projections() -> Vec<Arc<dyn Projection>> {
     vec![
         Arc::new(CatalogueProjection),
         Arc::new(RequestQueueProjection),
         Arc::new(BadgeHistoryProjection),
         Arc::new(crate::directory::DirectoryProjection),
+        Arc::new(crate::credentials::CredentialsProjection),
     ]
 }
 

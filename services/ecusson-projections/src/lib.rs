@@ -1,5 +1,6 @@
 //! Checkpointed projections: the engine that follows the cross-tenant feed and the read models
-//! it maintains (catalogue, request queue, badge history, directory of structures).
+//! it maintains (catalogue, request queue, badge history, directory of structures, awards and
+//! their credentials).
 //!
 //! Each projection owns its tables and one checkpoint row. A batch of events and the checkpoint
 //! that follows it are written in the same read-model transaction, so a crash between the two
@@ -13,6 +14,7 @@
 pub mod activity;
 pub mod badge_history;
 pub mod catalogue;
+pub mod credentials;
 pub mod directory;
 pub mod engine;
 pub mod error;
@@ -38,6 +40,7 @@ pub use catalogue::{
     PathwayEntry,
 };
 pub use checkpoint::Checkpoint;
+pub use credentials::{AwardEntry, AwardStanding, CredentialsProjection, IssuedEntry};
 pub use directory::{DirectoryProjection, StructureEntry};
 pub use engine::{
     standard_projections, CatchUpReport, DecodedEvent, EngineSettings, Projection,

@@ -8,6 +8,7 @@
 pub mod canonical;
 pub mod connect;
 pub mod lock;
+pub mod oauth;
 pub mod postgres;
 mod prepare;
 pub mod read_model;

@@ -52,6 +52,17 @@ impl VaultKey {
         Ok(Self(Zeroizing::new(key)))
     }
 
+    /// A key for `purpose` derived from this one (HMAC-SHA256 of the purpose): see
+    /// [`Vault::derived_key`].
+    pub fn derive(&self, purpose: &str) -> Zeroizing<[u8; 32]> {
+        use hmac::{Mac, SimpleHmac};
+        let mut mac = <SimpleHmac<sha2::Sha256> as Mac>::new_from_slice(self.0.as_slice())
+            .expect("HMAC takes a key of any length");
+        mac.update(b"ecusson/derived-key/");
+        mac.update(purpose.as_bytes());
+        Zeroizing::new(mac.finalize().into_bytes().into())
+    }
+
     pub fn to_base64(&self) -> Zeroizing<String> {
         Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(self.0.as_ref()))
     }
@@ -331,6 +342,13 @@ impl Vault {
             .await?;
         transaction.commit().await?;
         Ok(destroyed > 0)
+    }
+
+    /// A key for `purpose` derived from the installation's key (HMAC-SHA256 of the purpose):
+    /// what signs the capabilities the ledger hands out (single-use links), so that they need
+    /// no table and stop working when the installation's key changes.
+    pub fn derived_key(&self, purpose: &str) -> Zeroizing<[u8; 32]> {
+        self.key.derive(purpose)
     }
 
     /// Stores the private half of an issuer key (32 bytes, an Ed25519 seed), wrapped by the

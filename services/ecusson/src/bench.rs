@@ -51,6 +51,12 @@ pub async fn run(url: &DatabaseUrl, bench: BenchKind) -> anyhow::Result<()> {
         BenchKind::Replay(options) => replay(url, &options).await?.print(options.json),
         BenchKind::Rebuild(options) => rebuild(url, &options).await?.print(options.json),
         BenchKind::Http(options) => crate::bench_http::run(url, &options).await?,
+        BenchKind::Sign(options) => {
+            crate::bench_credentials::run(crate::bench_credentials::Operation::Sign, &options)?
+        }
+        BenchKind::Verify(options) => {
+            crate::bench_credentials::run(crate::bench_credentials::Operation::Verify, &options)?
+        }
     }
     Ok(())
 }
@@ -393,6 +399,84 @@ pub fn demo_network(seed: u64) -> ecusson_demo::GeneratedNetwork {
     })
 }
 
+/// What the demonstration adds to the generated history so that its badges can be shown and
+/// verified at once: the network's issuer keys, each worker's name (already in their vault)
+/// recorded as their identity, and every other worker choosing to show their name, their
+/// evidence and their recommendations (the others show nothing: both cases can be seen).
+/// Returns the events appended.
+async fn publish_demo(
+    store: &Arc<dyn EventStore>,
+    vault: &ecusson_store::Vault,
+    network: &ecusson_demo::GeneratedNetwork,
+) -> anyhow::Result<usize> {
+    use ecusson_domain::{Actor, Earner, EarnerCommand, Role, VaultRef};
+    let ledger = ecusson_app::Ledger::new(store.clone());
+    let mut appended =
+        ecusson_app::keys::activate_network_keys(&ledger, vault, network.network_tenant, false)
+            .await
+            .context("generating the demo network's issuer keys")?
+            .len();
+    let mut entries: std::collections::HashMap<_, Vec<&ecusson_demo::VaultEntry>> =
+        std::collections::HashMap::new();
+    for entry in &network.vault {
+        entries.entry(entry.person_id).or_default().push(entry);
+    }
+    for structure in &network.structures {
+        for (index, earner) in structure.earners.iter().enumerate() {
+            let Some(mine) = entries.get(earner) else {
+                continue;
+            };
+            // A person's first entry is their name; an address, when they have one, follows.
+            let reference = |entry: &ecusson_demo::VaultEntry| VaultRef {
+                person_id: entry.person_id,
+                entry_id: entry.entry_id,
+            };
+            let name = reference(mine[0]);
+            let email = mine
+                .get(1)
+                .filter(|entry| entry.plaintext.contains('@') && !entry.plaintext.contains(' '))
+                .map(|entry| reference(entry));
+            let actor = Actor {
+                tenant_id: structure.tenant_id,
+                person_id: *earner,
+                roles: vec![Role::Earner],
+            };
+            let stream = ecusson_store::StreamId::parse(Earner::stream_name(*earner))?;
+            let meta = ecusson_app::RequestMeta::default();
+            let executed = ledger
+                .execute::<Earner, _>(&actor, structure.tenant_id, &stream, &meta, |_| {
+                    Ok(EarnerCommand::RecordIdentity { name, email })
+                })
+                .await
+                .context("recording a demo worker's identity")?;
+            appended += executed.events.len();
+            if index % 2 == 0 {
+                let state = &executed.state;
+                let mut public_evidence: Vec<_> = state
+                    .requests()
+                    .flat_map(|(_, request)| request.evidence.iter())
+                    .chain(state.awards().flat_map(|(_, award)| award.evidence.iter()))
+                    .map(|piece| piece.evidence_id)
+                    .collect();
+                public_evidence.sort();
+                public_evidence.dedup();
+                let executed = ledger
+                    .execute::<Earner, _>(&actor, structure.tenant_id, &stream, &meta, |_| {
+                        Ok(EarnerCommand::SetPublicationConsent {
+                            show_name: true,
+                            show_recommendations: true,
+                            public_evidence: public_evidence.clone(),
+                        })
+                    })
+                    .await
+                    .context("recording a demo worker's choices")?;
+                appended += executed.events.len();
+            }
+        }
+    }
+    Ok(appended)
+}
+
 pub async fn load_demo(
     url: &DatabaseUrl,
     seed: u64,
@@ -417,6 +501,7 @@ pub async fn load_demo(
             .context("writing the vault")?;
     }
     let events = load_history(store.clone(), network.appends.clone().into_iter(), 1).await?;
+    let added = publish_demo(&store, &vault, &network).await?;
     let engine = ecusson_projections::ProjectionEngine::new(
         store.clone(),
         ecusson_projections::EngineSettings::for_backend(store.backend()),
@@ -426,7 +511,9 @@ pub async fn load_demo(
         .await
         .context("updating the read models")?;
     println!(
-        "demo network loaded: {events} events, {} vault entries",
+        "demo network loaded: {} events, {} vault entries; issuer keys generated (the server \
+         issues each award's signed credential)",
+        events + added as u64,
         network.vault.len()
     );
     println!("network tenant: {}", network.network_tenant);

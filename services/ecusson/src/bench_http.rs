@@ -29,7 +29,7 @@
 use crate::cli::{HttpBenchOptions, HttpMix};
 use anyhow::Context;
 use ecusson_api::auth::{mint_dev_token, AuthSettings, Authenticator, DevSecret};
-use ecusson_api::{bind, ApiContext, ServerState};
+use ecusson_api::{serve_on, ApiContext, ServerState};
 use ecusson_app::{Ledger, RequestMeta};
 use ecusson_demo::{GeneratedNetwork, NetworkShape, ValidationPolicy};
 use ecusson_domain::*;
@@ -212,17 +212,19 @@ pub async fn run(url: &DatabaseUrl, options: &HttpBenchOptions) -> anyhow::Resul
     let authenticator = Authenticator::new(AuthSettings::development(secret.clone()))
         .await
         .context("development authentication")?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("binding the server")?;
+    let address = listener.local_addr().context("the server's address")?;
     let state = ServerState::new(
         ApiContext {
             ledger: ledger.clone(),
             engine: engine.clone(),
             wake,
             vault: Vault::new(store.clone(), vault_key),
+            site: ecusson_app::credentials::PublicSite::new(&format!("http://{address}"))?,
         },
         authenticator,
     );
-    let (server, address) =
-        bind(state, "127.0.0.1:0".parse().expect("an address")).context("binding the server")?;
+    let (server, address) = serve_on(state, listener).context("serving")?;
     let handle = server.handle();
     let served = tokio::spawn(server);
     let endpoint = format!("http://{address}/graphql");

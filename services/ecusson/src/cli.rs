@@ -84,8 +84,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// The network's issuer keys (Ed25519): the private halves encrypted by the vault key, the
-    /// public halves and their history in the log.
+    /// The network's issuer keys (Ed25519 for Data Integrity proofs, P-256 for VC-JWTs): the
+    /// private halves encrypted by the vault key, the public halves and their history in the
+    /// log.
     Keys {
         /// The network (its tenant id).
         #[arg(long, global = true)]
@@ -147,6 +148,11 @@ pub struct ServeArgs {
     /// Address and port to listen on (port 0 picks a free one).
     #[arg(long, env = "ECUSSON_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
+    /// The public address of this installation (`https://badges.example`): signed credentials
+    /// and badge pages name it, so it must not change once credentials are issued. Default:
+    /// `http://<listen address>`, for a development machine.
+    #[arg(long, env = "ECUSSON_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Do not run the projections here (run `ecusson projections run` elsewhere).
     #[arg(long)]
     pub no_projections: bool,
@@ -254,6 +260,24 @@ pub enum BenchKind {
     /// mix and the badge-history query mix over keep-alive connections, and the store's
     /// single-event append rate on the same pool for comparison. Needs an empty database.
     Http(HttpBenchOptions),
+    /// Open Badges 3.0 credentials signed per second (eddsa-rdfc-2022 and VC-JWT ES256).
+    Sign(CredentialBenchOptions),
+    /// Open Badges 3.0 credentials verified per second (eddsa-rdfc-2022 and VC-JWT ES256).
+    Verify(CredentialBenchOptions),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CredentialBenchOptions {
+    /// Measured seconds of each form.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// The folder of Digital Bazaar's implementation (`bench.mjs` and its node_modules,
+    /// e.g. services/ecusson-badges/interop/node): measures it too, in the same run.
+    #[arg(long)]
+    pub reference: Option<std::path::PathBuf>,
+    /// A JSON summary on standard output too.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug, Clone)]

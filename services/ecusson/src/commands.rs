@@ -47,6 +47,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 dev_secret_file: args.dev_secret_file,
                 demo: args.demo,
                 vault_key_file: args.vault_key_file,
+                public_url: args.public_url,
             },
         )
         .await
@@ -239,10 +240,14 @@ async fn keys(
             let vault =
                 ecusson_store::Vault::new(stores.events.clone(), vault_key(vault_key_file)?);
             let rotate = matches!(command, KeysCommand::Rotate);
-            let executed = keys::activate_new_key(&ledger, &vault, network, rotate).await?;
-            let key_id = keys::activated_key(&executed).context("no key was activated")?;
-            let key = executed.state.key(key_id).context("the new key")?;
-            println!("{key_id} {}", key.public_key_multibase);
+            for key in keys::activate_network_keys(&ledger, &vault, network, rotate).await? {
+                println!(
+                    "{} {} {}",
+                    key.key_id,
+                    key.algorithm.as_str(),
+                    key.public_key_multibase
+                );
+            }
         }
         KeysCommand::Revoke {
             key,
@@ -277,6 +282,7 @@ async fn keys(
                         "{}",
                         serde_json::json!({
                             "keyId": key.key_id.to_string(),
+                            "algorithm": key.algorithm.as_str(),
                             "publicKeyMultibase": key.public_key_multibase,
                             "status": status,
                             "activatedAt": key.activated_at,
@@ -285,7 +291,12 @@ async fn keys(
                         })
                     );
                 } else {
-                    println!("{} {} {status}", key.key_id, key.public_key_multibase);
+                    println!(
+                        "{} {} {} {status}",
+                        key.key_id,
+                        key.algorithm.as_str(),
+                        key.public_key_multibase
+                    );
                 }
             }
         }

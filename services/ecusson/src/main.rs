@@ -3,6 +3,7 @@
 //! Configuration is parsed once here (clap, with environment variables) and passed down.
 
 mod bench;
+mod bench_credentials;
 mod bench_http;
 mod cli;
 mod commands;

@@ -2,7 +2,8 @@
 
 use anyhow::Context;
 use ecusson_api::auth::{AuthSettings, Authenticator};
-use ecusson_api::{bind, ApiContext, ServerState};
+use ecusson_api::{serve_on, ApiContext, ServerState};
+use ecusson_app::credentials::PublicSite;
 use ecusson_app::Ledger;
 use ecusson_projections::{EngineSettings, ProjectionEngine};
 use ecusson_store::{DatabaseUrl, Vault};
@@ -24,6 +25,9 @@ pub struct ServeOptions {
     pub demo: bool,
     /// The vault's key file (created on first use); `ECUSSON_VAULT_KEY` wins.
     pub vault_key_file: std::path::PathBuf,
+    /// The public address credentials and badge pages name (`https://badges.example`);
+    /// `http://<listen address>` when not given.
+    pub public_url: Option<String>,
 }
 
 /// The seed of the demonstration network `serve --demo` loads (the same as `ecusson demo`'s
@@ -72,19 +76,36 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
     let sweeper = tokio::spawn(sweep_expiries(
         Ledger::new(stores.events.clone()),
         wake.clone(),
-        stopped,
+        stopped.clone(),
+    ));
+    let listener = std::net::TcpListener::bind(options.listen)
+        .with_context(|| format!("listening on {}", options.listen))?;
+    let address = listener.local_addr().context("the listening address")?;
+    let site = PublicSite::new(
+        &options
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}")),
+    )?;
+    let vault = Vault::new(stores.events.clone(), vault_key);
+    let issuer = tokio::spawn(issue_credentials(
+        Ledger::new(stores.events.clone()),
+        vault.clone(),
+        site.clone(),
+        wake.clone(),
+        stopped.clone(),
     ));
     let state = ServerState::new(
         ApiContext {
             ledger: Ledger::new(stores.events.clone()),
             engine,
             wake,
-            vault: Vault::new(stores.events.clone(), vault_key),
+            vault,
+            site: site.clone(),
         },
         authenticator,
     );
-    let (server, address) =
-        bind(state, options.listen).with_context(|| format!("listening on {}", options.listen))?;
+    let (server, address) = serve_on(state, listener).context("serving")?;
     tracing::info!(%address, "serving GraphQL on /graphql");
     println!("Écusson is listening: GraphQL at http://{address}/graphql (GraphiQL in a browser)");
     if !demo_tokens.is_empty() {
@@ -101,6 +122,9 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
     let _ = stop.send(true);
     if let Err(error) = sweeper.await {
         tracing::error!(error = %error, "the expiry sweeper panicked");
+    }
+    if let Err(error) = issuer.await {
+        tracing::error!(error = %error, "the credential issuer panicked");
     }
     for runner in runners {
         match runner.await {
@@ -143,6 +167,54 @@ async fn sweep_expiries(ledger: Ledger, wake: Arc<Notify>, mut stopped: watch::R
                 }
                 Err(error) => {
                     tracing::warn!(error = %error, "the expiry sweep failed; it runs again at the next tick");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// How often the issuer looks for awards without a credential when nothing wakes it.
+const ISSUE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Issues the credentials of new awards: after every write this process makes (once the read
+/// models have had a moment to follow) and every [`ISSUE_INTERVAL`] for the writes of other
+/// processes, until `stopped` turns true. A failed sweep is logged and retried.
+async fn issue_credentials(
+    ledger: Ledger,
+    vault: Vault,
+    site: PublicSite,
+    wake: Arc<Notify>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut waiting_logged = false;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(ISSUE_INTERVAL) => {}
+            _ = wake.notified() => {}
+            changed = stopped.changed() => {
+                if changed.is_err() || *stopped.borrow() {
+                    return;
+                }
+            }
+        }
+        loop {
+            match ecusson_app::credentials::issue_pending(&ledger, &vault, &site, 200).await {
+                Ok(report) => {
+                    if report.waiting_for_key > 0 && !waiting_logged {
+                        tracing::warn!(
+                            awards = report.waiting_for_key,
+                            "awards wait for their credential: their network has no issuer key (ecusson keys generate --network <id>)"
+                        );
+                        waiting_logged = true;
+                    }
+                    if report.issued == 0 {
+                        break;
+                    }
+                    wake.notify_waiters();
+                }
+                Err(error) => {
+                    tracing::warn!(error = %error, "the credential issuer failed; it runs again shortly");
                     break;
                 }
             }

@@ -137,10 +137,31 @@ fn keys_generate_rotate_revoke_and_list() {
             .map(|line| serde_json::from_str(line).unwrap())
             .collect()
     };
+    // Each key as `algorithm:status`, oldest first.
     let statuses = || -> Vec<String> {
         listed()
             .iter()
-            .map(|key| key["status"].as_str().unwrap().to_owned())
+            .map(|key| {
+                format!(
+                    "{}:{}",
+                    key["algorithm"].as_str().unwrap(),
+                    key["status"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    // The lines `<key id> <algorithm> <multikey>` a generate or rotate prints.
+    let printed = |output: &std::process::Output| -> Vec<(String, String, String)> {
+        stdout(output)
+            .lines()
+            .map(|line| {
+                let parts: Vec<&str> = line.split(' ').collect();
+                (
+                    parts[0].to_owned(),
+                    parts[1].to_owned(),
+                    parts[2].to_owned(),
+                )
+            })
             .collect()
     };
 
@@ -151,23 +172,43 @@ fn keys_generate_rotate_revoke_and_list() {
         "{}",
         String::from_utf8_lossy(&generated.stderr)
     );
-    let first = stdout(&generated);
-    let (first_id, first_public) = first.trim().split_once(' ').unwrap();
+    let first = printed(&generated);
+    assert_eq!(first.len(), 2, "one key of each algorithm");
+    let (first_id, first_public) = (&first[0].0, &first[0].2);
+    assert_eq!(first[0].1, "Ed25519");
     assert!(first_public.starts_with("z6Mk"));
-    assert_eq!(statuses(), ["active"]);
+    assert_eq!(first[1].1, "P-256");
+    assert!(first[1].2.starts_with("zDna"));
+    assert_eq!(statuses(), ["Ed25519:active", "P-256:active"]);
     assert!(!keys(&["generate"]).status.success(), "a second first key");
 
     let rotated = keys(&["rotate"]);
     assert!(rotated.status.success());
-    let second = stdout(&rotated);
-    let (second_id, _) = second.trim().split_once(' ').unwrap();
+    let second = printed(&rotated);
+    let second_id = &second[0].0;
     assert_ne!(first_id, second_id);
-    assert_eq!(statuses(), ["retired", "active"]);
-    assert_eq!(listed()[0]["publicKeyMultibase"], first_public);
+    assert_eq!(
+        statuses(),
+        [
+            "Ed25519:retired",
+            "P-256:retired",
+            "Ed25519:active",
+            "P-256:active"
+        ]
+    );
+    assert_eq!(listed()[0]["publicKeyMultibase"], first_public.as_str());
 
     let revoked = keys(&["revoke", "--key", second_id]);
     assert!(revoked.status.success());
-    assert_eq!(statuses(), ["retired", "revoked"]);
+    assert_eq!(
+        statuses(),
+        [
+            "Ed25519:retired",
+            "P-256:retired",
+            "Ed25519:revoked",
+            "P-256:active"
+        ]
+    );
     assert!(
         !keys(&["revoke", "--key", second_id]).status.success(),
         "revoked twice"
@@ -182,8 +223,38 @@ fn keys_generate_rotate_revoke_and_list() {
     ])
     .status
     .success());
-    assert_eq!(statuses(), ["retired", "revoked"]);
-    // The network can sign again with a new first key.
-    assert!(keys(&["generate"]).status.success());
-    assert_eq!(statuses(), ["retired", "revoked", "active"]);
+    assert_eq!(statuses()[0], "Ed25519:retired");
+    // The network can sign again with a new Ed25519 key; its P-256 key is still active.
+    let again = keys(&["generate"]);
+    assert!(again.status.success());
+    assert_eq!(printed(&again).len(), 1);
+    assert_eq!(
+        statuses(),
+        [
+            "Ed25519:retired",
+            "P-256:retired",
+            "Ed25519:revoked",
+            "P-256:active",
+            "Ed25519:active"
+        ]
+    );
+}
+
+/// `ecusson bench sign|verify` signs and verifies real credentials and reports both forms.
+#[test]
+fn bench_sign_and_verify_report_both_forms() {
+    let workspace = Workspace::new();
+    for operation in ["sign", "verify"] {
+        let output = workspace.run(&["bench", operation, "--seconds", "1", "--json"]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = stdout(&output);
+        let report: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        assert_eq!(report["operation"], operation);
+        assert!(report["eddsaRdfc2022PerSecond"].as_f64().unwrap() > 0.0);
+        assert!(report["vcJwtEs256PerSecond"].as_f64().unwrap() > 0.0);
+    }
 }

@@ -87,11 +87,15 @@ fn credential(base: &str, key: &SigningKey, status_index: usize) -> Value {
             tags: vec!["savoir-être".to_owned()],
             version: None,
             creator: None,
+            alignments: vec![],
         },
-        subject_id: "urn:uuid:0193a1b2-0000-7000-8000-000000000001".to_owned(),
+        subject_id: Some("urn:uuid:0193a1b2-0000-7000-8000-000000000001".to_owned()),
+        recipient: vec![],
+        source: None,
         valid_from: "2026-11-02T08:00:00Z".to_owned(),
         valid_until: None,
         evidence: vec![],
+        revocation_list: None,
     }
     .to_json();
     credential["credentialStatus"] = status::bitstring_entry(

@@ -97,14 +97,14 @@ pub enum GqlRecommendationStatus {
 /// Personal data a mutation brings: sealed for the vault (encrypted under the person's key)
 /// before its command runs, and written by the command's append, in its transaction. A refused
 /// command, or one answered from an earlier attempt, writes none of it.
-struct PendingData<'a> {
+pub(super) struct PendingData<'a> {
     vault: &'a Vault,
     tenant: TenantId,
     sealed: Vec<SealedEntry>,
 }
 
 impl<'a> PendingData<'a> {
-    fn new(ctx: &'a Context<'_>, tenant: TenantId) -> Self {
+    pub(super) fn new(ctx: &'a Context<'_>, tenant: TenantId) -> Self {
         Self {
             vault: &api(ctx).vault,
             tenant,
@@ -113,7 +113,11 @@ impl<'a> PendingData<'a> {
     }
 
     /// Seals a checked text for `person_id`'s vault.
-    async fn put(&mut self, person_id: PersonId, text: &str) -> async_graphql::Result<VaultRef> {
+    pub(super) async fn put(
+        &mut self,
+        person_id: PersonId,
+        text: &str,
+    ) -> async_graphql::Result<VaultRef> {
         let entry_id = VaultEntryId::new();
         let sealed = self
             .vault
@@ -159,12 +163,12 @@ impl<'a> PendingData<'a> {
     }
 }
 
-fn domain_error(error: DomainError) -> async_graphql::Error {
+pub(super) fn domain_error(error: DomainError) -> async_graphql::Error {
     graphql_error(AppError::Domain(error))
 }
 
 /// Runs an earner command whose input carried personal data; its append writes that data.
-async fn run_with_data(
+pub(super) async fn run_with_data(
     ctx: &Context<'_>,
     data: PendingData<'_>,
     earner_id: PersonId,
@@ -204,7 +208,7 @@ async fn run_with_data_from(
 }
 
 /// Staff who support workers: they act for them and read their records.
-const SUPPORT_READERS: [Role; 4] = [
+pub(super) const SUPPORT_READERS: [Role; 4] = [
     Role::StructureAdmin,
     Role::Direction,
     Role::Counsellor,
@@ -213,7 +217,10 @@ const SUPPORT_READERS: [Role; 4] = [
 
 /// The worker a mutation or query is about: `earnerId`, or the caller when they are a worker
 /// and name nobody. A worker naming another worker learns nothing: not found.
-fn earner_of(principal: &Principal, earner_id: Option<&ID>) -> async_graphql::Result<PersonId> {
+pub(super) fn earner_of(
+    principal: &Principal,
+    earner_id: Option<&ID>,
+) -> async_graphql::Result<PersonId> {
     let named: Option<PersonId> = parse_optional_id(earner_id, "earnerId")?;
     let is_worker_only = principal.has_role(Role::Earner)
         && !SUPPORT_READERS.iter().any(|role| principal.has_role(*role));
@@ -229,7 +236,7 @@ fn earner_of(principal: &Principal, earner_id: Option<&ID>) -> async_graphql::Re
 }
 
 /// Answers NOT_FOUND unless the worker is enrolled in `tenant` (see [`require_stream`]).
-async fn require_enrolled(
+pub(super) async fn require_enrolled(
     ctx: &Context<'_>,
     tenant: TenantId,
     earner_id: PersonId,
@@ -315,7 +322,7 @@ impl EvidenceView {
 }
 
 /// Reads a text from the vault; `null` when erased or missing.
-async fn read_text(
+pub(super) async fn read_text(
     ctx: &Context<'_>,
     tenant: TenantId,
     reference: VaultRef,
@@ -443,15 +450,26 @@ pub struct AwardView {
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Evidence added after the award (enrichment).
     pub evidence: Vec<EvidenceView>,
+    /// The award's public page (what its QR code points to).
+    pub page_url: String,
+    /// The latest signed Open Badges credential of the award, once issued.
+    pub credential: Option<CredentialView>,
 }
 
 fn award_view(
+    ctx: &Context<'_>,
     tenant: TenantId,
+    earner: &Earner,
     award_id: AwardId,
     award: &Award,
-    now: chrono::DateTime<chrono::Utc>,
 ) -> AwardView {
+    let api = api(ctx);
+    let now = api.ledger.now();
     AwardView {
+        page_url: api.site.badge_page(award_id),
+        credential: earner
+            .latest_credential(award_id)
+            .map(|issued| CredentialView::new(&api.site, tenant, issued)),
         award_id: ID(award_id.to_string()),
         request_id: ID(award.request_id.to_string()),
         badge_class_id: ID(award.badge_class_id.to_string()),
@@ -478,8 +496,12 @@ pub struct RecommendationView {
     pub recommender_id: ID,
     pub organisation_id: Option<ID>,
     pub status: GqlRecommendationStatus,
+    /// The recommender agreed to its publication with the badge.
+    pub public: bool,
     #[graphql(skip)]
     tenant: TenantId,
+    #[graphql(skip)]
+    earner: PersonId,
     #[graphql(skip)]
     testimony_ref: Option<VaultRef>,
 }
@@ -493,14 +515,35 @@ impl RecommendationView {
             None => Ok(None),
         }
     }
+
+    /// While the recommendation waits for its answer: the single-use link the worker sends to
+    /// the recommender (by e-mail or SMS: the ledger sends nothing), who answers through it
+    /// without an account. A fresh link, valid 30 days, each time it is read.
+    async fn link(&self, ctx: &Context<'_>) -> Option<String> {
+        if self.status != GqlRecommendationStatus::Asked {
+            return None;
+        }
+        let api = api(ctx);
+        let token = ecusson_app::links::mint_for(
+            &ecusson_app::links::LinkKey::of(&api.vault),
+            self.tenant,
+            self.earner,
+            RecommendationId(parse_id(&self.recommendation_id, "recommendationId").ok()?),
+            api.ledger.now(),
+        );
+        Some(format!("{}/recommend/{token}", api.site.base()))
+    }
 }
 
 fn recommendation_view(
     tenant: TenantId,
+    earner: PersonId,
     recommendation_id: RecommendationId,
     recommendation: &ecusson_domain::earner::Recommendation,
 ) -> RecommendationView {
     RecommendationView {
+        public: recommendation.public,
+        earner,
         recommendation_id: ID(recommendation_id.to_string()),
         award_id: ID(recommendation.award_id.to_string()),
         recommender_id: ID(recommendation.recommender_id.to_string()),
@@ -603,11 +646,27 @@ impl EarnerView {
     /// Every award, active or not.
     async fn awards(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AwardView>> {
         let earner = self.record(ctx).await?;
-        let now = api(ctx).ledger.now();
         Ok(earner
             .awards()
-            .map(|(award_id, award)| award_view(self.tenant, *award_id, award, now))
+            .map(|(award_id, award)| award_view(ctx, self.tenant, earner, *award_id, award))
             .collect())
+    }
+
+    /// What the worker agreed to show publicly.
+    async fn publication_consent(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<PublicationConsentView> {
+        Ok(PublicationConsentView::of(self.record(ctx).await?))
+    }
+
+    /// The worker's name and e-mail address, from their vault; `null` when never recorded.
+    async fn identity(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<WorkerIdentityView>> {
+        let earner = self.record(ctx).await?;
+        super::credentials::identity_of(ctx, self.tenant, earner).await
     }
 
     async fn recommendations(
@@ -618,7 +677,9 @@ impl EarnerView {
             .record(ctx)
             .await?
             .recommendations()
-            .map(|(id, recommendation)| recommendation_view(self.tenant, *id, recommendation))
+            .map(|(id, recommendation)| {
+                recommendation_view(self.tenant, self.id, *id, recommendation)
+            })
             .collect())
     }
 
@@ -799,7 +860,6 @@ fn request_payload(
     executed: &Executed<Earner>,
 ) -> RequestPayload {
     let earner = &executed.state;
-    let now = api(ctx).ledger.now();
     RequestPayload {
         request: earner
             .request(request_id)
@@ -807,7 +867,7 @@ fn request_payload(
         award: earner
             .awards()
             .find(|(_, award)| award.request_id == request_id)
-            .map(|(award_id, award)| award_view(tenant, *award_id, award, now)),
+            .map(|(award_id, award)| award_view(ctx, tenant, earner, *award_id, award)),
         outcome: MutationOutcome::of(executed),
     }
 }
@@ -839,12 +899,11 @@ fn award_payload(
     award_id: AwardId,
     executed: &Executed<Earner>,
 ) -> AwardPayload {
-    let now = api(ctx).ledger.now();
     AwardPayload {
         award: executed
             .state
             .award(award_id)
-            .map(|award| award_view(tenant, award_id, award, now)),
+            .map(|award| award_view(ctx, tenant, &executed.state, award_id, award)),
         outcome: MutationOutcome::of(executed),
     }
 }
@@ -886,6 +945,10 @@ pub struct GiveRecommendationInput {
     pub organisation_id: Option<ID>,
     /// The recommender's words; kept in the worker's vault.
     pub testimony: String,
+    /// The recommender agrees that the testimony is shown with the badge (on its public page,
+    /// and signed by the ledger on their behalf). False by default: a private testimony.
+    #[graphql(default)]
+    pub public: bool,
     pub idempotency_key: Option<String>,
 }
 
@@ -907,11 +970,14 @@ fn recommendation_payload(
     recommendation_id: RecommendationId,
     executed: &Executed<Earner>,
 ) -> RecommendationPayload {
+    let earner = executed.state.earner_id().unwrap_or(PersonId(Uuid::nil()));
     RecommendationPayload {
         recommendation: executed
             .state
             .recommendation(recommendation_id)
-            .map(|recommendation| recommendation_view(tenant, recommendation_id, recommendation)),
+            .map(|recommendation| {
+                recommendation_view(tenant, earner, recommendation_id, recommendation)
+            }),
         outcome: MutationOutcome::of(executed),
     }
 }
@@ -1343,6 +1409,7 @@ impl EarnerMutations {
             recommender_id: principal.subject,
             organisation_id,
             testimony,
+            public: input.public,
         };
         let executed = run_with_data(ctx, data, earner_id, meta, command).await?;
         let recommendation_id = created(&executed, recommendation_id, |event| match event {

@@ -4,8 +4,8 @@
 // define fails the verification.
 //
 // Usage: node verify.mjs INPUT.json, where INPUT is {"credential": ..., "controller": ...}
-// (controller: a DID-style document whose assertionMethod lists the Multikey verification
-// method). Prints {"verified": true|false, "errors": [...]} on standard output.
+// (controller: a controller document whose assertionMethod lists the Multikey verification
+// method, embedded or by id among its verificationMethod). Prints {"verified": true|false, "errors": [...]} on standard output.
 import fs from 'node:fs';
 import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
@@ -25,8 +25,14 @@ for (const module of [credentialsContext, dataIntegrityContext, multikeyContext,
 }
 const controller = input.controller;
 documents.set(controller.id, controller);
-for (const method of controller.assertionMethod) {
-  documents.set(method.id, {'@context': 'https://w3id.org/security/multikey/v1', ...method});
+// Assertion methods are embedded, or named by id and described among the verification methods.
+for (const entry of controller.assertionMethod) {
+  const method = typeof entry === 'string'
+    ? (controller.verificationMethod || []).find(described => described.id === entry)
+    : entry;
+  if (method) {
+    documents.set(method.id, {'@context': 'https://w3id.org/security/multikey/v1', ...method});
+  }
 }
 const documentLoader = async url => {
   if (documents.has(url)) {

@@ -1264,6 +1264,7 @@ fn give() -> EarnerCommand {
         recommender_id: recommender_id(),
         organisation_id: Some(id(0x51)),
         testimony: testimony(),
+        public: false,
     }
 }
 
@@ -1274,6 +1275,7 @@ fn given_recommendation() -> DomainEvent {
         recommender_id: recommender_id(),
         organisation_id: Some(id(0x51)),
         testimony: testimony(),
+        public: false,
     })
 }
 
@@ -1393,6 +1395,7 @@ fn a_testimony_lives_in_the_earners_vault() {
                     person_id: recommender_id(),
                     entry_id: id(0xF71),
                 },
+                public: false,
             },
             &as_recommender(),
         )
@@ -1516,4 +1519,249 @@ fn a_whole_pathway_replays_to_the_same_state() {
                 .unwrap();
         assert_eq!(&decoded, event);
     }
+}
+
+// =============================================================================================
+// Credentials, publication consent, name
+// =============================================================================================
+
+fn issue(credential: u128) -> IssueCredential {
+    IssueCredential {
+        credential_id: id(0xC00 + credential),
+        award_id: award_id(),
+        proof_key_id: id(0xB0),
+        jwt_key_id: Some(id(0xB1)),
+        document: VaultRef {
+            person_id: earner_id(),
+            entry_id: id(0xF80 + credential),
+        },
+        digest: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".to_owned(),
+    }
+}
+
+fn issued(credential: u128) -> DomainEvent {
+    let issue = issue(credential);
+    DomainEvent::CredentialIssued(CredentialIssued {
+        credential_id: issue.credential_id,
+        award_id: issue.award_id,
+        proof_key_id: issue.proof_key_id,
+        jwt_key_id: issue.jwt_key_id,
+        issued_at: now(),
+        document: issue.document,
+        digest: issue.digest,
+    })
+}
+
+fn as_ledger() -> CommandContext {
+    CommandContext {
+        actor: Actor::ledger(structure_tenant()),
+        now: now(),
+    }
+}
+
+#[test]
+fn the_ledger_issues_a_credential_for_an_award_and_may_issue_it_again() {
+    let earner = given::<Earner>(holding_a_badge())
+        .when(EarnerCommand::IssueCredential(issue(1)), &as_ledger())
+        .then([issued(1)]);
+    assert_eq!(
+        earner.latest_credential(award_id()).unwrap().credential_id,
+        id(0xC01)
+    );
+    // A fresh copy (after the earner changed what is public) is a new credential; the same
+    // credential id twice is refused.
+    let mut history = holding_a_badge();
+    history.push(issued(1));
+    let earner = given::<Earner>(history.clone())
+        .when(EarnerCommand::IssueCredential(issue(2)), &as_earner())
+        .then([issued(2)]);
+    assert_eq!(earner.credentials().len(), 2);
+    assert_eq!(
+        earner.latest_credential(award_id()).unwrap().credential_id,
+        id(0xC02)
+    );
+    given::<Earner>(history)
+        .when(EarnerCommand::IssueCredential(issue(1)), &as_counsellor())
+        .then_error(DomainError::RuleViolated("already issued".to_owned()));
+}
+
+#[test]
+fn no_credential_for_a_badge_that_no_longer_stands_or_from_a_stranger() {
+    let mut revoked_badge = holding_a_badge();
+    revoked_badge.push(revoked());
+    given::<Earner>(revoked_badge)
+        .when(EarnerCommand::IssueCredential(issue(1)), &as_ledger())
+        .then_error(DomainError::RuleViolated("revoked".to_owned()));
+    let mut expired_badge = holding_a_badge();
+    expired_badge.push(expired());
+    given::<Earner>(expired_badge)
+        .when(EarnerCommand::IssueCredential(issue(1)), &as_ledger())
+        .then_error(DomainError::RuleViolated("expired".to_owned()));
+    // Past its date, even before the expiry is recorded.
+    given::<Earner>(holding_a_badge())
+        .when(
+            EarnerCommand::IssueCredential(issue(1)),
+            &later(as_ledger(), at("2027-03-10T09:00:00Z")),
+        )
+        .then_error(DomainError::RuleViolated("expired".to_owned()));
+    given::<Earner>(holding_a_badge())
+        .when(
+            EarnerCommand::IssueCredential(IssueCredential {
+                award_id: id(0xA99),
+                ..issue(1)
+            }),
+            &as_ledger(),
+        )
+        .then_error(DomainError::NotFound("award".to_owned()));
+    // Another worker, or someone with no role who is not the ledger.
+    given::<Earner>(holding_a_badge())
+        .when(
+            EarnerCommand::IssueCredential(issue(1)),
+            &as_person(id(150), &[Role::Earner]),
+        )
+        .then_error(DomainError::Forbidden(String::new()));
+    given::<Earner>(holding_a_badge())
+        .when(EarnerCommand::IssueCredential(issue(1)), &as_recommender())
+        .then_error(DomainError::Forbidden(String::new()));
+    // The document is the earner's, and the digest a SHA-256.
+    given::<Earner>(holding_a_badge())
+        .when(
+            EarnerCommand::IssueCredential(IssueCredential {
+                document: VaultRef {
+                    person_id: counsellor_id(),
+                    entry_id: id(0xF81),
+                },
+                ..issue(1)
+            }),
+            &as_ledger(),
+        )
+        .then_error(DomainError::InvalidInput("earner's vault".to_owned()));
+    given::<Earner>(holding_a_badge())
+        .when(
+            EarnerCommand::IssueCredential(IssueCredential {
+                digest: "9F86D081".to_owned(),
+                ..issue(1)
+            }),
+            &as_ledger(),
+        )
+        .then_error(DomainError::InvalidInput("SHA-256".to_owned()));
+}
+
+#[test]
+fn only_the_earner_chooses_what_is_public_among_their_own_evidence() {
+    let mut history = holding_a_badge();
+    for (number, award) in [(1, None), (2, Some(award_id()))] {
+        history.push(DomainEvent::EvidenceAdded(EvidenceAdded {
+            request_id: request_id(),
+            award_id: award,
+            evidence: evidence(number),
+        }));
+    }
+    let consent = |public_evidence: Vec<EvidenceId>| EarnerCommand::SetPublicationConsent {
+        show_name: true,
+        show_recommendations: true,
+        public_evidence,
+    };
+    let earner = given::<Earner>(history.clone())
+        .when(consent(vec![id(0xE02), id(0xE01)]), &as_earner())
+        .then([DomainEvent::PublicationConsentSet(PublicationConsentSet {
+            show_name: true,
+            show_recommendations: true,
+            public_evidence: vec![id(0xE01), id(0xE02)],
+        })]);
+    assert!(earner.consent().show_name);
+    assert!(earner.consent().public_evidence.contains(&id(0xE02)));
+    // Nothing is public before the earner's first choice.
+    assert_eq!(
+        given::<Earner>(history.clone())
+            .when(consent(vec![]), &as_earner())
+            .then([DomainEvent::PublicationConsentSet(PublicationConsentSet {
+                show_name: true,
+                show_recommendations: true,
+                public_evidence: vec![],
+            })])
+            .consent()
+            .public_evidence
+            .len(),
+        0
+    );
+    given::<Earner>(history.clone())
+        .when(consent(vec![id(0xE01)]), &as_counsellor())
+        .then_error(DomainError::Forbidden("only the earner".to_owned()));
+    given::<Earner>(history.clone())
+        .when(consent(vec![id(0xE09)]), &as_earner())
+        .then_error(DomainError::NotFound("evidence".to_owned()));
+    given::<Earner>(history)
+        .when(consent(vec![id(0xE01), id(0xE01)]), &as_earner())
+        .then_error(DomainError::InvalidInput("evidence".to_owned()));
+}
+
+#[test]
+fn an_identity_is_recorded_by_the_earner_or_their_staff_in_the_earner_vault() {
+    let name = VaultRef {
+        person_id: earner_id(),
+        entry_id: id(0xF90),
+    };
+    let email = VaultRef {
+        person_id: earner_id(),
+        entry_id: id(0xF91),
+    };
+    let earner = given::<Earner>([enrolled()])
+        .when(
+            EarnerCommand::RecordIdentity {
+                name,
+                email: Some(email),
+            },
+            &as_counsellor(),
+        )
+        .then([DomainEvent::EarnerIdentityRecorded(
+            EarnerIdentityRecorded {
+                name,
+                email: Some(email),
+            },
+        )]);
+    assert_eq!(earner.name(), Some(name));
+    assert_eq!(earner.email(), Some(email));
+    given::<Earner>([enrolled()])
+        .when(
+            EarnerCommand::RecordIdentity { name, email: None },
+            &as_recommender(),
+        )
+        .then_error(DomainError::Forbidden(String::new()));
+    let elsewhere = VaultRef {
+        person_id: counsellor_id(),
+        entry_id: id(0xF90),
+    };
+    for (name, email) in [(elsewhere, None), (name, Some(elsewhere))] {
+        given::<Earner>([enrolled()])
+            .when(EarnerCommand::RecordIdentity { name, email }, &as_earner())
+            .then_error(DomainError::InvalidInput("earner's vault".to_owned()));
+    }
+}
+
+#[test]
+fn a_recommendation_records_whether_its_recommender_agreed_to_publication() {
+    let mut history = holding_a_badge();
+    history.push(asked());
+    let earner = given::<Earner>(history)
+        .when(
+            EarnerCommand::GiveRecommendation {
+                recommendation_id: recommendation_id(),
+                award_id: award_id(),
+                recommender_id: recommender_id(),
+                organisation_id: Some(id(0x51)),
+                testimony: testimony(),
+                public: true,
+            },
+            &as_recommender(),
+        )
+        .then([DomainEvent::RecommendationGiven(RecommendationGiven {
+            recommendation_id: recommendation_id(),
+            award_id: award_id(),
+            recommender_id: recommender_id(),
+            organisation_id: Some(id(0x51)),
+            testimony: testimony(),
+            public: true,
+        })]);
+    assert!(earner.recommendation(recommendation_id()).unwrap().public);
 }
