@@ -420,6 +420,56 @@ async fn credentials_are_issued_published_and_verified(test_store: TestStore) {
     );
     assert_eq!(report.verdict, Verdict::Valid, "{:#}", report.to_json());
 
+    // The class's endorsement, signed by the ledger in the endorser's name: the same bytes on
+    // every fetch, valid against 1EdTech's schema, verified from the endorser's document (ours
+    // and Digital Bazaar's), and by the verification endpoint.
+    let endorsement_url = api.site.endorsement(
+        world.network,
+        ecusson_domain::EndorsementId::parse(&world.endorsement).unwrap(),
+    );
+    let endorsement_text = get(&endorsement_url).await.text().await.unwrap();
+    assert_eq!(get(&endorsement_url).await.text().await.unwrap(), endorsement_text);
+    let endorsement: Value = serde_json::from_str(&endorsement_text).unwrap();
+    assert_eq!(endorsement["type"], json!(["VerifiableCredential", "EndorsementCredential"]));
+    assert_eq!(
+        endorsement["credentialSubject"]["endorsementComment"],
+        "Ce badge atteste une vraie compétence."
+    );
+    let errors = ecusson_interop::schema_errors("ob3-schemas/endorsementcredential.json", &endorsement);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let endorser_document = get_json(endorsement["issuer"]["id"].as_str().unwrap()).await;
+    let endorser = Fetched {
+        issuer_document: endorser_document.clone(),
+        jwk: None,
+        kid: None,
+        list: None,
+    };
+    let report = verify_credential(
+        &endorsement,
+        &VerifyEnv {
+            now,
+            keys: &endorser,
+            status: &endorser,
+        },
+    );
+    assert_eq!(report.verdict, Verdict::Valid, "{:#}", report.to_json());
+    let (verified, errors) = ecusson_interop::node_verify(&endorsement, &endorser_document);
+    assert!(verified, "Digital Bazaar refuses our endorsement: {errors:?}");
+    let report = verify_endpoint(&api.base, endorsement_text.into_bytes(), "application/json").await;
+    assert_eq!(report["verdict"], "valid", "{report:#}");
+    // The brochure's recommendation was given without consent to publication: none.
+    let recommendation_url = api.site.recommendation(
+        ecusson_domain::AwardId::parse(&world.award).unwrap(),
+        ecusson_domain::RecommendationId::parse(&world.recommendation).unwrap(),
+    );
+    assert_eq!(get(&recommendation_url).await.status(), 404);
+    assert_eq!(
+        get(&api.site.endorsement(world.network, ecusson_domain::EndorsementId::new()))
+            .await
+            .status(),
+        404
+    );
+
     // Revocation reaches the list, the verifiers, the OB 2.0 assertion and the page.
     client
         .data(
@@ -614,6 +664,27 @@ async fn a_host_company_recommends_through_a_single_use_link(test_store: TestSto
     let (_, page) = get_html(&page_url).await;
     assert!(page.contains("Ponctuelle et attentive"), "{page}");
     assert!(page.contains("Jardins de la Garonne"));
+    // And as an endorsement credential signed in the company's name, once the network has keys.
+    let recommendation_url = api.site.recommendation(
+        ecusson_domain::AwardId::parse(&world.award).unwrap(),
+        ecusson_domain::RecommendationId::parse(first["recommendationId"].as_str().unwrap())
+            .unwrap(),
+    );
+    assert_eq!(get(&recommendation_url).await.status(), 404, "no key yet");
+    keys::activate_network_keys(&api.ledger, &api.vault, world.network, false)
+        .await
+        .expect("keys");
+    let recommendation = get_json(&recommendation_url).await;
+    assert_eq!(recommendation["issuer"]["name"], "Jardins de la Garonne");
+    assert_eq!(
+        recommendation["credentialSubject"]["endorsementComment"],
+        "Ponctuelle et attentive, elle a tenu le planning tout l'été."
+    );
+    let company_document = get_json(recommendation["issuer"]["id"].as_str().unwrap()).await;
+    let (verified, errors) = ecusson_interop::node_verify(&recommendation, &company_document);
+    assert!(verified, "Digital Bazaar refuses the recommendation: {errors:?}");
+    let report = verify_endpoint(&api.base, recommendation.to_string().into_bytes(), "application/json").await;
+    assert_eq!(report["verdict"], "valid", "{report:#}");
     // The brochure's recommendation was given without consent to publication: still private.
     assert!(!page.contains("Toujours à l'heure"));
     api.stop().await;

@@ -7,6 +7,10 @@
 //!   classes as `Achievement`s and their images (`/networks/{id}/achievements/{class}/{rev}`).
 //! - The credentials (`/credentials/{id}`: JSON-LD, `.jwt`, baked `.png` and `.svg`) and each
 //!   tenant's 1EdTech revocation list (`/status/{tenant}/revocations`).
+//! - Endorsement credentials, signed by the ledger on the organisations' behalf: of the network
+//!   or a badge class (`/networks/{id}/endorsements/{id}`), a host company's public
+//!   recommendation (`/badges/{award}/recommendations/{id}`); each organisation's profile and
+//!   the keys that speak for it (`/networks/{id}/organisations/{id}`).
 //! - The public page of an award (`/badges/{award}`), in French, and the verification page
 //!   (`/verify`), where anyone checks a badge file.
 //! - The single-use link a host company answers a recommendation through
@@ -44,6 +48,18 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route(
             "/networks/{network}/achievements/{class}/{revision}/{image}",
             web::get().to(documents::achievement_image),
+        )
+        .route(
+            "/networks/{network}/organisations/{organisation}",
+            web::get().to(documents::organisation_profile),
+        )
+        .route(
+            "/networks/{network}/endorsements/{endorsement}",
+            web::get().to(documents::endorsement),
+        )
+        .route(
+            "/badges/{award}/recommendations/{recommendation}",
+            web::get().to(documents::recommendation),
         )
         .route(
             "/structures/{structure}",

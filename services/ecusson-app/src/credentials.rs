@@ -29,8 +29,9 @@ use ecusson_domain::earner::{Award, IssuedCredential};
 use ecusson_domain::issuer_keys::IssuerKey;
 use ecusson_domain::{
     Actor, Adoption, AwardId, BadgeClassContent, BadgeClassId, CredentialId, CriterionDefinition,
-    DomainError, Earner, EarnerCommand, Evidence, EvidenceKind, IssueCredential, IssuerKeyId,
-    IssuerKeys, KeyAlgorithm, Network, PersonId, SkillType, TenantId, VaultEntryId, VaultRef,
+    DomainError, Earner, EarnerCommand, EndorsementId, Evidence, EvidenceKind, IssueCredential,
+    IssuerKeyId, IssuerKeys, KeyAlgorithm, Network, OrganisationId, PersonId,
+    RecommendationId, SkillType, TenantId, VaultEntryId, VaultRef,
 };
 use ecusson_projections::{AwardEntry, AwardStanding};
 use ecusson_store::{IdempotencyKey, StoreError, StreamId, Vault, VaultRead};
@@ -68,6 +69,23 @@ impl PublicSite {
     /// of its keys.
     pub fn issuer(&self, network: TenantId) -> String {
         format!("{}/networks/{network}", self.base)
+    }
+
+    /// An organisation of the network (a host company, an endorser) as the issuer of its
+    /// endorsements: its profile, and the controller document of the keys the ledger signs
+    /// with on its behalf.
+    pub fn organisation(&self, network: TenantId, organisation: OrganisationId) -> String {
+        format!("{}/organisations/{organisation}", self.issuer(network))
+    }
+
+    /// An organisation's endorsement of the network or of a badge class.
+    pub fn endorsement(&self, network: TenantId, endorsement: EndorsementId) -> String {
+        format!("{}/endorsements/{endorsement}", self.issuer(network))
+    }
+
+    /// A host company's public recommendation of an award.
+    pub fn recommendation(&self, award_id: AwardId, recommendation: RecommendationId) -> String {
+        format!("{}/recommendations/{recommendation}", self.badge_page(award_id))
     }
 
     /// A structure as the assessing party.
@@ -700,6 +718,9 @@ pub async fn public_award(
 /// recorded its issuance before the compromise.
 pub struct IssuedKeys {
     keys: LedgerKeys,
+    /// The same keys as an organisation's document lists them (endorsements).
+    organisations: Vec<LedgerKeys>,
+    state: IssuerKeys,
     issued: std::collections::HashMap<String, DateTime<Utc>>,
 }
 
@@ -709,8 +730,19 @@ impl IssuedKeys {
             keys: LedgerKeys::new(keys, &site.issuer(network), |key| {
                 site.key_method(network, key)
             }),
+            organisations: Vec::new(),
+            state: keys.clone(),
             issued: std::collections::HashMap::new(),
         }
+    }
+
+    /// Also the keys the ledger signs with on behalf of the organisation at `organisation_url`.
+    pub fn speaking_for(mut self, organisation_url: &str) -> Self {
+        self.organisations.push(crate::endorsements::organisation_keys(
+            &self.state,
+            organisation_url,
+        ));
+        self
     }
 
     /// Records that the log issued `credential_url` at `issued_at`.
@@ -722,7 +754,11 @@ impl IssuedKeys {
 
 impl ecusson_badges::verify::KeyResolver for IssuedKeys {
     fn resolve(&self, verification_method: &str) -> Option<ecusson_badges::verify::ResolvedKey> {
-        self.keys.resolve(verification_method)
+        self.keys.resolve(verification_method).or_else(|| {
+            self.organisations
+                .iter()
+                .find_map(|keys| keys.resolve(verification_method))
+        })
     }
 
     fn issuance_recorded(&self, credential_id: &str) -> Option<DateTime<Utc>> {

@@ -274,6 +274,30 @@ impl Ledger {
         self.load_up_to(tenant_id, stream, u64::MAX).await
     }
 
+    /// Every event of a stream, with when it was recorded, oldest first: for what needs the
+    /// time of an event (a document dated by the event it restates), not only the state.
+    pub async fn stream_events(
+        &self,
+        tenant_id: TenantId,
+        stream: &StreamId,
+    ) -> Result<Vec<(chrono::DateTime<Utc>, DomainEvent)>, AppError> {
+        let mut events = Vec::new();
+        let mut version = 0;
+        loop {
+            let page = self
+                .store
+                .read_stream(tenant_id, stream, version, PAGE)
+                .await?;
+            for recorded in &page {
+                events.push((recorded.recorded_at, decode(recorded)?));
+                version = recorded.stream_version;
+            }
+            if page.len() < PAGE {
+                return Ok(events);
+            }
+        }
+    }
+
     /// The aggregate as it was at version `up_to` (or now, if the stream is shorter).
     async fn load_up_to<A: Aggregate>(
         &self,

@@ -8,6 +8,7 @@
 //! request return the first outcome without appending anything.
 
 pub mod credentials;
+pub mod endorsements;
 mod error;
 pub mod expiry;
 pub mod keys;

@@ -10,8 +10,8 @@ use ecusson_badges::credential::{OB_CONTEXT, VC_CONTEXT};
 use ecusson_badges::status::{RevocationList, RevokedCredential};
 use ecusson_domain::catalogue::{BadgeClass, Pathway};
 use ecusson_domain::{
-    BadgeClassContent, BadgeClassId, CredentialId, Earner, IssuerKeyId, IssuerKeys, KeyAlgorithm,
-    Network, ReasonCode, TenantId,
+    AwardId, BadgeClassContent, BadgeClassId, CredentialId, Earner, EndorsementId, IssuerKeyId,
+    IssuerKeys, KeyAlgorithm, Network, OrganisationId, ReasonCode, RecommendationId, TenantId,
 };
 use ecusson_store::StreamId;
 use serde_json::{json, Value};
@@ -122,6 +122,112 @@ pub async fn jwt_key(
             Refusal::Internal(ecusson_store::StoreError::Corrupt("an unreadable key".into()).into())
         })?;
         Ok(json_document(&jwk, "application/jwk+json"))
+    }
+    .await;
+    respond(&request, answer)
+}
+
+/// An organisation of the network as the issuer of its endorsements: its profile, and the
+/// controller document of the network's keys, which the ledger signs with on its behalf (each
+/// key under the organisation's own id, a revoked one marked as in the issuer's document).
+pub async fn organisation_profile(
+    state: web::Data<ServerState>,
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let answer = async {
+        let network_id = path_id(&path.0, TenantId::parse)?;
+        let organisation = path_id(&path.1, OrganisationId::parse)?;
+        let (registered, keys) = network(&state, network_id).await?;
+        let name = registered
+            .organisation_name(organisation)
+            .ok_or(Refusal::NotFound)?;
+        let id = state.site.organisation(network_id, organisation);
+        let methods: Vec<Value> = keys
+            .keys()
+            .iter()
+            .filter(|key| key.algorithm == KeyAlgorithm::Ed25519)
+            .map(|key| {
+                let mut method = json!({
+                    "id": ecusson_app::endorsements::organisation_method(&id, key),
+                    "type": "Multikey",
+                    "controller": id,
+                    "publicKeyMultibase": key.public_key_multibase,
+                });
+                if let Some(revocation) = &key.revocation {
+                    method["revoked"] = json!(revocation
+                        .compromised_since
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+                }
+                method
+            })
+            .collect();
+        let assertion: Vec<Value> = methods.iter().map(|method| method["id"].clone()).collect();
+        Ok(json_document(
+            &json!({
+                "@context": [DID_CONTEXT, MULTIKEY_CONTEXT, OB_CONTEXT],
+                "id": id,
+                "type": ["Profile"],
+                "name": name,
+                "parentOrg": {"id": state.site.issuer(network_id), "type": ["Profile"]},
+                "verificationMethod": methods,
+                "assertionMethod": assertion,
+            }),
+            "application/ld+json",
+        ))
+    }
+    .await;
+    respond(&request, answer)
+}
+
+/// An organisation's endorsement of the network or of a badge class.
+pub async fn endorsement(
+    state: web::Data<ServerState>,
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let answer = async {
+        let network_id = path_id(&path.0, TenantId::parse)?;
+        let endorsement = path_id(&path.1, EndorsementId::parse)?;
+        let signed = ecusson_app::endorsements::endorsement_credential(
+            &state.ledger,
+            &state.vault,
+            &state.site,
+            network_id,
+            endorsement,
+        )
+        .await?
+        .ok_or(Refusal::NotFound)?;
+        Ok(json_document(&signed, "application/ld+json"))
+    }
+    .await;
+    respond(&request, answer)
+}
+
+/// A host company's public recommendation of an award.
+pub async fn recommendation(
+    state: web::Data<ServerState>,
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let answer = async {
+        let award_id = path_id(&path.0, AwardId::parse)?;
+        let recommendation = path_id(&path.1, RecommendationId::parse)?;
+        let award = credentials::public_award(&state.ledger, award_id)
+            .await?
+            .ok_or(Refusal::NotFound)?;
+        let signed = ecusson_app::endorsements::recommendation_credential(
+            &state.ledger,
+            &state.vault,
+            &state.site,
+            award.tenant_id,
+            award.earner_id,
+            award_id,
+            recommendation,
+        )
+        .await?
+        .ok_or(Refusal::NotFound)?;
+        Ok(json_document(&signed, "application/ld+json"))
     }
     .await;
     respond(&request, answer)

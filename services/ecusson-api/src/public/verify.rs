@@ -218,12 +218,19 @@ impl Resolvers {
             url.strip_prefix(&format!("{}{prefix}", site.base()))
                 .map(str::to_owned)
         };
-        let network = issuer
-            .and_then(|issuer| ours(issuer, "/networks/"))
-            .and_then(|rest| TenantId::parse(&rest).ok());
+        // Our issuer (`<base>/networks/<id>`), or one of its organisations, whose endorsements
+        // the ledger signs (`<base>/networks/<id>/organisations/<id>`).
+        let issued_under = issuer.and_then(|issuer| ours(issuer, "/networks/"));
+        let network = issued_under
+            .as_deref()
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|id| TenantId::parse(id).ok());
         if let Some(network) = network {
             let keys = ecusson_app::keys::issuer_keys(&state.ledger, network).await?;
             let mut resolved = IssuedKeys::new(site, network, &keys);
+            if let Some(issuer) = issuer.filter(|issuer| issuer.contains("/organisations/")) {
+                resolved = resolved.speaking_for(issuer);
+            }
             let credential_id = document
                 .get("id")
                 .and_then(Value::as_str)
