@@ -428,14 +428,21 @@ async fn credentials_are_issued_published_and_verified(test_store: TestStore) {
         ecusson_domain::EndorsementId::parse(&world.endorsement).unwrap(),
     );
     let endorsement_text = get(&endorsement_url).await.text().await.unwrap();
-    assert_eq!(get(&endorsement_url).await.text().await.unwrap(), endorsement_text);
+    assert_eq!(
+        get(&endorsement_url).await.text().await.unwrap(),
+        endorsement_text
+    );
     let endorsement: Value = serde_json::from_str(&endorsement_text).unwrap();
-    assert_eq!(endorsement["type"], json!(["VerifiableCredential", "EndorsementCredential"]));
+    assert_eq!(
+        endorsement["type"],
+        json!(["VerifiableCredential", "EndorsementCredential"])
+    );
     assert_eq!(
         endorsement["credentialSubject"]["endorsementComment"],
         "Ce badge atteste une vraie compétence."
     );
-    let errors = ecusson_interop::schema_errors("ob3-schemas/endorsementcredential.json", &endorsement);
+    let errors =
+        ecusson_interop::schema_errors("ob3-schemas/endorsementcredential.json", &endorsement);
     assert!(errors.is_empty(), "{errors:#?}");
     let endorser_document = get_json(endorsement["issuer"]["id"].as_str().unwrap()).await;
     let endorser = Fetched {
@@ -454,8 +461,12 @@ async fn credentials_are_issued_published_and_verified(test_store: TestStore) {
     );
     assert_eq!(report.verdict, Verdict::Valid, "{:#}", report.to_json());
     let (verified, errors) = ecusson_interop::node_verify(&endorsement, &endorser_document);
-    assert!(verified, "Digital Bazaar refuses our endorsement: {errors:?}");
-    let report = verify_endpoint(&api.base, endorsement_text.into_bytes(), "application/json").await;
+    assert!(
+        verified,
+        "Digital Bazaar refuses our endorsement: {errors:?}"
+    );
+    let report =
+        verify_endpoint(&api.base, endorsement_text.into_bytes(), "application/json").await;
     assert_eq!(report["verdict"], "valid", "{report:#}");
     // The brochure's recommendation was given without consent to publication: none.
     let recommendation_url = api.site.recommendation(
@@ -464,9 +475,11 @@ async fn credentials_are_issued_published_and_verified(test_store: TestStore) {
     );
     assert_eq!(get(&recommendation_url).await.status(), 404);
     assert_eq!(
-        get(&api.site.endorsement(world.network, ecusson_domain::EndorsementId::new()))
-            .await
-            .status(),
+        get(&api
+            .site
+            .endorsement(world.network, ecusson_domain::EndorsementId::new()))
+        .await
+        .status(),
         404
     );
 
@@ -682,8 +695,16 @@ async fn a_host_company_recommends_through_a_single_use_link(test_store: TestSto
     );
     let company_document = get_json(recommendation["issuer"]["id"].as_str().unwrap()).await;
     let (verified, errors) = ecusson_interop::node_verify(&recommendation, &company_document);
-    assert!(verified, "Digital Bazaar refuses the recommendation: {errors:?}");
-    let report = verify_endpoint(&api.base, recommendation.to_string().into_bytes(), "application/json").await;
+    assert!(
+        verified,
+        "Digital Bazaar refuses the recommendation: {errors:?}"
+    );
+    let report = verify_endpoint(
+        &api.base,
+        recommendation.to_string().into_bytes(),
+        "application/json",
+    )
+    .await;
     assert_eq!(report["verdict"], "valid", "{report:#}");
     // The brochure's recommendation was given without consent to publication: still private.
     assert!(!page.contains("Toujours à l'heure"));

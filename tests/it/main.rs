@@ -8,6 +8,7 @@ mod credentials;
 mod feed_gaps;
 mod helpers;
 mod issuer_keys;
+mod ob2_validator;
 mod ob3_api;
 mod projection_workers;
 mod projections;

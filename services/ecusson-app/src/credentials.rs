@@ -30,8 +30,8 @@ use ecusson_domain::issuer_keys::IssuerKey;
 use ecusson_domain::{
     Actor, Adoption, AwardId, BadgeClassContent, BadgeClassId, CredentialId, CriterionDefinition,
     DomainError, Earner, EarnerCommand, EndorsementId, Evidence, EvidenceKind, IssueCredential,
-    IssuerKeyId, IssuerKeys, KeyAlgorithm, Network, OrganisationId, PersonId,
-    RecommendationId, SkillType, TenantId, VaultEntryId, VaultRef,
+    IssuerKeyId, IssuerKeys, KeyAlgorithm, Network, OrganisationId, PersonId, RecommendationId,
+    SkillType, TenantId, VaultEntryId, VaultRef,
 };
 use ecusson_projections::{AwardEntry, AwardStanding};
 use ecusson_store::{IdempotencyKey, StoreError, StreamId, Vault, VaultRead};
@@ -85,7 +85,10 @@ impl PublicSite {
 
     /// A host company's public recommendation of an award.
     pub fn recommendation(&self, award_id: AwardId, recommendation: RecommendationId) -> String {
-        format!("{}/recommendations/{recommendation}", self.badge_page(award_id))
+        format!(
+            "{}/recommendations/{recommendation}",
+            self.badge_page(award_id)
+        )
     }
 
     /// A structure as the assessing party.
@@ -738,10 +741,11 @@ impl IssuedKeys {
 
     /// Also the keys the ledger signs with on behalf of the organisation at `organisation_url`.
     pub fn speaking_for(mut self, organisation_url: &str) -> Self {
-        self.organisations.push(crate::endorsements::organisation_keys(
-            &self.state,
-            organisation_url,
-        ));
+        self.organisations
+            .push(crate::endorsements::organisation_keys(
+                &self.state,
+                organisation_url,
+            ));
         self
     }
 

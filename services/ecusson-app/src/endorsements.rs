@@ -66,12 +66,15 @@ async fn sign_for(
     let Some((key, signed_at)) = key_at(&keys, at) else {
         return Ok(None);
     };
-    let secret = vault.issuer_secret(network, key.key_id).await?.ok_or_else(|| {
-        AppError::internal(StoreError::Corrupt(format!(
-            "the private half of issuer key {} is missing",
-            key.key_id
-        )))
-    })?;
+    let secret = vault
+        .issuer_secret(network, key.key_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::internal(StoreError::Corrupt(format!(
+                "the private half of issuer key {} is missing",
+                key.key_id
+            )))
+        })?;
     let signing = ed25519_dalek::SigningKey::from_bytes(&secret);
     let signed = ecusson_badges::sign(
         &credential.to_json(),
@@ -168,7 +171,9 @@ pub async fn endorsement_credential(
                 .await?
                 .iter()
                 .filter(|(recorded_at, _)| *recorded_at <= at)
-                .fold(BadgeClass::default(), |class, (_, event)| class.evolve(event))
+                .fold(BadgeClass::default(), |class, (_, event)| {
+                    class.evolve(event)
+                })
                 .current_revision();
             site.achievement(network, class, revision)
         }
@@ -216,9 +221,11 @@ pub async fn recommendation_credential(
     let shown = recommendation.public
         && recommendation.award_id == award_id
         && earner.consent().show_recommendations;
-    let (true, Some(organisation), Some(testimony)) =
-        (shown, recommendation.organisation_id, recommendation.testimony)
-    else {
+    let (true, Some(organisation), Some(testimony)) = (
+        shown,
+        recommendation.organisation_id,
+        recommendation.testimony,
+    ) else {
         return Ok(None);
     };
     let Some(testimony) = vault_text(vault, tenant, testimony).await? else {
@@ -249,7 +256,9 @@ mod tests {
     use ecusson_domain::{IssuerKeyActivated, IssuerKeyId};
 
     fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     #[test]
@@ -257,19 +266,32 @@ mod tests {
         let first = IssuerKeyId::new();
         let second = IssuerKeyId::new();
         let keys = [
-            (first, "z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", "2026-02-01T00:00:00Z", None),
-            (second, "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2", "2026-06-01T00:00:00Z", Some(first)),
+            (
+                first,
+                "z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+                "2026-02-01T00:00:00Z",
+                None,
+            ),
+            (
+                second,
+                "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2",
+                "2026-06-01T00:00:00Z",
+                Some(first),
+            ),
         ]
         .into_iter()
-        .fold(IssuerKeys::default(), |keys, (key_id, public, when, replaces)| {
-            keys.evolve(&DomainEvent::IssuerKeyActivated(IssuerKeyActivated {
-                key_id,
-                algorithm: KeyAlgorithm::Ed25519,
-                public_key_multibase: public.to_owned(),
-                activated_at: at(when),
-                replaces,
-            }))
-        });
+        .fold(
+            IssuerKeys::default(),
+            |keys, (key_id, public, when, replaces)| {
+                keys.evolve(&DomainEvent::IssuerKeyActivated(IssuerKeyActivated {
+                    key_id,
+                    algorithm: KeyAlgorithm::Ed25519,
+                    public_key_multibase: public.to_owned(),
+                    activated_at: at(when),
+                    replaces,
+                }))
+            },
+        );
         let signer = |when: &str| key_at(&keys, at(when)).map(|(key, signed)| (key.key_id, signed));
         assert_eq!(
             signer("2026-01-10T00:00:00Z"),
@@ -283,6 +305,9 @@ mod tests {
             signer("2026-07-01T00:00:00Z"),
             Some((second, at("2026-07-01T00:00:00Z")))
         );
-        assert_eq!(key_at(&IssuerKeys::default(), at("2026-07-01T00:00:00Z")), None);
+        assert_eq!(
+            key_at(&IssuerKeys::default(), at("2026-07-01T00:00:00Z")),
+            None
+        );
     }
 }

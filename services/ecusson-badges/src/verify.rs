@@ -1144,10 +1144,33 @@ struct NoKey {
     en: String,
 }
 
+fn is_web_url(text: &str) -> bool {
+    text.starts_with("https://") || text.starts_with("http://")
+}
+
 /// Resolution: the caller's resolver, then `did:key`, then the `<issuer>#<multikey>`
 /// convention. Nothing touches the network.
 fn find_key(method: &str, issuer_id: Option<&str>, env: &VerifyEnv<'_>) -> Result<FoundKey, NoKey> {
     if let Some(resolved) = env.keys.resolve(method) {
+        // A key a resolver found with no owner (a bare JWK fetched from its URL) speaks for
+        // the issuer only when the issuer published it: under the issuer's own address.
+        if let (None, Some(issuer), true) = (&resolved.controller, issuer_id, is_web_url(method)) {
+            let under_issuer = method
+                .strip_prefix(issuer)
+                .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('#'));
+            if !under_issuer {
+                return Err(NoKey {
+                    fr: format!(
+                        "La clé est publiée à l'adresse {method}, qui n'est pas sous celle de \
+                         l'émetteur ({issuer}) : rien ne montre qu'elle est la sienne."
+                    ),
+                    en: format!(
+                        "The key is published at {method}, which is not under the issuer's \
+                         address ({issuer}): nothing shows it is the issuer's."
+                    ),
+                });
+            }
+        }
         if let (Some(controller), Some(issuer)) = (&resolved.controller, issuer_id) {
             if controller != issuer {
                 return Err(NoKey {

@@ -761,6 +761,23 @@ fn a_vc_jwt_verifies_through_the_same_entry_point() {
     };
     let report = verify_jwt(&token, &env(&wrong_kind, &NoResolver));
     assert_failed(&report, &[CheckCode::ProofMethod]);
+
+    // A bare JWK (no owner known) speaks for the issuer only when published under its address:
+    // the issuer's kid verifies, the same key at someone else's address does not.
+    let bare = |kid: &str| Keys {
+        methods: HashMap::from([(
+            kid.to_owned(),
+            ResolvedKey::new(PublicKey::P256(key.public_key())),
+        )]),
+        ..Keys::default()
+    };
+    let report = verify_jwt(&token, &env(&bare(kid), &NoResolver));
+    assert_eq!(report.verdict, Verdict::Valid, "\n{}", summary(&report));
+    let elsewhere = "https://attacker.example/networks/5b0f/keys/es256-1";
+    let forged = Es256Key::generate(elsewhere, &mut rand::rngs::StdRng::seed_from_u64(7));
+    let token = ecusson_badges::jwt::sign_credential(&unsigned(), &forged).unwrap();
+    let report = verify_jwt(&token, &env(&bare(elsewhere), &NoResolver));
+    assert_failed(&report, &[CheckCode::ProofMethod]);
 }
 
 fn refused_with(report: &Report, code: CheckCode) {

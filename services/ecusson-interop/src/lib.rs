@@ -2,7 +2,9 @@
 //! conformance material (read from `../shared/interop` beside the checkout, or from
 //! `ECUSSON_INTEROP_DIR`), validation against its JSON Schemas, and the Node harness that runs
 //! Digital Bazaar's independent implementation offline (`services/ecusson-badges/interop/node`,
-//! pinned by its lock file, installed with `npm ci` on first use).
+//! pinned by its lock file, installed with `npm ci` on first use), and the Python harness that
+//! runs 1EdTech's Open Badges 2.0 validator offline (`services/ecusson-badges/interop/python`,
+//! pinned by its requirements file, installed into a virtualenv under `target/` on first use).
 //!
 //! Everything here fails loudly when what it needs is missing: an interop test never skips.
 
@@ -103,4 +105,158 @@ pub fn node_verify(credential: &Value, controller: &Value) -> (bool, Vec<String>
         })
         .unwrap_or_default();
     (answer["verified"] == true, errors)
+}
+
+/// The Python harness: 1EdTech's Open Badges 2.0 validator (`openbadges` on PyPI, a.k.a.
+/// openbadges-validator-core) run offline by `validate_ob2.py`.
+pub fn python_folder() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../ecusson-badges/interop/python")
+}
+
+/// What 1EdTech's Open Badges 2.0 validator is given: a hosted assertion's URL (on 127.0.0.1)
+/// or a baked badge image on disk.
+#[derive(Clone, Copy, Debug)]
+pub enum Ob2Input<'a> {
+    Url(&'a str),
+    File(&'a Path),
+}
+
+/// Runs 1EdTech's Open Badges 2.0 validator on `input`, offline: the JSON-LD context it asks
+/// for comes from the interop material (`ob2-context/`), only loopback URLs are fetched, and
+/// with `recipient_email` it checks that the assertion was awarded to that address. Returns the
+/// wrapper's JSON report (`valid`, `errors`, `warnings`, `messages`, `revoked`, `fetched`,
+/// `refused`, `graph`: see `validate_ob2.py`).
+///
+/// The validator and its pinned dependencies are installed on first use into a virtualenv
+/// under the target folder (`ob2-validator-venv/<digest of requirements.txt>`, so a change of
+/// the pins installs afresh); without Python 3 and its `venv` module and pip, it fails.
+pub fn run_python_validator(input: Ob2Input<'_>, recipient_email: Option<&str>) -> Value {
+    let python = python_venv();
+    let context = material().join("ob2-context/openbadges-v2-context.json");
+    assert!(context.is_file(), "{} is missing", context.display());
+    let mut command = Command::new(&python);
+    command
+        .arg(python_folder().join("validate_ob2.py"))
+        .arg("--context")
+        .arg(format!(
+            "https://w3id.org/openbadges/v2={}",
+            context.display()
+        ));
+    if let Some(email) = recipient_email {
+        command.args(["--recipient-email", email]);
+    }
+    match input {
+        Ob2Input::Url(url) => command.args(["--url", url]),
+        Ob2Input::File(path) => command.arg("--file").arg(path),
+    };
+    let output = command
+        .output()
+        .unwrap_or_else(|error| panic!("run {}: {error}", python.display()));
+    assert!(
+        output.status.success(),
+        "validate_ob2.py crashed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "validate_ob2.py prints JSON ({error}): {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+/// The virtualenv's Python, created and filled on first use. It is built in a folder of its
+/// own and renamed into place once complete, so that tests running at the same time (the two
+/// backends, another test binary) never use a half-installed one; a mutex keeps the threads
+/// of one process from installing it twice.
+fn python_venv() -> PathBuf {
+    use sha2::{Digest, Sha256};
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let requirements = python_folder().join("requirements.txt");
+    let pins = std::fs::read(&requirements)
+        .unwrap_or_else(|error| panic!("read {}: {error}", requirements.display()));
+    let digest: String = Sha256::digest(&pins)[..6]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let venv = target.join("ob2-validator-venv").join(&digest);
+    let python = venv_python(&venv);
+    let _installing = INSTALL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if python.is_file() {
+        return python;
+    }
+    let partial = target
+        .join("ob2-validator-venv")
+        .join(format!("{digest}.partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&partial);
+    let interpreter = if cfg!(windows) { "python" } else { "python3" };
+    let created = Command::new(interpreter)
+        .args(["-m", "venv"])
+        .arg(&partial)
+        .status()
+        .unwrap_or_else(|error| {
+            panic!("{interpreter} must be installed for the Open Badges 2.0 interop test: {error}")
+        });
+    assert!(
+        created.success(),
+        "`{interpreter} -m venv` failed: Python 3 with its venv module and pip is needed \
+         (on Debian: apt-get install python3-venv)"
+    );
+    let pip = |arguments: &[&str]| {
+        let status = Command::new(venv_python(&partial))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--no-input",
+            ])
+            .args(arguments)
+            .current_dir(python_folder())
+            .status()
+            .expect("the virtualenv's Python runs");
+        assert!(
+            status.success(),
+            "pip install {} failed in {}",
+            arguments.join(" "),
+            partial.display()
+        );
+    };
+    // The old source distributions among the pins are built with these, not with whatever
+    // setuptools is newest (no build isolation: a build environment each costs seconds).
+    pip(&["--quiet", "-r", "requirements-build.txt"]);
+    pip(&[
+        "--quiet",
+        "--no-deps",
+        "--no-build-isolation",
+        "-r",
+        "requirements.txt",
+    ]);
+    match std::fs::rename(&partial, &venv) {
+        Ok(()) => {}
+        // Another process finished first: use its virtualenv.
+        Err(_) if venv_python(&venv).is_file() => {
+            let _ = std::fs::remove_dir_all(&partial);
+        }
+        Err(error) => panic!(
+            "rename {} to {}: {error}",
+            partial.display(),
+            venv.display()
+        ),
+    }
+    python
+}
+
+fn venv_python(venv: &Path) -> PathBuf {
+    if cfg!(windows) {
+        venv.join("Scripts/python.exe")
+    } else {
+        venv.join("bin/python")
+    }
 }

@@ -88,6 +88,19 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
             .unwrap_or_else(|| format!("http://{address}")),
     )?;
     let vault = Vault::new(stores.events.clone(), vault_key);
+    if options.demo {
+        // The demonstration's badges are signed before its tokens are printed, so that a
+        // newcomer finds every credential and badge page at once.
+        let ledger = Ledger::new(stores.events.clone());
+        loop {
+            let report = ecusson_app::credentials::issue_pending(&ledger, &vault, &site, 200)
+                .await
+                .context("issuing the demonstration's credentials")?;
+            if report.issued == 0 {
+                break;
+            }
+        }
+    }
     let issuer = tokio::spawn(issue_credentials(
         Ledger::new(stores.events.clone()),
         vault.clone(),
@@ -108,6 +121,13 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
     let (server, address) = serve_on(state, listener).context("serving")?;
     tracing::info!(%address, "serving GraphQL on /graphql");
     println!("Écusson is listening: GraphQL at http://{address}/graphql (GraphiQL in a browser)");
+    println!(
+        "Public side at {}: badge pages /badges/<award>, the verification page {}, Open Badges \
+         wallets at {}/ims/ob/v3p0/discovery",
+        site.base(),
+        site.verify_page(),
+        site.base()
+    );
     if !demo_tokens.is_empty() {
         println!(
             "Development tokens (8 hours), to send as `Authorization: Bearer <token>`; try the \

@@ -246,6 +246,16 @@ fn status_url(entry: &Value) -> Option<String> {
 impl KeyResolver for Fetched {
     fn resolve(&self, verification_method: &str) -> Option<ResolvedKey> {
         let document = self.documents.get(&document_url(verification_method)?)?;
+        // A VC-JWT's `kid` names a bare JWK (with that `kid`): the verifier binds it to the
+        // issuer only if it is published under the issuer's address.
+        if document.get("kty").is_some() {
+            return ecusson_badges::jwt::public_key_from_jwk(document)
+                .ok()
+                .filter(|_| {
+                    document.get("kid").and_then(Value::as_str) == Some(verification_method)
+                })
+                .map(|key| ResolvedKey::new(ecusson_badges::verify::PublicKey::P256(key)));
+        }
         key_from_controller_document(document, verification_method)
             .ok()
             .or_else(|| {

@@ -525,7 +525,7 @@ async fn serve_demo_loads_the_network_and_prints_working_tokens() {
     std::fs::create_dir_all(&directory).unwrap();
     let url = format!("sqlite://{}", directory.join("ledger.db").display());
     let secret = dev_secret();
-    for _ in 0..2 {
+    for run in 0..2 {
         let mut server = Server::start_with(&directory, &url, &secret, &["--demo"]);
         let mut tokens = Vec::new();
         for line in server.lines.by_ref() {
@@ -668,6 +668,68 @@ async fn serve_demo_loads_the_network_and_prints_working_tokens() {
             )
             .await;
         assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+
+        // Every standing award of the demonstration is signed before the tokens are printed:
+        // a worker's credential, fetched from its URL by `ecusson verify` with the keys and
+        // the revocation list the server publishes, verifies in both forms; its page shows.
+        // (On the first run only: the second listens on another free port, and the
+        // credentials name the public address of the first, as they must.)
+        let (_, body) = client
+            .graphql(
+                Some(admin),
+                "{ requestQueue(first: 100, state: APPROVED) { edges { node { earnerId awardState } } } }",
+                json!({}),
+            )
+            .await;
+        let earner_id = body["data"]["requestQueue"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|edge| edge["node"]["awardState"] == "ACTIVE")
+            .map(|edge| edge["node"]["earnerId"].clone())
+            .expect("the demo has an active award");
+        let (_, body) = client
+            .graphql(
+                Some(admin),
+                "query($id: ID) { earner(earnerId: $id) { awards { state pageUrl credential { url jwtUrl } } } }",
+                json!({"id": earner_id}),
+            )
+            .await;
+        let award = body["data"]["earner"]["awards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|award| award["state"] == "ACTIVE")
+            .cloned()
+            .unwrap_or_else(|| panic!("{body}"));
+        let urls = if run == 0 {
+            vec![&award["credential"]["url"], &award["credential"]["jwtUrl"]]
+        } else {
+            vec![]
+        };
+        for url in urls {
+            let url = url.as_str().unwrap_or_else(|| panic!("{award}"));
+            let verified = Command::new(env!("CARGO_BIN_EXE_ecusson"))
+                .args(["verify", url])
+                .output()
+                .expect("ecusson verify runs");
+            assert!(
+                verified.status.success(),
+                "{url}:\n{}\n{}",
+                String::from_utf8_lossy(&verified.stdout),
+                String::from_utf8_lossy(&verified.stderr)
+            );
+            assert!(String::from_utf8_lossy(&verified.stdout).contains("verdict: valid"));
+        }
+        let page = client
+            .http
+            .get(award["pageUrl"].as_str().unwrap())
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page.text().await.unwrap().contains("Badge valide"));
 
         let network_admin = &tokens[0].1;
         let (_, body) = client
