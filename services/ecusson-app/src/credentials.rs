@@ -242,6 +242,38 @@ impl AwardFacts {
             .filter(|piece| consent.public_evidence.contains(&piece.evidence_id))
             .collect()
     }
+
+    /// The evidence the earner made public, with its text from their vault (a piece erased or
+    /// never written is left out), as credentials, assertions and pages show it.
+    pub async fn public_evidence_texts(
+        &self,
+        vault: &Vault,
+    ) -> Result<Vec<PublicEvidenceText>, AppError> {
+        let mut texts = Vec::new();
+        for piece in self.public_evidence() {
+            let Some(text) = vault_text(vault, self.tenant_id, piece.content).await? else {
+                continue;
+            };
+            let link = (piece.kind == EvidenceKind::Link
+                && (text.starts_with("https://") || text.starts_with("http://")))
+            .then(|| text.clone());
+            texts.push(PublicEvidenceText {
+                kind: piece.kind,
+                text,
+                link,
+            });
+        }
+        Ok(texts)
+    }
+}
+
+/// A piece of public evidence with its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicEvidenceText {
+    pub kind: EvidenceKind,
+    pub text: String,
+    /// The text, when it is a web address (a link piece): what a page may link to.
+    pub link: Option<String>,
 }
 
 /// The tenant's network: the structure's, from the directory, or the tenant itself when it is
@@ -451,19 +483,16 @@ pub async fn build_credential(
             });
         }
     }
-    let mut evidence = Vec::new();
-    for piece in facts.public_evidence() {
-        let Some(text) = vault_text(vault, facts.tenant_id, piece.content).await? else {
-            continue;
-        };
-        let is_link = piece.kind == EvidenceKind::Link
-            && (text.starts_with("https://") || text.starts_with("http://"));
-        evidence.push(EvidenceItem {
-            id: is_link.then(|| text.clone()),
+    let evidence = facts
+        .public_evidence_texts(vault)
+        .await?
+        .into_iter()
+        .map(|piece| EvidenceItem {
+            id: piece.link,
             name: Some(evidence_kind_label(piece.kind).to_owned()),
-            narrative: text,
-        });
-    }
+            narrative: piece.text,
+        })
+        .collect();
     Ok(AchievementCredential {
         id: site.credential(credential_id),
         name: content.name.clone(),

@@ -24,7 +24,7 @@ use ecusson_domain::{
     Aggregate, AwardId, DomainEvent, Earner, EndorsementId, IssuerKeys, KeyAlgorithm, Network,
     OrganisationId, PersonId, RecommendationId, TenantId,
 };
-use ecusson_store::{StoreError, StreamId, Vault};
+use ecusson_store::{StreamId, Vault};
 use serde_json::Value;
 
 fn stream(name: String) -> Result<StreamId, AppError> {
@@ -66,15 +66,7 @@ async fn sign_for(
     let Some((key, signed_at)) = key_at(&keys, at) else {
         return Ok(None);
     };
-    let secret = vault
-        .issuer_secret(network, key.key_id)
-        .await?
-        .ok_or_else(|| {
-            AppError::internal(StoreError::Corrupt(format!(
-                "the private half of issuer key {} is missing",
-                key.key_id
-            )))
-        })?;
+    let secret = crate::keys::secret_of(vault, network, key).await?;
     let signing = ed25519_dalek::SigningKey::from_bytes(&secret);
     let signed = ecusson_badges::sign(
         &credential.to_json(),

@@ -182,7 +182,7 @@ pub async fn issuer_keys(ledger: &Ledger, network: TenantId) -> Result<IssuerKey
 }
 
 /// The private half of a published key, checked against its published half.
-async fn secret_of(
+pub(crate) async fn secret_of(
     vault: &Vault,
     network: TenantId,
     key: &IssuerKey,

@@ -11,7 +11,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use ecusson_app::credentials::{self, AwardFacts};
 use ecusson_domain::earner::RecommendationStatus;
 use ecusson_domain::network::EndorsementTarget;
-use ecusson_domain::{AwardId, EvidenceKind};
+use ecusson_domain::AwardId;
 use ecusson_pages::badge_page::{
     BadgePage, BadgeStatus, PublicEndorsement, PublicEvidence, PublicRecommendation,
 };
@@ -72,18 +72,16 @@ pub(crate) async fn badge_view(
         (true, Some(reference)) => credentials::vault_text(vault, tenant, reference).await?,
         _ => None,
     };
-    let mut evidence = Vec::new();
-    for piece in facts.public_evidence() {
-        let Some(text) = credentials::vault_text(vault, tenant, piece.content).await? else {
-            continue;
-        };
-        let link = (piece.kind == EvidenceKind::Link).then(|| text.clone());
-        evidence.push(PublicEvidence {
+    let evidence = facts
+        .public_evidence_texts(vault)
+        .await?
+        .into_iter()
+        .map(|piece| PublicEvidence {
             kind: credentials::evidence_kind_label(piece.kind).to_owned(),
-            text,
-            link,
-        });
-    }
+            text: piece.text,
+            link: piece.link,
+        })
+        .collect();
     let mut recommendations = Vec::new();
     if consent.show_recommendations {
         for (_, recommendation) in facts.earner.recommendations() {

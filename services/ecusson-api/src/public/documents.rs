@@ -36,24 +36,20 @@ async fn network(state: &ServerState, network: TenantId) -> Result<(Network, Iss
     Ok((registered, loaded.take(keys_slot).await?.state))
 }
 
-/// The issuer as an Open Badges 3.0 `Profile`, which is also the controller document of its
-/// keys: every key ever used, as a Multikey verification method and assertion method (what a
-/// retired key signed still verifies; a revoked one says from when it is compromised).
-pub(crate) fn issuer_document(
-    site: &PublicSite,
-    network_id: TenantId,
-    network: &Network,
-    keys: &IssuerKeys,
-) -> Value {
-    let issuer = site.issuer(network_id);
+/// Keys as the Multikey verification methods of `controller` (a revoked one says from when it
+/// is compromised, as the Controlled Identifiers specification names it), and their ids as its
+/// assertion methods.
+fn controller_methods<'a>(
+    keys: impl Iterator<Item = &'a ecusson_domain::issuer_keys::IssuerKey>,
+    controller: &str,
+    method_id: impl Fn(&ecusson_domain::issuer_keys::IssuerKey) -> String,
+) -> (Vec<Value>, Vec<Value>) {
     let methods: Vec<Value> = keys
-        .keys()
-        .iter()
         .map(|key| {
             let mut method = json!({
-                "id": site.key_method(network_id, key),
+                "id": method_id(key),
                 "type": "Multikey",
-                "controller": issuer,
+                "controller": controller,
                 "publicKeyMultibase": key.public_key_multibase,
             });
             if let Some(revocation) = &key.revocation {
@@ -64,7 +60,23 @@ pub(crate) fn issuer_document(
             method
         })
         .collect();
-    let assertion: Vec<Value> = methods.iter().map(|method| method["id"].clone()).collect();
+    let assertion = methods.iter().map(|method| method["id"].clone()).collect();
+    (methods, assertion)
+}
+
+/// The issuer as an Open Badges 3.0 `Profile`, which is also the controller document of its
+/// keys: every key ever used, as a Multikey verification method and assertion method (what a
+/// retired key signed still verifies; a revoked one says from when it is compromised).
+pub(crate) fn issuer_document(
+    site: &PublicSite,
+    network_id: TenantId,
+    network: &Network,
+    keys: &IssuerKeys,
+) -> Value {
+    let issuer = site.issuer(network_id);
+    let (methods, assertion) = controller_methods(keys.keys().iter(), &issuer, |key| {
+        site.key_method(network_id, key)
+    });
     // The DID context defines the controller document's terms (verificationMethod,
     // assertionMethod) the way verifiers in safe mode expect them (Digital Bazaar's refuses
     // them under the VC context alone); the OB context defines the profile's.
@@ -143,26 +155,13 @@ pub async fn organisation_profile(
             .organisation_name(organisation)
             .ok_or(Refusal::NotFound)?;
         let id = state.site.organisation(network_id, organisation);
-        let methods: Vec<Value> = keys
-            .keys()
-            .iter()
-            .filter(|key| key.algorithm == KeyAlgorithm::Ed25519)
-            .map(|key| {
-                let mut method = json!({
-                    "id": ecusson_app::endorsements::organisation_method(&id, key),
-                    "type": "Multikey",
-                    "controller": id,
-                    "publicKeyMultibase": key.public_key_multibase,
-                });
-                if let Some(revocation) = &key.revocation {
-                    method["revoked"] = json!(revocation
-                        .compromised_since
-                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-                }
-                method
-            })
-            .collect();
-        let assertion: Vec<Value> = methods.iter().map(|method| method["id"].clone()).collect();
+        let (methods, assertion) = controller_methods(
+            keys.keys()
+                .iter()
+                .filter(|key| key.algorithm == KeyAlgorithm::Ed25519),
+            &id,
+            |key| ecusson_app::endorsements::organisation_method(&id, key),
+        );
         Ok(json_document(
             &json!({
                 "@context": [DID_CONTEXT, MULTIKEY_CONTEXT, OB_CONTEXT],
@@ -427,13 +426,26 @@ pub(crate) async fn stored(
     Ok((entry, stored))
 }
 
-/// The baked image of a credential: the badge class's image with the credential inside.
-pub(crate) async fn baked_credential(
-    state: &ServerState,
-    entry: &ecusson_projections::IssuedEntry,
+/// A badge class's image (PNG, or SVG when `svg`) with a badge baked in, as served.
+pub(crate) fn baked_image(
+    content: &BadgeClassContent,
     baked: &Baked,
     svg: bool,
-) -> Result<Vec<u8>, Refusal> {
+) -> Result<HttpResponse, Refusal> {
+    let image = image_bytes(content, svg)?;
+    let bytes = bake::bake(&image, baked)
+        .map_err(|error| Refusal::Internal(ecusson_app::AppError::Internal(Box::new(error))))?;
+    Ok(public_document(
+        bytes,
+        if svg { "image/svg+xml" } else { "image/png" },
+    ))
+}
+
+/// The badge class revision a credential's award is for.
+async fn credential_content(
+    state: &ServerState,
+    entry: &ecusson_projections::IssuedEntry,
+) -> Result<BadgeClassContent, Refusal> {
     let award = credentials::public_award(&state.ledger, entry.award_id)
         .await?
         .ok_or(Refusal::NotFound)?;
@@ -442,9 +454,7 @@ pub(crate) async fn baked_credential(
         .ok_or(Refusal::NotFound)?;
     let (content, _) =
         badge_class_revision(state, network_id, award.badge_class_id, award.revision).await?;
-    let image = image_bytes(&content, svg)?;
-    bake::bake(&image, baked)
-        .map_err(|error| Refusal::Internal(ecusson_app::AppError::Internal(Box::new(error))))
+    Ok(content)
 }
 
 pub async fn credential(
@@ -468,15 +478,11 @@ pub async fn credential(
                 Some(jwt) => Ok(public_document(jwt, "application/jwt")),
                 None => Err(Refusal::NotFound),
             },
-            "png" | "svg" => {
-                let svg = form == "svg";
-                let baked = Baked::Ob3(Ob3Credential::Json(stored.json));
-                let bytes = baked_credential(&state, &entry, &baked, svg).await?;
-                Ok(public_document(
-                    bytes,
-                    if svg { "image/svg+xml" } else { "image/png" },
-                ))
-            }
+            "png" | "svg" => baked_image(
+                &credential_content(&state, &entry).await?,
+                &Baked::Ob3(Ob3Credential::Json(stored.json)),
+                form == "svg",
+            ),
             _ => Err(Refusal::NotFound),
         }
     }

@@ -6,16 +6,16 @@
 //! The recipient is the salted hash of the worker's e-mail address when they gave one (what
 //! Passport matches a badge to its owner by), otherwise of the badge page's URL.
 
-use super::documents::{badge_class_revision, image_bytes, reason_label};
-use super::{json_document, path_id, public_document, respond, Refusal};
+use super::documents::{badge_class_revision, baked_image, reason_label};
+use super::{json_document, path_id, respond, Refusal};
 use crate::server::ServerState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use ecusson_app::credentials::{self, AwardFacts};
-use ecusson_badges::bake::{self, Baked, Ob2Assertion};
+use ecusson_badges::bake::{Baked, Ob2Assertion};
 use ecusson_badges::ob2::{
     Alignment, Assertion, BadgeClass, Criteria, Evidence, HashedIdentity, Issuer, RevokedAssertion,
 };
-use ecusson_domain::{AwardId, BadgeClassId, EvidenceKind, Network, TenantId};
+use ecusson_domain::{AwardId, BadgeClassId, Network, TenantId};
 use ecusson_projections::AwardStanding;
 use ecusson_store::StreamId;
 
@@ -116,20 +116,15 @@ async fn assertion_of(state: &ServerState, facts: &AwardFacts) -> Result<Asserti
         Some(email) => HashedIdentity::email(&email, &salt),
         None => HashedIdentity::url(&site.badge_page(facts.award_id), &salt),
     };
-    let mut evidence = Vec::new();
-    for piece in facts.public_evidence() {
-        let Some(text) =
-            credentials::vault_text(&state.vault, facts.tenant_id, piece.content).await?
-        else {
-            continue;
-        };
-        let is_link = piece.kind == EvidenceKind::Link
-            && (text.starts_with("https://") || text.starts_with("http://"));
-        evidence.push(Evidence {
-            id: is_link.then(|| text.clone()),
-            narrative: text,
-        });
-    }
+    let evidence = facts
+        .public_evidence_texts(&state.vault)
+        .await?
+        .into_iter()
+        .map(|piece| Evidence {
+            id: piece.link,
+            narrative: piece.text,
+        })
+        .collect();
     let seconds = |instant: chrono::DateTime<chrono::Utc>| {
         instant.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     };
@@ -177,21 +172,11 @@ pub async fn assertion(
         let assertion = assertion_of(&state, &facts).await?.to_json();
         match form {
             "" | "json" => Ok(json_document(&assertion, CONTENT_TYPE)),
-            "png" | "svg" => {
-                let svg = form == "svg";
-                let image = image_bytes(&facts.content, svg)?;
-                let baked = bake::bake(
-                    &image,
-                    &Baked::Ob2(Ob2Assertion::Json(assertion.to_string())),
-                )
-                .map_err(|error| {
-                    Refusal::Internal(ecusson_app::AppError::Internal(Box::new(error)))
-                })?;
-                Ok(public_document(
-                    baked,
-                    if svg { "image/svg+xml" } else { "image/png" },
-                ))
-            }
+            "png" | "svg" => baked_image(
+                &facts.content,
+                &Baked::Ob2(Ob2Assertion::Json(assertion.to_string())),
+                form == "svg",
+            ),
             _ => Err(Refusal::NotFound),
         }
     }
