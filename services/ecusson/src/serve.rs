@@ -81,12 +81,21 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
     let listener = std::net::TcpListener::bind(options.listen)
         .with_context(|| format!("listening on {}", options.listen))?;
     let address = listener.local_addr().context("the listening address")?;
-    let site = PublicSite::new(
-        &options
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{address}")),
-    )?;
+    let site = PublicSite::new(&options.public_url.clone().unwrap_or_else(|| {
+        // Listening on every interface names no address a visitor could use: credentials
+        // would carry 0.0.0.0. A development machine gets its loopback; production sets its
+        // public address.
+        let shown = if address.ip().is_unspecified() {
+            tracing::warn!(
+                "no public address is set (--public-url, ECUSSON_PUBLIC_URL): credentials and \
+                 badge pages name the loopback address"
+            );
+            std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), address.port())
+        } else {
+            address
+        };
+        format!("http://{shown}")
+    }))?;
     let vault = Vault::new(stores.events.clone(), vault_key);
     if options.demo {
         // The demonstration's badges are signed before its tokens are printed, so that a
