@@ -245,7 +245,8 @@ pub async fn recommendation_credential(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ecusson_domain::{IssuerKeyActivated, IssuerKeyId};
+    use ecusson_domain::events::IssuerKeyActivated;
+    use ecusson_domain::IssuerKeyId;
 
     fn at(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text)
