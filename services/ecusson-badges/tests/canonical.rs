@@ -133,3 +133,38 @@ _:c14n9 <http://www.w3.org/1999/02/22-rdf-syntax-ns#rest> _:c14n10 .
 "#
     );
 }
+
+/// Processed JSON-LD contexts are shared between documents (the patched oxjsonld's
+/// `context_cache`): a document canonicalised once a cache is warm, and after other documents
+/// whose contexts differ, gives the bytes it gave cold. The fixtures use the VC 1.1 and 2.0
+/// contexts, OB 3.0 and its extensions, type-scoped contexts nested several levels deep.
+#[test]
+fn shared_contexts_change_no_canonical_form() {
+    #[path = "common/mod.rs"]
+    mod common;
+    let mut documents: Vec<serde_json::Value> = [
+        "ob3-validator-fixtures/complete.json",
+        "ob3-validator-fixtures/endorsement-valid.json",
+        "ob3-validator-fixtures/simple.json",
+        "ob3-validator-fixtures/credential-status-revoked.json",
+        "ob3-test-vector/signed-credential.json",
+    ]
+    .iter()
+    .map(|path| common::read(path))
+    .collect();
+    documents.push(common::signed_credential().0);
+    // First pass, in order; second pass, reversed and interleaved: the same bytes each time.
+    let first: Vec<Option<String>> = documents
+        .iter()
+        .map(|document| canonical_nquads(document).ok())
+        .collect();
+    assert!(first.iter().filter(|form| form.is_some()).count() >= 5);
+    for (index, document) in documents.iter().enumerate().rev() {
+        assert_eq!(
+            canonical_nquads(document).ok(),
+            first[index],
+            "document {index}"
+        );
+        assert_eq!(canonical_nquads(&documents[0]).ok(), first[0]);
+    }
+}
