@@ -165,7 +165,8 @@ async fn credentials_are_issued_published_and_verified(test_store: TestStore) {
         .await
         .expect("keys");
     assert_eq!(activated.len(), 2);
-    let issued = credentials::issue_pending(&api.ledger, &api.vault, &api.site, 100)
+    // Pages of one award: the sweep goes through them all.
+    let issued = credentials::issue_pending(&api.ledger, &api.vault, &api.site, 1)
         .await
         .expect("a sweep");
     assert_eq!(issued.issued, waiting.waiting_for_key, "{issued:?}");
@@ -201,7 +202,7 @@ async fn credentials_are_issued_published_and_verified(test_store: TestStore) {
     let photo = record["earner"]["awards"][0]["evidence"][0].clone();
     assert_eq!(photo["kind"], "PHOTO");
     // Consent is the worker's own: their counsellor cannot give it.
-    let consent = "mutation($input: SetPublicationConsentInput!) { setPublicationConsent(input: $input) { consent { showName showRecommendations publicEvidence } } }";
+    let consent = "mutation($input: SetPublicationConsentInput!) { setPublicationConsent(input: $input) { consent { showName showRecommendations publicEvidence } credentialsIssued } }";
     let choice = json!({"input": {"showName": true, "showRecommendations": true, "publicEvidence": [narrative["evidenceId"]]}});
     assert_eq!(
         client
@@ -214,6 +215,8 @@ async fn credentials_are_issued_published_and_verified(test_store: TestStore) {
         chosen["setPublicationConsent"]["consent"]["publicEvidence"],
         json!([narrative["evidenceId"]])
     );
+    // The standing badge got a fresh credential showing what the worker now shows.
+    assert_eq!(chosen["setPublicationConsent"]["credentialsIssued"], 1);
     let fresh = client
         .data(
             &worker.token,
@@ -356,6 +359,35 @@ async fn credentials_are_issued_published_and_verified(test_store: TestStore) {
         "{other_page}"
     );
 
+    // The worker withdraws their consent to show their name: the credentials that show it are
+    // no longer published (they keep their copy); a fresh one without it is, and the page
+    // follows at once.
+    let withdrawn = client
+        .data(
+            &worker.token,
+            consent,
+            json!({"input": {"showName": false, "showRecommendations": true, "publicEvidence": [narrative["evidenceId"]]}}),
+        )
+        .await;
+    assert_eq!(withdrawn["setPublicationConsent"]["credentialsIssued"], 1);
+    api.caught_up(&tenants).await;
+    assert_eq!(get(&format!("{url}.json")).await.status(), 404);
+    assert_eq!(get(&format!("{url}.png")).await.status(), 404);
+    let latest = client.data(&worker.token, AWARDS, json!({})).await["earner"]["awards"][0]
+        ["credential"]
+        .clone();
+    assert_ne!(latest["url"], url);
+    assert!(!latest["json"].as_str().unwrap().contains("Camille Martin"));
+    assert_eq!(
+        get(&format!("{}.json", latest["url"].as_str().unwrap()))
+            .await
+            .status(),
+        200
+    );
+    let (_, page) = get_html(&page_url).await;
+    assert!(!page.contains("Camille Martin"));
+    assert!(page.contains(latest["url"].as_str().unwrap()));
+
     // Open Badges 2.0: the hosted assertion, its badge class and issuer; the recipient is the
     // salted hash of the worker's address.
     let assertion_url = api
@@ -483,6 +515,71 @@ async fn credentials_are_issued_published_and_verified(test_store: TestStore) {
         404
     );
 
+    // The first key is compromised from now on. The credential it signed before still
+    // verifies, the ledger vouching for its issuance; a forgery made with the stolen key,
+    // backdated and reusing the real credential's id, gets no such word from the ledger.
+    let first_key = keys::issuer_keys(&api.ledger, world.network)
+        .await
+        .unwrap()
+        .keys()
+        .iter()
+        .find(|key| key.algorithm == ecusson_domain::KeyAlgorithm::Ed25519)
+        .unwrap()
+        .clone();
+    keys::revoke_key(
+        &api.ledger,
+        world.network,
+        first_key.key_id,
+        chrono::Utc::now(),
+        ecusson_domain::KeyRevocationReason::KeyCompromise,
+    )
+    .await
+    .expect("revocation");
+    let report = verify_endpoint(&api.base, text.as_bytes().to_vec(), "application/json").await;
+    let key_check = |report: &Value| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|check| check["code"] == "KEY_VALID_AT_SIGNING")
+            .map(|check| check["outcome"].clone())
+    };
+    assert_eq!(key_check(&report), Some(json!("passed")), "{report:#}");
+    let stolen = ed25519_dalek::SigningKey::from_bytes(
+        &api.vault
+            .issuer_secret(world.network, first_key.key_id)
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    let mut forged = credential.clone();
+    forged.as_object_mut().unwrap().remove("proof");
+    forged["credentialSubject"]["achievement"]["name"] = json!("Conduire un chariot élévateur");
+    let forged = ecusson_badges::sign(
+        &forged,
+        &stolen,
+        &ecusson_badges::data_integrity::ProofOptions {
+            verification_method: credential["proof"][0]["verificationMethod"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            created: credential["proof"][0]["created"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            proof_purpose: "assertionMethod".to_owned(),
+        },
+    )
+    .unwrap();
+    let report = verify_endpoint(
+        &api.base,
+        forged.to_string().into_bytes(),
+        "application/json",
+    )
+    .await;
+    assert_ne!(key_check(&report), Some(json!("passed")), "{report:#}");
+    assert_ne!(report["verdict"], "valid", "{report:#}");
+
     // Revocation reaches the list, the verifiers, the OB 2.0 assertion and the page.
     client
         .data(
@@ -501,8 +598,9 @@ async fn credentials_are_issued_published_and_verified(test_store: TestStore) {
         .iter()
         .map(|entry| entry.id.as_str())
         .collect();
-    // Both of the award's credentials: the one the ledger issued first, and the fresh copy.
-    assert_eq!(listed.len(), 2, "{listed:?}");
+    // Every credential of the award: the ledger's first, the copies issued at each change of
+    // consent and on request.
+    assert_eq!(listed.len(), 4, "{listed:?}");
     assert!(listed.contains(&url));
     let report = verify_credential(
         &credential,

@@ -41,6 +41,8 @@ pub struct ServerState {
     pub site: ecusson_app::credentials::PublicSite,
     /// Wakes the projection runners after a write made outside GraphQL.
     pub wake: Arc<tokio::sync::Notify>,
+    /// Verifications of uploaded badges running at once (CPU-bound: one per core).
+    pub verifications: Arc<tokio::sync::Semaphore>,
 }
 
 impl ServerState {
@@ -59,6 +61,9 @@ impl ServerState {
             vault,
             site,
             wake,
+            verifications: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            )),
         }
     }
 }

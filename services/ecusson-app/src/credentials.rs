@@ -12,9 +12,10 @@
 //! was signed. The log thus knows what it issued and when: what a verifier needs to tell a
 //! credential signed before a key's compromise from one forged after.
 //!
-//! The earner's name goes into the credential in clear only when they agreed to show it;
-//! otherwise hashed with a salt (an employer who knows the name can confirm it, nobody else can
-//! read it). Only evidence the earner made public goes in.
+//! The earner's name goes into the credential only when they agreed to show it (a hashed name
+//! would not protect it: the salt is printed beside the hash and names are a small dictionary);
+//! they are always named by a salted hash of their random id. Only evidence the earner made
+//! public goes in.
 
 use crate::keys::{self, LedgerKeys};
 use crate::{AppError, Executed, Ledger, RequestMeta};
@@ -29,9 +30,9 @@ use ecusson_domain::earner::{Award, IssuedCredential};
 use ecusson_domain::issuer_keys::IssuerKey;
 use ecusson_domain::{
     Actor, Adoption, AwardId, BadgeClassContent, BadgeClassId, CredentialId, CriterionDefinition,
-    DomainError, Earner, EarnerCommand, EndorsementId, Evidence, EvidenceKind, IssueCredential,
-    IssuerKeyId, IssuerKeys, KeyAlgorithm, Network, OrganisationId, PersonId, RecommendationId,
-    SkillType, TenantId, VaultEntryId, VaultRef,
+    DomainError, Earner, EarnerCommand, EndorsementId, Evidence, EvidenceId, EvidenceKind,
+    IssueCredential, IssuerKeyId, IssuerKeys, KeyAlgorithm, Network, OrganisationId, PersonId,
+    RecommendationId, SkillType, TenantId, VaultEntryId, VaultRef,
 };
 use ecusson_projections::{AwardEntry, AwardStanding};
 use ecusson_store::{IdempotencyKey, StoreError, StreamId, Vault, VaultRead};
@@ -258,6 +259,7 @@ impl AwardFacts {
                 && (text.starts_with("https://") || text.starts_with("http://")))
             .then(|| text.clone());
             texts.push(PublicEvidenceText {
+                evidence_id: piece.evidence_id,
                 kind: piece.kind,
                 text,
                 link,
@@ -270,6 +272,7 @@ impl AwardFacts {
 /// A piece of public evidence with its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicEvidenceText {
+    pub evidence_id: EvidenceId,
     pub kind: EvidenceKind,
     pub text: String,
     /// The text, when it is a web address (a link piece): what a page may link to.
@@ -420,13 +423,21 @@ pub fn recipient_salt(award_id: AwardId) -> String {
     hex::encode(&digest[..8])
 }
 
-/// The unsigned credential an award gets now.
+/// What of the earner's a credential discloses.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Disclosure {
+    pub shows_name: bool,
+    pub public_evidence: Vec<EvidenceId>,
+}
+
+/// The unsigned credential an award gets now, and what it discloses.
 pub async fn build_credential(
     facts: &AwardFacts,
     vault: &Vault,
     site: &PublicSite,
     credential_id: CredentialId,
-) -> Result<Value, AppError> {
+) -> Result<(Value, Disclosure), AppError> {
+    let mut disclosure = Disclosure::default();
     let issuer = Profile {
         id: site.issuer(facts.network_id),
         name: facts.network_name(),
@@ -466,20 +477,22 @@ pub async fn build_credential(
             })
             .collect(),
     };
-    // The worker, by a salted hash of their id (the ledger can tell it is theirs, nobody can
-    // link two of their badges through it), and by their name as they chose.
-    let salt = recipient_salt(facts.award_id);
+    // The worker, by a salted hash of their random id (the ledger can tell it is theirs,
+    // nobody can link two of their badges through it, and no dictionary recovers it), and by
+    // their name only if they chose to show it. Never a hashed name: the salt is printed beside
+    // the hash, and a list of French names would recover it.
     let mut recipient = vec![RecipientIdentity {
         identity_type: "identifier",
         value: format!("urn:uuid:{}", facts.earner_id),
-        salt: Some(salt.clone()),
+        salt: Some(recipient_salt(facts.award_id)),
     }];
-    if let Some(reference) = facts.earner.name() {
+    if let (true, Some(reference)) = (facts.earner.consent().show_name, facts.earner.name()) {
         if let Some(name) = vault_text(vault, facts.tenant_id, reference).await? {
+            disclosure.shows_name = true;
             recipient.push(RecipientIdentity {
                 identity_type: "name",
                 value: name,
-                salt: (!facts.earner.consent().show_name).then_some(salt),
+                salt: None,
             });
         }
     }
@@ -487,13 +500,16 @@ pub async fn build_credential(
         .public_evidence_texts(vault)
         .await?
         .into_iter()
-        .map(|piece| EvidenceItem {
-            id: piece.link,
-            name: Some(evidence_kind_label(piece.kind).to_owned()),
-            narrative: piece.text,
+        .map(|piece| {
+            disclosure.public_evidence.push(piece.evidence_id);
+            EvidenceItem {
+                id: piece.link,
+                name: Some(evidence_kind_label(piece.kind).to_owned()),
+                narrative: piece.text,
+            }
         })
         .collect();
-    Ok(AchievementCredential {
+    let credential = AchievementCredential {
         id: site.credential(credential_id),
         name: content.name.clone(),
         issuer,
@@ -510,7 +526,8 @@ pub async fn build_credential(
         evidence,
         revocation_list: Some(site.revocation_list(facts.tenant_id)),
     }
-    .to_json())
+    .to_json();
+    Ok((credential, disclosure))
 }
 
 /// A credential as the vault keeps it: the JSON-LD text exactly as signed (its digest is in the
@@ -565,6 +582,40 @@ pub async fn issue_credential(
     award_id: AwardId,
     meta: RequestMeta,
 ) -> Result<Result<(Executed<Earner>, CredentialId), NotIssued>, AppError> {
+    // The credential is built from what the earner agrees to show when it is built; should
+    // they change their mind before it is recorded, the domain refuses it and it is built
+    // again from their new choice.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match issue_once(
+            ledger,
+            vault,
+            site,
+            actor,
+            earner_id,
+            award_id,
+            meta.clone(),
+        )
+        .await
+        {
+            Err(AppError::Domain(DomainError::RuleViolated(message)))
+                if attempts < 3 && message.contains("discloses more") => {}
+            outcome => return outcome,
+        }
+    }
+}
+
+/// One attempt of [`issue_credential`].
+async fn issue_once(
+    ledger: &Ledger,
+    vault: &Vault,
+    site: &PublicSite,
+    actor: &Actor,
+    earner_id: PersonId,
+    award_id: AwardId,
+    meta: RequestMeta,
+) -> Result<Result<(Executed<Earner>, CredentialId), NotIssued>, AppError> {
     let tenant = actor.tenant_id;
     let Some(facts) = award_facts(ledger, tenant, earner_id, award_id).await? else {
         return Ok(Err(NotIssued::UnknownAward(award_id)));
@@ -577,7 +628,7 @@ pub async fn issue_credential(
     };
     let jwt_key = keys::active_jwt_key(ledger, vault, network).await?;
     let credential_id = CredentialId::new();
-    let unsigned = build_credential(&facts, vault, site, credential_id).await?;
+    let (unsigned, disclosure) = build_credential(&facts, vault, site, credential_id).await?;
     let proof_key = facts
         .issuer_keys
         .key(proof_key_id)
@@ -622,6 +673,8 @@ pub async fn issue_credential(
             entry_id,
         },
         digest: stored.digest(),
+        shows_name: disclosure.shows_name,
+        public_evidence: disclosure.public_evidence,
     });
     let mut meta = meta;
     meta.vault_entries = vec![sealed];
@@ -655,46 +708,82 @@ pub struct IssuanceReport {
     /// Awards the read model listed that the log had already settled (revoked, expired,
     /// issued by another node).
     pub already_settled: usize,
+    /// Awards whose issuance failed (logged), left for the next sweep.
+    pub failed: usize,
 }
 
-/// Issues a credential for at most `limit` standing awards that have none, across tenants, as
-/// the ledger itself. An idempotency key per award makes several nodes sweeping at once issue
-/// one credential.
+/// Issues a credential for every standing award that has none, across tenants, as the ledger
+/// itself, reading the awards `page` at a time. An idempotency key per award makes several nodes
+/// sweeping at once issue one credential. A network without keys has its awards skipped for the
+/// rest of the sweep (they wait, and do not hold up other networks'); an award that fails for
+/// another reason is logged and skipped, so that one bad record does not stop the others.
 pub async fn issue_pending(
     ledger: &Ledger,
     vault: &Vault,
     site: &PublicSite,
-    limit: usize,
+    page: usize,
 ) -> Result<IssuanceReport, AppError> {
-    let pending: Vec<AwardEntry> = {
-        let mut transaction = ledger.store().begin_read_only().await?;
-        ecusson_projections::credentials::awards_awaiting_credential(transaction.as_mut(), limit)
+    let mut report = IssuanceReport::default();
+    let mut keyless = std::collections::HashSet::new();
+    let mut after = None;
+    loop {
+        let pending: Vec<AwardEntry> = {
+            let mut transaction = ledger.store().begin_read_only().await?;
+            ecusson_projections::credentials::awards_awaiting_credential(
+                transaction.as_mut(),
+                after,
+                page,
+            )
             .await
             .map_err(|error| AppError::Internal(Box::new(error)))?
-    };
-    let mut report = IssuanceReport::default();
-    for award in pending {
-        let key = format!("credential/{}", award.award_id);
-        let meta = RequestMeta {
-            idempotency_key: Some(IdempotencyKey::new(&key, key.as_bytes())?),
-            ..RequestMeta::default()
         };
-        let outcome = issue_credential(
-            ledger,
-            vault,
-            site,
-            &Actor::ledger(award.tenant_id),
-            award.earner_id,
-            award.award_id,
-            meta,
-        )
-        .await;
-        match outcome {
-            Ok(Ok((executed, _))) if !executed.replayed => report.issued += 1,
-            Ok(Ok(_)) | Ok(Err(NotIssued::UnknownAward(_))) => report.already_settled += 1,
-            Ok(Err(NotIssued::NoIssuerKey)) => report.waiting_for_key += 1,
-            Err(AppError::Domain(DomainError::RuleViolated(_))) => report.already_settled += 1,
-            Err(error) => return Err(error),
+        let last_page = pending.len() < page;
+        after = pending
+            .last()
+            .map(|award| (award.tenant_id, award.award_id));
+        for award in pending {
+            if keyless.contains(&award.tenant_id) {
+                report.waiting_for_key += 1;
+                continue;
+            }
+            let key = format!("credential/{}", award.award_id);
+            let meta = RequestMeta {
+                idempotency_key: Some(IdempotencyKey::new(&key, key.as_bytes())?),
+                ..RequestMeta::default()
+            };
+            let outcome = issue_credential(
+                ledger,
+                vault,
+                site,
+                &Actor::ledger(award.tenant_id),
+                award.earner_id,
+                award.award_id,
+                meta,
+            )
+            .await;
+            match outcome {
+                Ok(Ok((executed, _))) if !executed.replayed => report.issued += 1,
+                Ok(Ok(_)) | Ok(Err(NotIssued::UnknownAward(_))) => report.already_settled += 1,
+                Ok(Err(NotIssued::NoIssuerKey)) => {
+                    keyless.insert(award.tenant_id);
+                    report.waiting_for_key += 1;
+                }
+                Err(AppError::Domain(DomainError::RuleViolated(_))) => {
+                    report.already_settled += 1;
+                }
+                Err(error) => {
+                    tracing::error!(
+                        error = %error,
+                        tenant.id = %award.tenant_id,
+                        award.id = %award.award_id,
+                        "an award's credential could not be issued; the others go on"
+                    );
+                    report.failed += 1;
+                }
+            }
+        }
+        if last_page {
+            break;
         }
     }
     if report.issued > 0 {

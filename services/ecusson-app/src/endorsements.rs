@@ -35,21 +35,30 @@ fn seconds(instant: DateTime<Utc>) -> String {
     instant.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The network's Ed25519 key that signed at `instant`: the one in service then, or the first
-/// key for what came before any key existed (signed from that key's activation).
+/// The network's Ed25519 key that signed at `instant`: the one in service then and not
+/// compromised then, or else the next trustworthy key, from its activation (for what came
+/// before any key existed, or fell in a key's compromise window).
 fn key_at(keys: &IssuerKeys, instant: DateTime<Utc>) -> Option<(&IssuerKey, DateTime<Utc>)> {
     let ed25519 = || {
         keys.keys()
             .iter()
             .filter(|key| key.algorithm == KeyAlgorithm::Ed25519)
     };
+    // A key compromised at that instant signs nothing dated then: what it would sign fails.
+    let trusted_at = |key: &&IssuerKey, at: DateTime<Utc>| {
+        key.revocation
+            .as_ref()
+            .is_none_or(|revocation| revocation.compromised_since > at)
+    };
     let in_service = ed25519().rev().find(|key| {
-        key.activated_at <= instant && key.retired_at.is_none_or(|retired| retired > instant)
+        key.activated_at <= instant
+            && key.retired_at.is_none_or(|retired| retired > instant)
+            && trusted_at(key, instant)
     });
     match in_service {
         Some(key) => Some((key, instant)),
         None => ed25519()
-            .find(|key| key.activated_at > instant)
+            .find(|key| key.activated_at > instant && trusted_at(key, key.activated_at))
             .map(|key| (key, key.activated_at)),
     }
 }

@@ -1144,8 +1144,23 @@ struct NoKey {
     en: String,
 }
 
-fn is_web_url(text: &str) -> bool {
-    text.starts_with("https://") || text.starts_with("http://")
+/// Whether `address` (an http(s) URL, maybe with a fragment) lies under `owner`'s address:
+/// `owner` itself then `/` or `#`, and no path step that a client would resolve elsewhere
+/// (`..`, `.` or their percent-encoded forms, a backslash).
+pub fn published_under(address: &str, owner: &str) -> bool {
+    let web = |text: &str| text.starts_with("https://") || text.starts_with("http://");
+    let Some(rest) = address.strip_prefix(owner) else {
+        return false;
+    };
+    let lowered = rest.to_ascii_lowercase();
+    web(address)
+        && web(owner)
+        && (rest.starts_with('/') || rest.starts_with('#'))
+        && !lowered.contains("%2e")
+        && !rest.contains('\\')
+        && !rest
+            .split(['/', '#', '?'])
+            .any(|step| step == ".." || step == ".")
 }
 
 /// Resolution: the caller's resolver, then `did:key`, then the `<issuer>#<multikey>`
@@ -1153,20 +1168,20 @@ fn is_web_url(text: &str) -> bool {
 fn find_key(method: &str, issuer_id: Option<&str>, env: &VerifyEnv<'_>) -> Result<FoundKey, NoKey> {
     if let Some(resolved) = env.keys.resolve(method) {
         // A key a resolver found with no owner (a bare JWK fetched from its URL) speaks for
-        // the issuer only when the issuer published it: under the issuer's own address.
-        if let (None, Some(issuer), true) = (&resolved.controller, issuer_id, is_web_url(method)) {
-            let under_issuer = method
-                .strip_prefix(issuer)
-                .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('#'));
-            if !under_issuer {
+        // the issuer only when the issuer published it: an http(s) address under the issuer's
+        // own. Anything else (a DID, another site, no issuer at all) binds it to nobody.
+        if resolved.controller.is_none() {
+            let bound = issuer_id.is_some_and(|issuer| published_under(method, issuer));
+            if !bound {
+                let issuer = issuer_id.unwrap_or("?");
                 return Err(NoKey {
                     fr: format!(
-                        "La clé est publiée à l'adresse {method}, qui n'est pas sous celle de \
-                         l'émetteur ({issuer}) : rien ne montre qu'elle est la sienne."
+                        "La clé « {method} » n'est pas publiée sous l'adresse de l'émetteur \
+                         ({issuer}) : rien ne montre qu'elle est la sienne."
                     ),
                     en: format!(
-                        "The key is published at {method}, which is not under the issuer's \
-                         address ({issuer}): nothing shows it is the issuer's."
+                        "The key \"{method}\" is not published under the issuer's address \
+                         ({issuer}): nothing shows it is the issuer's."
                     ),
                 });
             }

@@ -883,3 +883,30 @@ fn blank_nodes_that_would_make_canonicalisation_explode_are_refused() {
     let report = verify_credential(&proofs, &env);
     assert_failed(&report, &[CheckCode::TooComplex]);
 }
+
+/// A key speaks for an issuer by its address only when it lies under the issuer's own, with no
+/// path step a client would resolve elsewhere.
+#[test]
+fn a_key_is_published_under_an_issuer_only_below_its_address() {
+    use ecusson_badges::verify::published_under;
+    let issuer = "https://reseau.example/networks/1";
+    assert!(published_under(
+        "https://reseau.example/networks/1/keys/k",
+        issuer
+    ));
+    assert!(published_under(
+        "https://reseau.example/networks/1#z6Mk",
+        issuer
+    ));
+    for elsewhere in [
+        "https://reseau.example/networks/10/keys/k",
+        "https://reseau.example/networks/1/../2/keys/k",
+        "https://reseau.example/networks/1/%2E%2E/2/keys/k",
+        "https://reseau.example/networks/1/./keys/k",
+        "https://attacker.example/networks/1/keys/k",
+        "did:web:reseau.example:networks:1#k",
+    ] {
+        assert!(!published_under(elsewhere, issuer), "{elsewhere}");
+    }
+    assert!(!published_under("did:web:x#k", "did:web:x"));
+}

@@ -161,6 +161,9 @@ pub struct IssueCredential {
     pub jwt_key_id: Option<IssuerKeyId>,
     pub document: VaultRef,
     pub digest: String,
+    /// What the credential discloses, which the earner's consent must cover now.
+    pub shows_name: bool,
+    pub public_evidence: Vec<EvidenceId>,
 }
 
 /// A credential issued for an award, as the log tells it.
@@ -173,6 +176,20 @@ pub struct IssuedCredential {
     pub issued_at: DateTime<Utc>,
     pub document: VaultRef,
     pub digest: String,
+    pub shows_name: bool,
+    pub public_evidence: Vec<EvidenceId>,
+}
+
+impl IssuedCredential {
+    /// Whether everything the credential discloses is still covered by `consent`: only then
+    /// is it published (the earner keeps their copy either way).
+    pub fn within(&self, consent: &PublicationConsent) -> bool {
+        (!self.shows_name || consent.show_name)
+            && self
+                .public_evidence
+                .iter()
+                .all(|evidence_id| consent.public_evidence.contains(evidence_id))
+    }
 }
 
 /// What the earner agreed to show publicly. Nothing before their first choice.
@@ -1121,6 +1138,23 @@ impl Aggregate for Earner {
                         issue.credential_id
                     )));
                 }
+                let disclosed = IssuedCredential {
+                    credential_id: issue.credential_id,
+                    award_id: issue.award_id,
+                    proof_key_id: issue.proof_key_id,
+                    jwt_key_id: issue.jwt_key_id,
+                    issued_at: now,
+                    document: issue.document,
+                    digest: issue.digest.clone(),
+                    shows_name: issue.shows_name,
+                    public_evidence: issue.public_evidence.clone(),
+                };
+                if !disclosed.within(&self.consent) {
+                    return Err(DomainError::RuleViolated(
+                        "the credential discloses more than the earner now agrees to show"
+                            .to_owned(),
+                    ));
+                }
                 let is_digest = issue.digest.len() == 64
                     && issue
                         .digest
@@ -1139,6 +1173,8 @@ impl Aggregate for Earner {
                     issued_at: now,
                     document: issue.document,
                     digest: issue.digest.clone(),
+                    shows_name: issue.shows_name,
+                    public_evidence: issue.public_evidence.clone(),
                 })])
             }
 
@@ -1291,6 +1327,8 @@ impl Aggregate for Earner {
                 issued_at: event.issued_at,
                 document: event.document,
                 digest: event.digest.clone(),
+                shows_name: event.shows_name,
+                public_evidence: event.public_evidence.clone(),
             }),
             DomainEvent::PublicationConsentSet(event) => {
                 self.consent = PublicationConsent {

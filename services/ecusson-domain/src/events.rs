@@ -286,6 +286,10 @@ pub struct CredentialIssued {
     /// SHA-256 (lowercase hex) of the signed JSON-LD credential as stored: what was issued
     /// can be told from anything else later, without the document.
     pub digest: String,
+    /// What of the earner's the credential discloses: their name, these pieces of evidence.
+    /// It is published only while the earner's consent still covers them.
+    pub shows_name: bool,
+    pub public_evidence: Vec<EvidenceId>,
 }
 
 /// What the earner agreed to show publicly (badge pages, credentials issued from now on). Each

@@ -274,6 +274,8 @@ fn samples() -> Vec<DomainEvent> {
             issued_at: at("2025-05-01T10:00:00Z"),
             document: vault(6),
             digest: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".to_owned(),
+            shows_name: true,
+            public_evidence: vec![id(0xE000)],
         }),
         DomainEvent::PublicationConsentSet(PublicationConsentSet {
             show_name: true,

@@ -328,17 +328,35 @@ pub async fn credential_by_id(
 }
 
 /// Standing awards that have no credential yet, across tenants, oldest first within a tenant.
+/// Standing awards that have no credential yet, across tenants, in (tenant, award) order,
+/// after `after` (a page's last entry), at most `limit`.
 pub async fn awards_awaiting_credential(
     transaction: &mut dyn ReadModelTransaction,
+    after: Option<(TenantId, AwardId)>,
     limit: usize,
 ) -> Result<Vec<AwardEntry>, ProjectionError> {
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    select_awards(
-        transaction,
-        "state = 'active' and latest_credential_id is null order by tenant_id, award_id limit $1",
-        &[SqlValue::Int(limit)],
-    )
-    .await
+    let limit = SqlValue::Int(i64::try_from(limit).unwrap_or(i64::MAX));
+    match after {
+        None => {
+            select_awards(
+                transaction,
+                "state = 'active' and latest_credential_id is null \
+                 order by tenant_id, award_id limit $1",
+                &[limit],
+            )
+            .await
+        }
+        Some((tenant, award)) => {
+            select_awards(
+                transaction,
+                "state = 'active' and latest_credential_id is null \
+                 and (tenant_id > $1 or (tenant_id = $1 and award_id > $2)) \
+                 order by tenant_id, award_id limit $3",
+                &[uuid_value(tenant), uuid_value(award), limit],
+            )
+            .await
+        }
+    }
 }
 
 /// Every credential issued for a revoked award of a tenant, with the award's revocation: what

@@ -82,6 +82,9 @@ pub fn extract(file: &std::path::Path) -> anyhow::Result<ExitCode> {
 fn client() -> anyhow::Result<reqwest::Client> {
     reqwest::Client::builder()
         .timeout(FETCH_TIMEOUT)
+        // A document counts for the address it was asked from: a redirect could hand over
+        // another site's document under the issuer's address.
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("ecusson-verify/", env!("CARGO_PKG_VERSION")))
         .build()
         .context("building the HTTP client")
@@ -256,14 +259,25 @@ impl KeyResolver for Fetched {
                 })
                 .map(|key| ResolvedKey::new(ecusson_badges::verify::PublicKey::P256(key)));
         }
-        key_from_controller_document(document, verification_method)
+        // A controller document speaks for the address it was fetched from (its `id` must be
+        // that address, or that DID), not for whatever `id` it claims.
+        let fetched_as = verification_method.split('#').next().unwrap_or_default();
+        if document.get("id").and_then(Value::as_str) == Some(fetched_as) {
+            if let Ok(key) = key_from_controller_document(document, verification_method) {
+                return Some(key);
+            }
+        }
+        // A lone verification method names its controller; it is believed only when it is
+        // published under that controller's address.
+        key_from_verification_method(document)
             .ok()
-            .or_else(|| {
-                key_from_verification_method(document)
-                    .ok()
-                    .filter(|(id, _)| id == verification_method)
-                    .map(|(_, key)| key)
+            .filter(|(id, key)| {
+                id == verification_method
+                    && key.controller.as_deref().is_some_and(|controller| {
+                        ecusson_badges::verify::published_under(verification_method, controller)
+                    })
             })
+            .map(|(_, key)| key)
     }
 }
 

@@ -28,8 +28,11 @@ use oxiri::Iri;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-/// Processed contexts kept at most; beyond, the cache is emptied.
-const MAX_ENTRIES: usize = 4_096;
+/// Processed contexts kept at most; beyond, the cache is emptied. A processed context of the
+/// Open Badges vocabulary weighs some 250 KB (every term definition), and a public verifier can
+/// be sent documents naming the bundled contexts in any order: the bound keeps that under
+/// ~64 MB. Écusson's own credentials need a few dozen entries.
+const MAX_ENTRIES: usize = 256;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Applied {

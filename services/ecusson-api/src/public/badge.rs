@@ -3,7 +3,7 @@
 //! agreed to show: their name, the evidence they made public, and the recommendations they
 //! chose to show whose authors agreed to publication too.
 
-use super::documents::reason_label;
+use super::documents::PUBLIC_REVOCATION_REASON;
 use super::{html_page, path_id, respond, Refusal};
 use crate::server::ServerState;
 use actix_web::http::StatusCode;
@@ -51,9 +51,7 @@ fn status(entry: &AwardEntry, now: chrono::DateTime<chrono::Utc>) -> BadgeStatus
         },
         AwardStanding::Revoked => BadgeStatus::Revoked {
             revoked_at: entry.ended_at.unwrap_or(now),
-            reason: entry
-                .revocation_reason
-                .map(|code| reason_label(code).to_owned()),
+            reason: PUBLIC_REVOCATION_REASON,
         },
     }
 }
@@ -128,7 +126,11 @@ pub(crate) async fn badge_view(
         })
         .collect();
     let mut downloads = Vec::new();
-    if let Some(credential) = facts.earner.latest_credential(facts.award_id) {
+    let published = facts
+        .earner
+        .latest_credential(facts.award_id)
+        .filter(|credential| credential.within(consent));
+    if let Some(credential) = published {
         let url = site.credential(credential.credential_id);
         downloads.push((
             "Badge signé (Open Badges 3.0, JSON-LD)".to_owned(),

@@ -11,7 +11,7 @@ use ecusson_badges::status::{RevocationList, RevokedCredential};
 use ecusson_domain::catalogue::{BadgeClass, Pathway};
 use ecusson_domain::{
     AwardId, BadgeClassContent, BadgeClassId, CredentialId, Earner, EndorsementId, IssuerKeyId,
-    IssuerKeys, KeyAlgorithm, Network, OrganisationId, ReasonCode, RecommendationId, TenantId,
+    IssuerKeys, KeyAlgorithm, Network, OrganisationId, RecommendationId, TenantId,
 };
 use ecusson_store::StreamId;
 use serde_json::{json, Value};
@@ -400,11 +400,12 @@ fn credential_path(text: &str) -> Result<(CredentialId, &str), Refusal> {
     Ok((path_id(id, CredentialId::parse)?, form))
 }
 
-/// A credential the ledger issued, as stored; not found when unknown or erased.
+/// A credential the ledger issued, as stored, and whether it may be published now (everything
+/// it discloses still covered by its earner's consent); not found when unknown or erased.
 pub(crate) async fn stored(
     state: &ServerState,
     credential_id: CredentialId,
-) -> Result<(ecusson_projections::IssuedEntry, StoredCredential), Refusal> {
+) -> Result<(ecusson_projections::IssuedEntry, StoredCredential, bool), Refusal> {
     let entry = {
         let mut transaction = state.ledger.store().begin_read_only().await?;
         ecusson_projections::credentials::credential_by_id(transaction.as_mut(), credential_id)
@@ -423,7 +424,8 @@ pub(crate) async fn stored(
     let stored = credentials::stored_credential(&state.vault, entry.tenant_id, issued)
         .await?
         .ok_or(Refusal::NotFound)?;
-    Ok((entry, stored))
+    let publishable = issued.within(earner.consent());
+    Ok((entry, stored, publishable))
 }
 
 /// A badge class's image (PNG, or SVG when `svg`) with a badge baked in, as served.
@@ -464,7 +466,12 @@ pub async fn credential(
 ) -> HttpResponse {
     let answer = async {
         let (credential_id, form) = credential_path(&path)?;
-        let (entry, stored) = stored(&state, credential_id).await?;
+        let (entry, stored, publishable) = stored(&state, credential_id).await?;
+        // A credential that shows more than its earner now agrees to show is no longer
+        // published (they keep their copy): as if it did not exist.
+        if !publishable {
+            return Err(Refusal::NotFound);
+        }
         match form {
             // A person following the credential's id lands on the badge's page.
             "" if super::wants_html(&request) => Ok(HttpResponse::SeeOther()
@@ -490,18 +497,10 @@ pub async fn credential(
     respond(&request, answer)
 }
 
-/// A revocation reason as the public reads it.
-pub(crate) fn reason_label(code: ReasonCode) -> &'static str {
-    match code {
-        ReasonCode::CriteriaMet => "critères remplis",
-        ReasonCode::CriteriaNotMet => "critères non remplis",
-        ReasonCode::EvidenceInsufficient => "preuves insuffisantes",
-        ReasonCode::RequestedByEarner => "à la demande de la personne",
-        ReasonCode::IssuedInError => "délivré par erreur",
-        ReasonCode::Misconduct => "manquement",
-        ReasonCode::Other => "autre motif",
-    }
-}
+/// Why a badge was revoked is the ledger's record, not the public's: a reason such as
+/// misconduct, shown beside a worker's badge, would harm the person the ledger protects. Public
+/// documents say that a badge is revoked, and when.
+pub(crate) const PUBLIC_REVOCATION_REASON: Option<String> = None;
 
 /// A tenant's 1EdTech revocation list: every credential of every revoked award.
 pub async fn revocation_list(
@@ -536,12 +535,10 @@ pub(crate) async fn revocation_list_of(
         issuer: state.site.issuer(network_id),
         revoked_credentials: revoked
             .iter()
-            .map(|(issued, award)| RevokedCredential {
+            .map(|(issued, _)| RevokedCredential {
                 id: state.site.credential(issued.credential_id),
                 revoked: true,
-                revocation_reason: award
-                    .revocation_reason
-                    .map(|code| reason_label(code).to_owned()),
+                revocation_reason: PUBLIC_REVOCATION_REASON,
             })
             .collect(),
     })

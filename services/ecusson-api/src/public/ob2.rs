@@ -6,7 +6,7 @@
 //! The recipient is the salted hash of the worker's e-mail address when they gave one (what
 //! Passport matches a badge to its owner by), otherwise of the badge page's URL.
 
-use super::documents::{badge_class_revision, baked_image, reason_label};
+use super::documents::{badge_class_revision, baked_image, PUBLIC_REVOCATION_REASON};
 use super::{json_document, path_id, respond, Refusal};
 use crate::server::ServerState;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -156,9 +156,7 @@ pub async fn assertion(
         if entry.state == AwardStanding::Revoked {
             let revoked = RevokedAssertion {
                 id: state.site.ob2_assertion(award_id),
-                revocation_reason: entry
-                    .revocation_reason
-                    .map(|code| reason_label(code).to_owned()),
+                revocation_reason: PUBLIC_REVOCATION_REASON,
             };
             return Ok(HttpResponse::Gone()
                 .insert_header((actix_web::http::header::CONTENT_TYPE, CONTENT_TYPE))

@@ -26,6 +26,7 @@ use ecusson_pages::verification_page as page;
 use futures::StreamExt as _;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The largest upload: a badge image with its credential.
@@ -33,6 +34,9 @@ pub const MAX_UPLOAD_BYTES: usize = 2 * 1024 * 1024;
 
 /// How long one verification may take.
 const VERIFY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a verification waits for a free core before the answer is "busy, retry".
+const BUSY_WAIT: Duration = Duration::from_secs(5);
 
 pub async fn form(state: web::Data<ServerState>) -> HttpResponse {
     html_page(
@@ -97,7 +101,21 @@ pub async fn submit(
         }
     };
     let now = state.ledger.now();
+    // One verification per core at a time: the permit travels with the work and is released
+    // when it ends, even after the request has given up waiting for it.
+    let permit =
+        match tokio::time::timeout(BUSY_WAIT, Arc::clone(&state.verifications).acquire_owned())
+            .await
+        {
+            Ok(Ok(permit)) => permit,
+            _ => {
+                return HttpResponse::ServiceUnavailable()
+                    .insert_header((header::RETRY_AFTER, "5"))
+                    .json(serde_json::json!({"error": "BUSY"}))
+            }
+        };
     let task = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let env = VerifyEnv {
             now,
             keys: &resolvers,
@@ -236,19 +254,28 @@ impl Resolvers {
                 .and_then(Value::as_str)
                 .and_then(|id| ours(id, "/credentials/"))
                 .and_then(|rest| CredentialId::parse(&rest).ok());
+            // The ledger vouches for when it issued a credential only for the very document it
+            // issued: the same JSON as stored (its digest checked against the log), or the
+            // same VC-JWT. A credential id copied into other content gets no such record, so
+            // a forgery backdated with a since-revoked key fails as it should.
             if let Some(credential_id) = credential_id {
-                let issued = {
-                    let mut transaction = state.ledger.store().begin_read_only().await?;
-                    ecusson_projections::credentials::credential_by_id(
-                        transaction.as_mut(),
-                        credential_id,
-                    )
-                    .await
-                    .map_err(|error| ecusson_app::AppError::Internal(Box::new(error)))?
-                };
-                if let Some(issued) = issued {
-                    resolved =
-                        resolved.with_issuance(site.credential(credential_id), issued.issued_at);
+                match super::documents::stored(state, credential_id).await {
+                    Ok((issued, stored, _)) => {
+                        let text = std::str::from_utf8(credential).unwrap_or("").trim();
+                        let same_json = serde_json::from_str::<Value>(&stored.json)
+                            .is_ok_and(|issued_document| issued_document == document);
+                        let same_jwt = stored.jwt.as_deref() == Some(text);
+                        let same_network =
+                            ecusson_app::credentials::network_of(&state.ledger, issued.tenant_id)
+                                .await?
+                                .is_some_and(|(of_tenant, _)| of_tenant == network);
+                        if (same_json || same_jwt) && same_network {
+                            resolved = resolved
+                                .with_issuance(site.credential(credential_id), issued.issued_at);
+                        }
+                    }
+                    Err(super::Refusal::NotFound) => {}
+                    Err(super::Refusal::Internal(error)) => return Err(error),
                 }
             }
             resolvers.keys = Some(resolved);

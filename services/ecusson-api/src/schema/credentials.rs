@@ -147,6 +147,9 @@ pub struct SetPublicationConsentInput {
 #[derive(SimpleObject)]
 pub struct PublicationConsentPayload {
     pub consent: PublicationConsentView,
+    /// Fresh credentials issued for the worker's standing badges, showing what they now agree
+    /// to show (none when their network has no issuer key yet).
+    pub credentials_issued: i32,
     pub outcome: MutationOutcome,
 }
 
@@ -266,8 +269,45 @@ impl CredentialMutations {
             public_evidence,
         };
         let executed = run::<Earner>(ctx, Earner::stream_name(earner_id), meta, command).await?;
+        // Credentials that show more than the worker now agrees to are no longer published;
+        // each standing badge gets a fresh one that shows what they chose.
+        let api = api(ctx);
+        let now = api.ledger.now();
+        let standing: Vec<AwardId> = executed
+            .state
+            .awards()
+            .filter(|(_, award)| award.is_active_at(now))
+            .map(|(award_id, _)| *award_id)
+            .collect();
+        let mut credentials_issued = 0;
+        let mut last = executed.clone();
+        for award_id in standing {
+            let issued = issuing::issue_credential(
+                &api.ledger,
+                &api.vault,
+                &api.site,
+                &actor(principal),
+                earner_id,
+                award_id,
+                RequestMeta::default(),
+            )
+            .await
+            .map_err(graphql_error)?;
+            match issued {
+                Ok((executed, _)) => {
+                    credentials_issued += 1;
+                    last = executed;
+                }
+                // No key yet: the issuer issues them once the network has one.
+                Err(NotIssued::NoIssuerKey | NotIssued::UnknownAward(_)) => {}
+            }
+        }
+        if credentials_issued > 0 {
+            api.wake.notify_waiters();
+        }
         Ok(PublicationConsentPayload {
-            consent: PublicationConsentView::of(&executed.state),
+            consent: PublicationConsentView::of(&last.state),
+            credentials_issued,
             outcome: MutationOutcome::of(&executed),
         })
     }

@@ -1536,6 +1536,8 @@ fn issue(credential: u128) -> IssueCredential {
             entry_id: id(0xF80 + credential),
         },
         digest: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".to_owned(),
+        shows_name: false,
+        public_evidence: vec![],
     }
 }
 
@@ -1549,6 +1551,8 @@ fn issued(credential: u128) -> DomainEvent {
         issued_at: now(),
         document: issue.document,
         digest: issue.digest,
+        shows_name: issue.shows_name,
+        public_evidence: issue.public_evidence,
     })
 }
 
@@ -1645,6 +1649,52 @@ fn no_credential_for_a_badge_that_no_longer_stands_or_from_a_stranger() {
             &as_ledger(),
         )
         .then_error(DomainError::InvalidInput("SHA-256".to_owned()));
+}
+
+#[test]
+fn a_credential_never_discloses_more_than_the_earner_agrees_to_now() {
+    // Nothing is public yet: a credential showing the name is refused.
+    given::<Earner>(holding_a_badge())
+        .when(
+            EarnerCommand::IssueCredential(IssueCredential {
+                shows_name: true,
+                ..issue(1)
+            }),
+            &as_ledger(),
+        )
+        .then_error(DomainError::RuleViolated("discloses more".to_owned()));
+    let mut history = holding_a_badge();
+    history.push(DomainEvent::PublicationConsentSet(PublicationConsentSet {
+        show_name: true,
+        show_recommendations: false,
+        public_evidence: vec![],
+    }));
+    let earner = given::<Earner>(history.clone())
+        .when(
+            EarnerCommand::IssueCredential(IssueCredential {
+                shows_name: true,
+                ..issue(1)
+            }),
+            &as_ledger(),
+        )
+        .then([DomainEvent::CredentialIssued(CredentialIssued {
+            shows_name: true,
+            ..match issued(1) {
+                DomainEvent::CredentialIssued(issued) => issued,
+                _ => unreachable!(),
+            }
+        })]);
+    assert!(earner.credentials()[0].within(earner.consent()));
+    // Evidence the earner did not make public.
+    given::<Earner>(history)
+        .when(
+            EarnerCommand::IssueCredential(IssueCredential {
+                public_evidence: vec![id(0xE01)],
+                ..issue(1)
+            }),
+            &as_ledger(),
+        )
+        .then_error(DomainError::RuleViolated("discloses more".to_owned()));
 }
 
 #[test]
