@@ -345,6 +345,11 @@ async fn credentials_are_issued_published_and_verified(test_store: TestStore) {
         page.contains("Ce badge atteste une vraie compétence."),
         "the class's endorsement"
     );
+    // With its signed copy among the downloads.
+    assert!(page.contains(&api.site.endorsement(
+        world.network,
+        ecusson_domain::EndorsementId::parse(&world.endorsement).unwrap(),
+    )));
     assert!(!page.contains("<script"));
     // Another worker who chose nothing: no name on their page.
     let committee_page = client
@@ -787,6 +792,11 @@ async fn a_host_company_recommends_through_a_single_use_link(test_store: TestSto
         .expect("keys");
     let recommendation = get_json(&recommendation_url).await;
     assert_eq!(recommendation["issuer"]["name"], "Jardins de la Garonne");
+    let (_, page) = get_html(&page_url).await;
+    assert!(
+        page.contains(&recommendation_url),
+        "the signed copy is offered"
+    );
     assert_eq!(
         recommendation["credentialSubject"]["endorsementComment"],
         "Ponctuelle et attentive, elle a tenu le planning tout l'été."

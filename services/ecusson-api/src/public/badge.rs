@@ -81,8 +81,12 @@ pub(crate) async fn badge_view(
         })
         .collect();
     let mut recommendations = Vec::new();
+    // Signed copies of what the page shows in an organisation's name (endorsement credentials,
+    // which anyone can verify without us), listed with the downloads.
+    let mut signed_statements = Vec::new();
+    let has_keys = !facts.issuer_keys.keys().is_empty();
     if consent.show_recommendations {
-        for (_, recommendation) in facts.earner.recommendations() {
+        for (recommendation_id, recommendation) in facts.earner.recommendations() {
             let shown = recommendation.award_id == facts.award_id
                 && recommendation.status == RecommendationStatus::Given
                 && recommendation.public;
@@ -92,12 +96,17 @@ pub(crate) async fn badge_view(
             let Some(testimony) = credentials::vault_text(vault, tenant, testimony).await? else {
                 continue;
             };
+            let from = recommendation
+                .organisation_id
+                .and_then(|organisation| facts.network.organisation_name(organisation));
+            if let (Some(from), true) = (from, has_keys) {
+                signed_statements.push((
+                    format!("Recommandation de {from}, signée (Open Badges 3.0)"),
+                    site.recommendation(facts.award_id, *recommendation_id),
+                ));
+            }
             recommendations.push(PublicRecommendation {
-                from: recommendation
-                    .organisation_id
-                    .and_then(|organisation| facts.network.organisation_name(organisation))
-                    .unwrap_or("Une entreprise accueillante")
-                    .to_owned(),
+                from: from.unwrap_or("Une entreprise accueillante").to_owned(),
                 testimony,
                 given_at: None,
             });
@@ -106,7 +115,7 @@ pub(crate) async fn badge_view(
     let endorsements = facts
         .network
         .active_endorsements()
-        .filter_map(|(_, endorsement)| {
+        .filter_map(|(endorsement_id, endorsement)| {
             let of_issuer = match endorsement.target {
                 EndorsementTarget::Issuer => true,
                 EndorsementTarget::BadgeClass(class) if class == facts.award.badge_class_id => {
@@ -114,12 +123,19 @@ pub(crate) async fn badge_view(
                 }
                 EndorsementTarget::BadgeClass(_) => return None,
             };
+            let organisation = facts
+                .network
+                .organisation_name(endorsement.organisation_id)
+                .unwrap_or_default()
+                .to_owned();
+            if has_keys {
+                signed_statements.push((
+                    format!("Reconnaissance par {organisation}, signée (Open Badges 3.0)"),
+                    site.endorsement(facts.network_id, *endorsement_id),
+                ));
+            }
             Some(PublicEndorsement {
-                organisation: facts
-                    .network
-                    .organisation_name(endorsement.organisation_id)
-                    .unwrap_or_default()
-                    .to_owned(),
+                organisation,
                 statement: endorsement.statement.clone(),
                 of_issuer,
             })
@@ -151,6 +167,7 @@ pub(crate) async fn badge_view(
             format!("{url}.svg"),
         ));
     }
+    downloads.extend(signed_statements);
     if entry.state != AwardStanding::Revoked {
         let assertion = site.ob2_assertion(facts.award_id);
         downloads.push((
