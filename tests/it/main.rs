@@ -3,6 +3,7 @@
 mod api_access;
 mod api_subscriptions;
 mod api_workflow;
+mod audit;
 mod canonical_form;
 mod credentials;
 mod feed_gaps;

@@ -16,11 +16,14 @@
 //! - The single-use link a host company answers a recommendation through
 //!   (`/recommend/{token}`), without an account.
 //! - Open Badges 2.0 hosted documents (`/ob2/...`), what Open Badge Passport imports.
+//! - The audit trail (`/audit/...`): each tenant's signed checkpoints, the proofs between them
+//!   and each network's verifier key (hashes and counts, nothing of any person).
 //!
 //! Public URLs name an award or a credential by a random id, never a person. What a page shows
 //! of a worker is what they agreed to show (their name, their evidence, recommendations whose
 //! authors agreed too). Internal errors are logged once and answered without detail.
 
+mod audit;
 mod badge;
 mod documents;
 mod ob2;
@@ -74,6 +77,20 @@ pub fn configure(config: &mut web::ServiceConfig) {
             web::get().to(documents::revocation_list),
         )
         .route("/badges/{award}", web::get().to(badge::page))
+        .route("/audit/networks/{network}/key", web::get().to(audit::key))
+        .route("/audit/{tenant}/checkpoint", web::get().to(audit::latest))
+        .route(
+            "/audit/{tenant}/checkpoints/{size}",
+            web::get().to(audit::at_size),
+        )
+        .route(
+            "/audit/{tenant}/proofs/inclusion",
+            web::get().to(audit::inclusion),
+        )
+        .route(
+            "/audit/{tenant}/proofs/consistency",
+            web::get().to(audit::consistency),
+        )
         .route("/ob2/issuers/{network}", web::get().to(ob2::issuer))
         .route(
             "/ob2/issuers/{network}/badge-classes/{class}/{revision}",

@@ -4,6 +4,7 @@
 
 use crate::auth::Principal;
 use crate::error::{coded, graphql_error};
+pub(crate) mod audit;
 mod catalogue;
 mod credentials;
 mod earner;
@@ -469,7 +470,7 @@ where
 
 /// Every query.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(CoreQueries, EarnerQueries);
+pub struct QueryRoot(CoreQueries, EarnerQueries, audit::AuditQueries);
 
 /// Every mutation, one object per part of the domain.
 #[derive(MergedObject, Default)]

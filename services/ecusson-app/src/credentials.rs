@@ -66,6 +66,13 @@ impl PublicSite {
         &self.base
     }
 
+    /// The host (and port) of the public address, without the scheme.
+    pub fn host(&self) -> &str {
+        self.base
+            .split_once("://")
+            .map_or(self.base.as_str(), |(_, host)| host)
+    }
+
     /// The network as issuer: its Open Badges profile, which is also the controller document
     /// of its keys.
     pub fn issuer(&self, network: TenantId) -> String {

@@ -7,6 +7,7 @@
 //! runs again on the new state, a few times at most. An idempotency key makes a retried
 //! request return the first outcome without appending anything.
 
+pub mod audit;
 pub mod credentials;
 pub mod endorsements;
 mod error;

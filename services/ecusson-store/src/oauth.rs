@@ -439,10 +439,9 @@ fn text(row: &[SqlValue], index: usize) -> Result<&str, StoreError> {
 }
 
 fn bytes(row: &[SqlValue], index: usize) -> Result<&[u8], StoreError> {
-    match row.get(index) {
-        Some(SqlValue::Bytes(bytes)) => Ok(bytes),
-        _ => Err(corrupt("a missing binary column")),
-    }
+    row.get(index)
+        .and_then(SqlValue::as_bytes)
+        .ok_or_else(|| corrupt("a missing binary column"))
 }
 
 fn uuid(row: &[SqlValue], index: usize) -> Result<Uuid, StoreError> {

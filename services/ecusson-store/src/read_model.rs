@@ -30,6 +30,13 @@ impl SqlValue {
         }
     }
 
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            SqlValue::Bytes(value) => Some(value),
+            _ => None,
+        }
+    }
+
     pub fn text(value: impl ToString) -> Self {
         SqlValue::Text(value.to_string())
     }

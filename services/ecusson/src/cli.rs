@@ -102,10 +102,72 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// The verifiable audit trail: each tenant's Merkle tree over its events and the
+    /// checkpoints its network's audit key signs; bundles a funder checks offline.
+    Audit {
+        /// The vault's key file (the audit keys derive from it); `ECUSSON_VAULT_KEY` (base64)
+        /// wins.
+        #[arg(
+            long,
+            global = true,
+            env = "ECUSSON_VAULT_KEY_FILE",
+            default_value = "ecusson.vault-key"
+        )]
+        vault_key_file: std::path::PathBuf,
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Baked badge images.
     Badge {
         #[command(subcommand)]
         command: BadgeCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Seals every tenant's new events (or one tenant's) now and signs a checkpoint; exits
+    /// with status 1 when a log does not match what was sealed, naming the position.
+    Seal {
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The public address the origin of a tenant's first checkpoint names.
+        #[arg(
+            long,
+            env = "ECUSSON_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+    },
+    /// Writes a tenant's self-contained bundle (JSON Lines): its events with their canonical
+    /// bytes, the signed checkpoints with the consistency proofs between them, the network's
+    /// verifier key.
+    Export {
+        #[arg(long)]
+        tenant: String,
+        /// The last event to include (default: every event).
+        #[arg(long)]
+        until: Option<u64>,
+        /// The file to write (default: standard output).
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Checks a bundle offline, without any database: every signature, every consistency
+    /// proof, every event's hash and the tree of the events against every checkpoint. Exits
+    /// with 0 when it holds, 1 when not (naming the line and the position).
+    Verify {
+        bundle: std::path::PathBuf,
+        /// The verifier key to trust (`ecusson-audit/<network>+<id>+<key>`, as the network
+        /// published it); without it the bundle's own key is used, and said so.
+        #[arg(long)]
+        key: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prints a network's verifier key.
+    Key {
+        #[arg(long)]
+        network: String,
     },
 }
 
@@ -153,6 +215,12 @@ pub struct ServeArgs {
     /// `http://<listen address>`, for a development machine.
     #[arg(long, env = "ECUSSON_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// The audit sealer signs a tenant's checkpoint once this many events wait...
+    #[arg(long, env = "ECUSSON_SEAL_EVERY_EVENTS", default_value_t = 1_000)]
+    pub seal_every_events: u64,
+    /// ...or once the oldest waiting event has waited this many seconds.
+    #[arg(long, env = "ECUSSON_SEAL_EVERY_SECONDS", default_value_t = 60)]
+    pub seal_every_seconds: u64,
     /// Do not run the projections here (run `ecusson projections run` elsewhere).
     #[arg(long)]
     pub no_projections: bool,

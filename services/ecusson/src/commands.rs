@@ -36,6 +36,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command,
         } => keys(&url, network, &vault_key_file, command).await,
         Command::Verify { source, json } => crate::verify::run(&source, json).await,
+        Command::Audit {
+            vault_key_file,
+            command,
+        } => crate::audit::run(&url, &vault_key_file, command).await,
         Command::Badge {
             command: crate::cli::BadgeCommand::Extract { file },
         } => crate::verify::extract(&file),
@@ -48,6 +52,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 demo: args.demo,
                 vault_key_file: args.vault_key_file,
                 public_url: args.public_url,
+                seal_policy: ecusson_app::audit::SealPolicy {
+                    every_events: args.seal_every_events.max(1),
+                    every: std::time::Duration::from_secs(args.seal_every_seconds),
+                    ..Default::default()
+                },
             },
         )
         .await
@@ -81,7 +90,7 @@ async fn verify(url: &DatabaseUrl, tenant: Option<String>, json: bool) -> anyhow
                     report.events_checked
                 ),
                 Some(violation) => println!(
-                    "tenant {tenant}: MISMATCH at position {} after {} intact events: {}",
+                    "tenant {tenant}: MISMATCH at position {} after {} intact events: {violation} {}",
                     violation.position(),
                     report.events_checked,
                     serde_json::to_string(violation)?

@@ -2,6 +2,7 @@
 //! `demo`, `token`, `serve`, `verify`, `badge extract`.
 //! Configuration is parsed once here (clap, with environment variables) and passed down.
 
+mod audit;
 mod bench;
 mod bench_credentials;
 mod bench_http;

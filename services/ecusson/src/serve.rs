@@ -28,6 +28,8 @@ pub struct ServeOptions {
     /// The public address credentials and badge pages name (`https://badges.example`);
     /// `http://<listen address>` when not given.
     pub public_url: Option<String>,
+    /// When the audit sealer signs a checkpoint of a tenant's log.
+    pub seal_policy: ecusson_app::audit::SealPolicy,
 }
 
 /// The seed of the demonstration network `serve --demo` loads (the same as `ecusson demo`'s
@@ -110,6 +112,21 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
             }
         }
     }
+    if options.demo {
+        // The demonstration's logs are sealed at once, so that its checkpoints and proofs can
+        // be tried at once.
+        let ledger = Ledger::new(stores.events.clone());
+        ecusson_app::audit::seal_all(&ledger, &vault, &site, options.seal_policy, true)
+            .await
+            .context("sealing the demonstration's logs")?;
+    }
+    let sealer = tokio::spawn(seal_logs(
+        Ledger::new(stores.events.clone()),
+        vault.clone(),
+        site.clone(),
+        options.seal_policy,
+        stopped.clone(),
+    ));
     let issuer = tokio::spawn(issue_credentials(
         Ledger::new(stores.events.clone()),
         vault.clone(),
@@ -151,6 +168,9 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
     let _ = stop.send(true);
     if let Err(error) = sweeper.await {
         tracing::error!(error = %error, "the expiry sweeper panicked");
+    }
+    if let Err(error) = sealer.await {
+        tracing::error!(error = %error, "the audit sealer panicked");
     }
     if let Err(error) = issuer.await {
         tracing::error!(error = %error, "the credential issuer panicked");
@@ -198,6 +218,50 @@ async fn sweep_expiries(ledger: Ledger, wake: Arc<Notify>, mut stopped: watch::R
                     tracing::warn!(error = %error, "the expiry sweep failed; it runs again at the next tick");
                     break;
                 }
+            }
+        }
+    }
+}
+
+/// How often the sealer looks for logs due a checkpoint.
+const SEAL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Seals the tenants' logs as `policy` says, every [`SEAL_INTERVAL`], until `stopped` turns
+/// true. A log that does not match what was sealed is reported once (an error in the log, with
+/// its position) and left unsealed; a failed sweep is logged and retried.
+async fn seal_logs(
+    ledger: Ledger,
+    vault: Vault,
+    site: PublicSite,
+    policy: ecusson_app::audit::SealPolicy,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut reported = std::collections::HashSet::new();
+    let mut ticks = tokio::time::interval(SEAL_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            changed = stopped.changed() => {
+                if changed.is_err() || *stopped.borrow() {
+                    return;
+                }
+            }
+        }
+        match ecusson_app::audit::seal_all(&ledger, &vault, &site, policy, false).await {
+            Ok(sweep) => {
+                for (tenant, violation) in sweep.tampered {
+                    if reported.insert((tenant, violation.clone())) {
+                        tracing::error!(
+                            %tenant,
+                            position = violation.position(),
+                            violation = %violation,
+                            "TAMPERING: a tenant's log does not match its sealed audit tree; it is not sealed any further"
+                        );
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "the audit sealer failed; it runs again shortly");
             }
         }
     }

@@ -732,6 +732,30 @@ async fn serve_demo_loads_the_network_and_prints_working_tokens() {
         assert!(page.text().await.unwrap().contains("Badge valide"));
 
         let network_admin = &tokens[0].1;
+        // The demonstration's logs are sealed before the tokens are printed.
+        let (_, body) = client
+            .graphql(
+                Some(network_admin),
+                "{ auditTrail { tenantId checkpoint { treeSize note } } }",
+                json!({}),
+            )
+            .await;
+        let trail = &body["data"]["auditTrail"];
+        assert!(trail["checkpoint"]["treeSize"].as_i64() > Some(0), "{body}");
+        let note = client
+            .http
+            .get(format!(
+                "{}/audit/{}/checkpoint",
+                server.base,
+                trail["tenantId"].as_str().unwrap()
+            ))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(trail["checkpoint"]["note"], note);
         let (_, body) = client
             .graphql(Some(network_admin), STRUCTURES, json!({}))
             .await;

@@ -66,6 +66,35 @@ async fn demo_verify_tamper_and_rebuild() {
     assert!(verify.status.success());
     assert!(stdout(&verify).contains("all intact"));
 
+    // The audit trail: seal every log, export the busiest tenant's bundle and check it
+    // offline against the network's published key.
+    let network = stdout(&demo)
+        .lines()
+        .find_map(|line| line.strip_prefix("network tenant: "))
+        .expect("the demo names its network")
+        .trim()
+        .to_owned();
+    let seal = workspace.run(&["audit", "seal"]);
+    assert!(seal.status.success(), "{}", stdout(&seal));
+    assert!(
+        stdout(&seal).contains("\"outcome\":\"sealed\""),
+        "{}",
+        stdout(&seal)
+    );
+    let key = workspace.run(&["audit", "key", "--network", &network]);
+    assert!(key.status.success());
+    let key = stdout(&key).trim().to_owned();
+    assert!(
+        key.starts_with(&format!("ecusson-audit/{network}+")),
+        "{key}"
+    );
+    let verify = workspace.run(&["verify-log"]);
+    assert!(
+        stdout(&verify).contains("all intact"),
+        "{}",
+        stdout(&verify)
+    );
+
     let first = workspace.run(&["projections", "rebuild"]);
     let second = workspace.run(&["projections", "rebuild", "request_queue"]);
     assert!(first.status.success() && second.status.success());
@@ -86,16 +115,53 @@ async fn demo_verify_tamper_and_rebuild() {
         .status
         .success());
 
-    // Tamper with the 7th event of one tenant: verify-log must fail there.
+    // The busiest tenant's log.
     use sqlx::Connection;
-    let mut connection = sqlx::SqliteConnection::connect(&workspace.url())
-        .await
-        .unwrap();
-    let (tenant,): (String,) =
+    let (tenant,): (String,) = {
+        let mut connection = sqlx::SqliteConnection::connect(&workspace.url())
+            .await
+            .unwrap();
         sqlx::query_as("select tenant_id from tenant_log order by head_seq desc limit 1")
             .fetch_one(&mut connection)
             .await
-            .unwrap();
+            .unwrap()
+    };
+
+    let bundle = |name: &str| {
+        let export = workspace.run(&["audit", "export", "--tenant", &tenant, "-o", name]);
+        assert!(
+            export.status.success(),
+            "{}",
+            String::from_utf8_lossy(&export.stderr)
+        );
+        workspace.directory.join(name).display().to_string()
+    };
+    let verify_bundle = |path: &str| workspace.run(&["audit", "verify", path, "--key", &key]);
+    // Exported before the tampering below: valid.
+    let intact_bundle = bundle("intact.jsonl");
+    let valid = verify_bundle(&intact_bundle);
+    assert!(valid.status.success(), "{}", stdout(&valid));
+    assert!(stdout(&valid).contains("VALID"), "{}", stdout(&valid));
+    // A bundle checked against another network's key fails.
+    let other_key = workspace.run(&[
+        "audit",
+        "key",
+        "--network",
+        &uuid::Uuid::now_v7().to_string(),
+    ]);
+    let wrong = workspace.run(&[
+        "audit",
+        "verify",
+        &intact_bundle,
+        "--key",
+        stdout(&other_key).trim(),
+    ]);
+    assert_eq!(wrong.status.code(), Some(1), "{}", stdout(&wrong));
+
+    // Tamper with the 7th event of one tenant: verify-log must fail there.
+    let mut connection = sqlx::SqliteConnection::connect(&workspace.url())
+        .await
+        .unwrap();
     let changed = sqlx::query(r#"update event set canonical = cast(replace(canonical, '"recorded_at":"2', '"recorded_at":"1') as blob) where tenant_id = ?1 and seq = 7"#)
         .bind(&tenant)
         .execute(&mut connection)
@@ -104,6 +170,15 @@ async fn demo_verify_tamper_and_rebuild() {
         .rows_affected();
     assert_eq!(changed, 1);
     connection.close().await.unwrap();
+
+    // The bundle exported now fails at the same position.
+    let tampered = verify_bundle(&bundle("tampered.jsonl"));
+    assert_eq!(tampered.status.code(), Some(1), "{}", stdout(&tampered));
+    assert!(
+        stdout(&tampered).contains("position 7"),
+        "{}",
+        stdout(&tampered)
+    );
 
     let verify = workspace.run(&["verify-log", "--tenant", &tenant]);
     assert_eq!(
