@@ -6,6 +6,7 @@ mod api_workflow;
 mod audit;
 mod canonical_form;
 mod credentials;
+mod erasure;
 mod feed_gaps;
 mod helpers;
 mod issuer_keys;

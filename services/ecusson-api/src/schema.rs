@@ -9,6 +9,7 @@ mod catalogue;
 mod credentials;
 mod earner;
 mod organisation;
+mod personal_data;
 mod queries;
 mod subscription;
 
@@ -479,6 +480,7 @@ pub struct MutationRoot(
     CatalogueMutations,
     EarnerMutations,
     CredentialMutations,
+    personal_data::PersonalDataMutations,
 );
 
 /// The id a command created: the one its events name (an idempotent retry answers with the

@@ -329,7 +329,12 @@ pub async fn award_facts(
     let earner = loaded.take(earner_slot).await?.state;
     let network = loaded.take(network_slot).await?.state;
     let issuer_keys = loaded.take(keys_slot).await?.state;
-    let Some(award) = earner.award(award_id).cloned() else {
+    // An erased earner's awards have no public facts: no page, no assertion, no credential.
+    let Some(award) = earner
+        .award(award_id)
+        .cloned()
+        .filter(|_| !earner.is_erased())
+    else {
         return Ok(None);
     };
     let mut batch = ledger.batch();
@@ -836,9 +841,11 @@ pub async fn public_award(
     award_id: AwardId,
 ) -> Result<Option<AwardEntry>, AppError> {
     let mut transaction = ledger.store().begin_read_only().await?;
-    ecusson_projections::credentials::award_by_id(transaction.as_mut(), award_id)
+    let entry = ecusson_projections::credentials::award_by_id(transaction.as_mut(), award_id)
         .await
-        .map_err(|error| AppError::Internal(Box::new(error)))
+        .map_err(|error| AppError::Internal(Box::new(error)))?;
+    // An erased earner's awards are not public any more.
+    Ok(entry.filter(|entry| !entry.erased))
 }
 
 /// The keys the verifier takes from the log for a network, with the issuance dates of this

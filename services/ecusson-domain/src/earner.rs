@@ -44,6 +44,10 @@ pub const SUPPORT_ROLES: [Role; 4] = [
 /// Roles that may revoke an award: the structure's management, or the network as issuer.
 pub const REVOKING_ROLES: [Role; 3] = [Role::StructureAdmin, Role::Direction, Role::NetworkAdmin];
 
+/// Roles that may erase a worker's personal data, on the worker's request: the network, as
+/// the controller of the programme's data.
+pub const ERASING_ROLES: [Role; 1] = [Role::NetworkAdmin];
+
 /// Roles that may record the exit of a pathway.
 pub const EXIT_RECORDING_ROLES: [Role; 3] =
     [Role::Counsellor, Role::StructureAdmin, Role::Direction];
@@ -150,6 +154,9 @@ pub enum EarnerCommand {
         name: VaultRef,
         email: Option<VaultRef>,
     },
+    /// Erases the worker's personal data at their request (GDPR article 17): the application
+    /// destroys their vault key; the event records only that it happened.
+    Erase,
 }
 
 /// What [`EarnerCommand::IssueCredential`] records (see [`CredentialIssued`]).
@@ -296,6 +303,9 @@ pub struct Earner {
     credentials: Vec<IssuedCredential>,
     consent: PublicationConsent,
     identity: Option<(VaultRef, Option<VaultRef>)>,
+    /// The worker's personal data was erased at their request: nothing more is recorded
+    /// about them except their awards' expiry.
+    erased: bool,
 }
 
 impl Earner {
@@ -337,6 +347,11 @@ impl Earner {
 
     pub fn exit(&self) -> Option<(ExitOutcome, Date)> {
         self.exit
+    }
+
+    /// Whether the worker's personal data was erased (GDPR article 17).
+    pub fn is_erased(&self) -> bool {
+        self.erased
     }
 
     /// Every credential issued for the earner's awards, oldest first.
@@ -706,7 +721,20 @@ impl Aggregate for Earner {
     ) -> Result<Vec<DomainEvent>, DomainError> {
         let actor = &context.actor;
         let now = context.now;
+        if self.erased && !matches!(command, EarnerCommand::ExpireBadge { .. }) {
+            return Err(DomainError::RuleViolated(
+                "the worker's personal data was erased: nothing more is recorded about them"
+                    .to_owned(),
+            ));
+        }
         match command {
+            EarnerCommand::Erase => {
+                let earner_id = self.require_enrolled()?;
+                require_any_role(context, &ERASING_ROLES, "erase a worker's personal data")?;
+                Ok(vec![DomainEvent::SubjectErased(SubjectErased {
+                    earner_id,
+                })])
+            }
             EarnerCommand::Enrol {
                 earner_id,
                 enrolled_on,
@@ -1339,6 +1367,11 @@ impl Aggregate for Earner {
             }
             DomainEvent::EarnerIdentityRecorded(event) => {
                 self.identity = Some((event.name, event.email));
+            }
+            DomainEvent::SubjectErased(_) => {
+                self.erased = true;
+                self.identity = None;
+                self.consent = PublicationConsent::default();
             }
             _ => {}
         }

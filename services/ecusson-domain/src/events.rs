@@ -317,6 +317,14 @@ pub struct RecommendationDeclined {
     pub award_id: AwardId,
 }
 
+/// The worker's personal data was erased at their request: their vault key is destroyed, so
+/// every name, address, note, evidence and testimony of theirs is unreadable from then on.
+/// The event itself carries no personal data; the log, its audit trail and every count stay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectErased {
+    pub earner_id: PersonId,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PathwayExited {
     pub earner_id: PersonId,
@@ -364,6 +372,7 @@ pub enum DomainEvent {
     CredentialIssued(CredentialIssued),
     PublicationConsentSet(PublicationConsentSet),
     EarnerIdentityRecorded(EarnerIdentityRecorded),
+    SubjectErased(SubjectErased),
 }
 
 /// An event in its stored form: type string, schema version and JSON payload.
@@ -479,6 +488,7 @@ event_table! {
     CredentialIssued => "earner.credential_issued" v 1,
     PublicationConsentSet => "earner.publication_consent_set" v 1,
     EarnerIdentityRecorded => "earner.identity_recorded" v 1,
+    SubjectErased => "earner.subject_erased" v 1,
 }
 
 fn parse_str<T: DeserializeOwned>(

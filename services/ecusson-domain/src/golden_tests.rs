@@ -286,6 +286,9 @@ fn samples() -> Vec<DomainEvent> {
             name: vault(7),
             email: Some(vault(8)),
         }),
+        DomainEvent::SubjectErased(SubjectErased {
+            earner_id: earner(),
+        }),
     ]
 }
 

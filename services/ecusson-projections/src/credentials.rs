@@ -7,7 +7,8 @@
 use crate::bulk_statement::{select_by_tenant_and_ids, upsert_rows};
 use crate::engine::{DecodedEvent, Projection, TableSpec};
 use crate::row_codec::{
-    optional_timestamp_value, optional_uuid_value, timestamp_value, uuid_value, RowReader,
+    bool_value, optional_timestamp_value, optional_uuid_value, timestamp_value, uuid_value,
+    RowReader,
 };
 use crate::touched_rows::TouchedRows;
 use crate::ProjectionError;
@@ -35,6 +36,7 @@ const AWARD: TableSpec = TableSpec {
         "ended_at",
         "revocation_reason",
         "latest_credential_id",
+        "erased",
     ],
     primary_key: &["tenant_id", "award_id"],
 };
@@ -95,6 +97,9 @@ pub struct AwardEntry {
     pub ended_at: Option<DateTime<Utc>>,
     pub revocation_reason: Option<ReasonCode>,
     pub latest_credential_id: Option<CredentialId>,
+    /// The earner's personal data was erased: the award stays counted, but nothing about it
+    /// is public any more and no credential is issued for it.
+    pub erased: bool,
 }
 
 /// One credential issued.
@@ -180,6 +185,7 @@ impl Projection for CredentialsProjection {
                         ended_at: None,
                         revocation_reason: None,
                         latest_credential_id: None,
+                        erased: false,
                     },
                 ),
                 DomainEvent::BadgeRevoked(revoked) => {
@@ -209,6 +215,23 @@ impl Projection for CredentialsProjection {
                         uuid_value(entry.earner_id),
                         timestamp_value(&issued.issued_at),
                     ]);
+                }
+                DomainEvent::SubjectErased(erased) => {
+                    // The rows of this batch, then the stored ones it did not load.
+                    awards.update_where(
+                        |(tenant, _), entry| {
+                            *tenant == tenant_id && entry.earner_id == erased.earner_id
+                        },
+                        |entry| entry.erased = true,
+                    );
+                    transaction
+                        .execute(
+                            "update credential_award set erased = 1 \
+                             where tenant_id = $1 and earner_id = $2",
+                            &[uuid_value(tenant_id), uuid_value(erased.earner_id)],
+                        )
+                        .await
+                        .map_err(ProjectionError::store(NAME))?;
                 }
                 _ => {}
             }
@@ -243,6 +266,7 @@ fn award_to_row(entry: &AwardEntry) -> Vec<SqlValue> {
             .revocation_reason
             .map_or(SqlValue::Null, |code| SqlValue::Text(reason_text(code))),
         optional_uuid_value(entry.latest_credential_id),
+        bool_value(entry.erased),
     ]
 }
 
@@ -264,6 +288,7 @@ fn award_from_row(row: &[SqlValue]) -> Result<AwardEntry, ProjectionError> {
         ended_at: reader.optional_timestamp(8)?,
         revocation_reason,
         latest_credential_id: reader.optional_uuid(10)?,
+        erased: reader.bool(11)?,
     })
 }
 
@@ -340,7 +365,7 @@ pub async fn awards_awaiting_credential(
         None => {
             select_awards(
                 transaction,
-                "state = 'active' and latest_credential_id is null \
+                "state = 'active' and latest_credential_id is null and erased = 0 \
                  order by tenant_id, award_id limit $1",
                 &[limit],
             )
@@ -349,7 +374,7 @@ pub async fn awards_awaiting_credential(
         Some((tenant, award)) => {
             select_awards(
                 transaction,
-                "state = 'active' and latest_credential_id is null \
+                "state = 'active' and latest_credential_id is null and erased = 0 \
                  and (tenant_id > $1 or (tenant_id = $1 and award_id > $2)) \
                  order by tenant_id, award_id limit $3",
                 &[uuid_value(tenant), uuid_value(award), limit],

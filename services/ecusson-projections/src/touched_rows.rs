@@ -43,6 +43,20 @@ impl<Key: Ord + Clone, Row> TouchedRows<Key, Row> {
         Some(row)
     }
 
+    /// Modifies every row `select` picks, marking those changed.
+    pub(crate) fn update_where(
+        &mut self,
+        select: impl Fn(&Key, &Row) -> bool,
+        mut update: impl FnMut(&mut Row),
+    ) {
+        for (key, row) in self.rows.iter_mut() {
+            if select(key, row) {
+                update(row);
+                self.changed.insert(key.clone());
+            }
+        }
+    }
+
     /// The changed rows, in key order (a deterministic statement for a given batch).
     pub(crate) fn changed_rows(&self) -> impl Iterator<Item = &Row> {
         self.changed.iter().filter_map(|key| self.rows.get(key))

@@ -316,6 +316,24 @@ pub struct BenchOptions {
     pub json: bool,
 }
 
+#[derive(Args, Debug, Clone)]
+pub struct AuditBenchOptions {
+    /// Events in the tenant's log.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: u64,
+    /// Events per append while loading (untimed).
+    #[arg(long, default_value_t = 1_000)]
+    pub batch: usize,
+    /// Events per seal (what the sealer's `max_events` would be).
+    #[arg(long, default_value_t = 100_000)]
+    pub seal_batch: u64,
+    /// Inclusion proofs to time.
+    #[arg(long, default_value_t = 2_000)]
+    pub proofs: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum BenchKind {
     /// Appends domain events (`--batch` per transaction) from `--writers` concurrent writers.
@@ -328,6 +346,9 @@ pub enum BenchKind {
     /// mix and the badge-history query mix over keep-alive connections, and the store's
     /// single-event append rate on the same pool for comparison. Needs an empty database.
     Http(HttpBenchOptions),
+    /// The audit trail at scale on one tenant: sealing rate, inclusion proof time, bundle
+    /// export and offline verification, verify-log.
+    Audit(AuditBenchOptions),
     /// Open Badges 3.0 credentials signed per second (eddsa-rdfc-2022 and VC-JWT ES256).
     Sign(CredentialBenchOptions),
     /// Open Badges 3.0 credentials verified per second (eddsa-rdfc-2022 and VC-JWT ES256).

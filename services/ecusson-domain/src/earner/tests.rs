@@ -1815,3 +1815,65 @@ fn a_recommendation_records_whether_its_recommender_agreed_to_publication() {
         })]);
     assert!(earner.recommendation(recommendation_id()).unwrap().public);
 }
+
+#[test]
+fn the_network_erases_a_worker_and_nothing_more_is_recorded_about_them() {
+    let as_network_admin = acting_in(network_tenant(), id(130), &[Role::NetworkAdmin]);
+    let erased_event = DomainEvent::SubjectErased(SubjectErased {
+        earner_id: earner_id(),
+    });
+    let name = VaultRef {
+        person_id: earner_id(),
+        entry_id: id(0xF90),
+    };
+    let mut named = holding_a_badge();
+    named.push(DomainEvent::EarnerIdentityRecorded(
+        EarnerIdentityRecorded { name, email: None },
+    ));
+    let earner = given::<Earner>(named)
+        .when(EarnerCommand::Erase, &as_network_admin)
+        .then([erased_event.clone()]);
+    assert!(earner.is_erased());
+    assert_eq!(earner.name(), None, "the vault reference is forgotten too");
+    // Only the network erases; the structure's staff and the worker ask it to.
+    for context in [as_counsellor(), as_direction(), as_earner()] {
+        given::<Earner>(holding_a_badge())
+            .when(EarnerCommand::Erase, &context)
+            .then_error(DomainError::Forbidden(String::new()));
+    }
+    let mut erased = holding_a_badge();
+    erased.push(erased_event);
+    let refused = || DomainError::RuleViolated("erased".to_owned());
+    given::<Earner>(erased.clone())
+        .when(EarnerCommand::Erase, &as_network_admin)
+        .then_error(refused());
+    given::<Earner>(erased.clone())
+        .when(
+            EarnerCommand::RecordIdentity { name, email: None },
+            &as_earner(),
+        )
+        .then_error(refused());
+    given::<Earner>(erased.clone())
+        .when(
+            EarnerCommand::SetPublicationConsent {
+                show_name: true,
+                show_recommendations: true,
+                public_evidence: vec![],
+            },
+            &as_earner(),
+        )
+        .then_error(refused());
+    given::<Earner>(erased.clone())
+        .when(
+            EarnerCommand::RevokeBadge {
+                award_id: award_id(),
+                reason: reason(ReasonCode::IssuedInError),
+            },
+            &as_direction(),
+        )
+        .then_error(refused());
+    // The clock still runs: the award expires as any other (a count, no personal data).
+    given::<Earner>(erased)
+        .when(expire(), &later(as_direction(), at("2027-03-10T09:00:00Z")))
+        .then([expired()]);
+}
