@@ -241,9 +241,19 @@ async fn erasure_removes_every_trace(test_store: TestStore) {
     assert!(audit::verify_bundle(bundle.as_slice(), None).is_valid());
     let bundle = String::from_utf8(bundle).unwrap();
     assert!(bundle.contains("earner.subject_erased"));
+    let export = client
+        .data(
+            &world.admin_token,
+            "query($s: ID, $e: ID!) { workerDataExport(structureId: $s, earnerId: $e) }",
+            json!({"s": world.first.to_string(), "e": worker.id()}),
+        )
+        .await["workerDataExport"]
+        .to_string();
+    assert!(export.contains("earner.subject_erased"), "{export}");
     let dumped = dump(&test_store);
     assert!(dumped.contains(&world.award));
     for secret in &secrets {
+        assert!(!export.contains(secret.as_str()), "{secret} in the export");
         assert!(!bundle.contains(secret.as_str()), "{secret} in the bundle");
         assert!(
             !dumped.contains(secret.as_str()),

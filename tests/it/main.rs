@@ -1,5 +1,6 @@
 //! The one integration-test binary: a module per feature.
 
+mod access_log;
 mod api_access;
 mod api_subscriptions;
 mod api_workflow;

@@ -9,7 +9,7 @@ mod catalogue;
 mod credentials;
 mod earner;
 mod organisation;
-mod personal_data;
+pub(crate) mod personal_data;
 mod queries;
 mod subscription;
 
@@ -471,7 +471,13 @@ where
 
 /// Every query.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(CoreQueries, EarnerQueries, audit::AuditQueries);
+pub struct QueryRoot(
+    CoreQueries,
+    EarnerQueries,
+    audit::AuditQueries,
+    personal_data::PersonalDataQueries,
+    personal_data::PersonalDataExportQueries,
+);
 
 /// Every mutation, one object per part of the domain.
 #[derive(MergedObject, Default)]

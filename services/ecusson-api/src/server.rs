@@ -165,6 +165,7 @@ async fn execute(
         if let Some(principal) = authenticate(state, http)? {
             request = request.data(principal);
         }
+        request = request.data(crate::schema::personal_data::AccessRecorder::default());
         if let Some(traceparent) = http
             .headers()
             .get("traceparent")

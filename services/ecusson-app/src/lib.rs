@@ -15,6 +15,7 @@ pub mod expiry;
 pub mod keys;
 mod ledger;
 pub mod links;
+pub mod personal_data;
 
 pub use error::{AppError, ErrorCode};
 pub use expiry::{expire_due_awards, ExpiryReport};

@@ -5,6 +5,7 @@
 //! Only this crate links sqlx. Callers never see a database error: they get a [`StoreError`]
 //! whose `Internal` variant keeps the cause for the log and prints nothing of it.
 
+pub mod access_log;
 pub mod audit;
 pub mod canonical;
 pub mod connect;

@@ -318,6 +318,36 @@ impl Vault {
             .collect()
     }
 
+    /// Every entry of a person with every version (what an access or portability request
+    /// hands over), in entry order; empty after erasure.
+    pub async fn entries_of(
+        &self,
+        tenant_id: TenantId,
+        person_id: PersonId,
+    ) -> Result<Vec<(VaultEntryId, Vec<VaultRead>)>, StoreError> {
+        let rows = self
+            .store
+            .read_once(
+                "select distinct entry_id from person_data \
+                 where tenant_id = $1 and person_id = $2 order by entry_id",
+                &[SqlValue::text(tenant_id), SqlValue::text(person_id)],
+            )
+            .await?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in rows {
+            let entry_id = row
+                .first()
+                .and_then(SqlValue::as_text)
+                .and_then(|text| VaultEntryId::parse(text).ok())
+                .ok_or_else(|| StoreError::Corrupt("a vault entry id".to_owned()))?;
+            entries.push((
+                entry_id,
+                self.history(tenant_id, person_id, entry_id).await?,
+            ));
+        }
+        Ok(entries)
+    }
+
     /// Destroys the person's key: every entry of theirs becomes unreadable, now and in any
     /// later copy of the database. The ciphertexts are deleted too (they are useless).
     /// Returns whether a key existed.

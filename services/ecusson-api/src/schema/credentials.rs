@@ -55,9 +55,19 @@ impl CredentialView {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<issuing::StoredCredential>> {
-        issuing::stored_credential(&api(ctx).vault, self.tenant, &self.issued)
+        let stored = issuing::stored_credential(&api(ctx).vault, self.tenant, &self.issued)
             .await
-            .map_err(graphql_error)
+            .map_err(graphql_error)?;
+        if stored.is_some() {
+            super::personal_data::record_access(
+                ctx,
+                self.tenant,
+                self.issued.document.person_id,
+                "credential",
+            )
+            .await?;
+        }
+        Ok(stored)
     }
 }
 
@@ -110,11 +120,11 @@ pub(super) async fn identity_of(
         return Ok(None);
     };
     let email = match earner.email() {
-        Some(reference) => read_text(ctx, tenant, reference).await?,
+        Some(reference) => read_text(ctx, tenant, reference, "identity").await?,
         None => None,
     };
     Ok(Some(WorkerIdentityView {
-        name: read_text(ctx, tenant, name).await?,
+        name: read_text(ctx, tenant, name, "identity").await?,
         email,
     }))
 }

@@ -317,15 +317,18 @@ pub struct EvidenceView {
 impl EvidenceView {
     /// `null` once the worker's data has been erased.
     async fn content(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
-        read_text(ctx, self.tenant, self.content_ref).await
+        read_text(ctx, self.tenant, self.content_ref, "evidence").await
     }
 }
 
 /// Reads a text from the vault; `null` when erased or missing.
+/// Reading it is logged (`what` of the vault's owner: see
+/// [`super::personal_data::record_access`]) before it is answered.
 pub(super) async fn read_text(
     ctx: &Context<'_>,
     tenant: TenantId,
     reference: VaultRef,
+    what: &'static str,
 ) -> async_graphql::Result<Option<String>> {
     let read = api(ctx)
         .vault
@@ -333,7 +336,10 @@ pub(super) async fn read_text(
         .await
         .map_err(|error| graphql_error(AppError::from(error)))?;
     Ok(match read {
-        VaultRead::Present { plaintext, .. } => Some(String::from_utf8_lossy(&plaintext).into()),
+        VaultRead::Present { plaintext, .. } => {
+            super::personal_data::record_access(ctx, tenant, reference.person_id, what).await?;
+            Some(String::from_utf8_lossy(&plaintext).into())
+        }
         VaultRead::Missing | VaultRead::Erased => None,
     })
 }
@@ -511,7 +517,7 @@ impl RecommendationView {
     /// The recommender's words, once given; `null` after erasure.
     async fn testimony(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
         match self.testimony_ref {
-            Some(reference) => read_text(ctx, self.tenant, reference).await,
+            Some(reference) => read_text(ctx, self.tenant, reference, "testimony").await,
             None => Ok(None),
         }
     }

@@ -98,3 +98,202 @@ impl PersonalDataMutations {
         })
     }
 }
+
+/// The reads of personal data one API request made, so that each (person, kind of data) is
+/// logged once per request. One per request (`server.rs` adds it).
+#[derive(Default)]
+pub struct AccessRecorder(
+    std::sync::Mutex<std::collections::HashSet<(TenantId, PersonId, &'static str)>>,
+);
+
+/// Logs that the caller reads `what` of `subject`'s personal data (in `tenant`), before the
+/// data is answered: a log that cannot be written answers nothing. A person reading their own
+/// data is not logged.
+pub(super) async fn record_access(
+    ctx: &Context<'_>,
+    tenant: TenantId,
+    subject: PersonId,
+    what: &'static str,
+) -> async_graphql::Result<()> {
+    let principal = principal(ctx)?;
+    if principal.subject == subject && principal.tenant == tenant {
+        return Ok(());
+    }
+    if let Some(recorder) = ctx.data_opt::<AccessRecorder>() {
+        let mut seen = recorder
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !seen.insert((tenant, subject, what)) {
+            return Ok(());
+        }
+    }
+    let api = api(ctx);
+    ecusson_store::access_log::record(
+        api.ledger.store().as_ref(),
+        &ecusson_store::access_log::AccessEntry {
+            tenant_id: tenant,
+            subject_id: subject,
+            access_id: Uuid::now_v7(),
+            accessed_at: api.ledger.now(),
+            reader_tenant_id: principal.tenant,
+            reader_id: principal.subject,
+            reader_roles: principal
+                .roles
+                .iter()
+                .map(|role| role_text(*role))
+                .collect(),
+            what: what.to_owned(),
+            channel: "graphql".to_owned(),
+        },
+    )
+    .await
+    .map_err(|error| graphql_error(error.into()))
+}
+
+fn role_text(role: Role) -> String {
+    serde_json::to_value(role)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// One read of a person's personal data.
+#[derive(SimpleObject)]
+pub struct PersonalDataAccess {
+    pub access_id: ID,
+    pub accessed_at: chrono::DateTime<chrono::Utc>,
+    pub reader_id: ID,
+    pub reader_tenant_id: ID,
+    pub reader_roles: Vec<GqlRole>,
+    /// `evidence`, `identity`, `testimony` or `credential`.
+    pub what: String,
+    pub channel: String,
+}
+
+#[derive(Default)]
+pub struct PersonalDataQueries;
+
+#[Object]
+impl PersonalDataQueries {
+    /// Who read a worker's personal data, and when, newest first (at most 100, default 50,
+    /// before the access id `before`). The network's administrators see it for the workers of
+    /// their structures (`structureId`, or none for the network's own supporters); a worker
+    /// sees who read theirs (no argument but `earnerId`, their own).
+    async fn personal_data_access(
+        &self,
+        ctx: &Context<'_>,
+        structure_id: Option<ID>,
+        earner_id: ID,
+        #[graphql(default = 50)] first: i32,
+        before: Option<ID>,
+    ) -> async_graphql::Result<Vec<PersonalDataAccess>> {
+        let principal = principal(ctx)?;
+        let earner = PersonId(parse_id(&earner_id, "earnerId")?);
+        let tenant = match &structure_id {
+            Some(id) => TenantId(parse_id(id, "structureId")?),
+            None => principal.tenant,
+        };
+        let before = before.map(|id| parse_id(&id, "before")).transpose()?;
+        let own = earner == principal.subject && tenant == principal.tenant;
+        if !own {
+            // Refused by role before anything is looked up; then another network's worker is
+            // as unknown as one that never existed.
+            if !principal.has_role(Role::NetworkAdmin) {
+                return Err(coded(
+                    "only the worker and the network's administrators read the access log",
+                    ErrorCode::Forbidden,
+                ));
+            }
+            let network = ecusson_app::credentials::network_of(&api(ctx).ledger, tenant)
+                .await
+                .map_err(graphql_error)?;
+            if network.map(|(network, _)| network) != Some(principal.tenant) {
+                return Err(coded(
+                    format!("earner {earner} not found"),
+                    ErrorCode::NotFound,
+                ));
+            }
+        }
+        let limit = usize::try_from(first.clamp(0, queries::MAX_PAGE_SIZE)).unwrap_or(0);
+        let entries = ecusson_store::access_log::of_subject(
+            api(ctx).ledger.store().as_ref(),
+            tenant,
+            earner,
+            before,
+            limit,
+        )
+        .await
+        .map_err(|error| graphql_error(error.into()))?;
+        Ok(entries
+            .into_iter()
+            .map(|entry| PersonalDataAccess {
+                access_id: ID(entry.access_id.to_string()),
+                accessed_at: entry.accessed_at,
+                reader_id: ID(entry.reader_id.to_string()),
+                reader_tenant_id: ID(entry.reader_tenant_id.to_string()),
+                reader_roles: entry
+                    .reader_roles
+                    .iter()
+                    .filter_map(|text| {
+                        serde_json::from_value::<Role>(serde_json::Value::String(text.clone())).ok()
+                    })
+                    .map(GqlRole::from)
+                    .collect(),
+                what: entry.what,
+                channel: entry.channel,
+            })
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct PersonalDataExportQueries;
+
+#[Object]
+impl PersonalDataExportQueries {
+    /// Everything the ledger holds about one worker (GDPR articles 15 and 20), as one JSON
+    /// document (`format: "ecusson-personal-data/1"`): every event of their stream, every
+    /// entry of their vault with every version (rectifications keep their history), and the
+    /// access log. For the worker themself (`earnerId` their own, no `structureId`) or, on
+    /// their request, the network's administrators. The export is logged as a read.
+    async fn worker_data_export(
+        &self,
+        ctx: &Context<'_>,
+        structure_id: Option<ID>,
+        earner_id: ID,
+    ) -> async_graphql::Result<async_graphql::Json<serde_json::Value>> {
+        let principal = principal(ctx)?;
+        let earner = PersonId(parse_id(&earner_id, "earnerId")?);
+        let tenant = match &structure_id {
+            Some(id) => TenantId(parse_id(id, "structureId")?),
+            None => principal.tenant,
+        };
+        let not_found = || coded(format!("earner {earner} not found"), ErrorCode::NotFound);
+        let own = earner == principal.subject && tenant == principal.tenant;
+        let api = api(ctx);
+        if !own {
+            if !principal.has_role(Role::NetworkAdmin) {
+                return Err(coded(
+                    "only the worker or the network's administrators export a worker's data",
+                    ErrorCode::Forbidden,
+                ));
+            }
+            let network = ecusson_app::credentials::network_of(&api.ledger, tenant)
+                .await
+                .map_err(graphql_error)?;
+            if network.map(|(network, _)| network) != Some(principal.tenant) {
+                return Err(not_found());
+            }
+        }
+        super::earner::require_enrolled(ctx, tenant, earner)
+            .await
+            .map_err(|_| not_found())?;
+        record_access(ctx, tenant, earner, "export").await?;
+        ecusson_app::personal_data::export_worker(&api.ledger, &api.vault, tenant, earner)
+            .await
+            .map_err(graphql_error)?
+            .map(async_graphql::Json)
+            .ok_or_else(not_found)
+    }
+}
