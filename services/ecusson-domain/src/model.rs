@@ -51,7 +51,7 @@ pub enum OrganisationKind {
     EndorsingOrganisation,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkillType {
     /// Know-how tied to work positions.
@@ -195,7 +195,7 @@ pub struct Evidence {
 }
 
 /// The exit of a worker's pathway (sortie), for employability reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExitOutcome {
     DurableEmployment,
