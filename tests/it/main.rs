@@ -15,5 +15,6 @@ mod ob2_validator;
 mod ob3_api;
 mod projection_workers;
 mod projections;
+mod reports;
 mod store_conformance;
 mod use_cases;

@@ -11,6 +11,7 @@ mod earner;
 mod organisation;
 pub(crate) mod personal_data;
 mod queries;
+mod reports;
 mod subscription;
 
 pub use catalogue::*;
@@ -477,6 +478,7 @@ pub struct QueryRoot(
     audit::AuditQueries,
     personal_data::PersonalDataQueries,
     personal_data::PersonalDataExportQueries,
+    reports::ReportQueries,
 );
 
 /// Every mutation, one object per part of the domain.

@@ -77,6 +77,7 @@ pub fn standard_projections() -> Vec<Arc<dyn Projection>> {
         Arc::new(BadgeHistoryProjection),
         Arc::new(crate::directory::DirectoryProjection),
         Arc::new(crate::credentials::CredentialsProjection),
+        Arc::new(crate::reports::ReportsProjection),
     ]
 }
 

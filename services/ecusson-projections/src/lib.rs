@@ -19,6 +19,7 @@ pub mod directory;
 pub mod engine;
 pub mod error;
 pub mod lock;
+pub mod reports;
 pub mod request_queue;
 
 mod bulk_statement;

@@ -15,7 +15,10 @@
 //! Structures and periods are what a funder chooses among, not free filters: the programme
 //! report's periods are whole calendar quarters (see [`quarter`]).
 
+use crate::facts::{Mode, RequestState, Route};
+use crate::figures::{BadgeBand, Figures, Spread};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
+use ecusson_domain::{BadgeClassId, CommitteeId, ExitOutcome, SkillType};
 use serde::Serialize;
 
 /// The smallest number of people a published figure may be about.
@@ -79,6 +82,125 @@ pub fn quarter(year: i32, quarter: u32) -> Option<(DateTime<Utc>, DateTime<Utc>)
     };
     debug_assert_eq!(start.year(), year);
     Some((start, end))
+}
+
+/// A spread as a funder sees it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProtectedSpread {
+    pub count: Shown,
+    pub median_hours: Option<f64>,
+    pub p90_hours: Option<f64>,
+}
+
+impl ProtectedSpread {
+    fn of(spread: &Spread) -> Self {
+        Self {
+            count: show(spread.count),
+            median_hours: statistic(spread.count, spread.median_hours),
+            p90_hours: statistic(spread.count, spread.p90_hours),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProtectedRequests {
+    pub state: RequestState,
+    pub mode: Mode,
+    pub route: Route,
+    pub count: Shown,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProtectedAwards {
+    pub pathway_rank: Option<u8>,
+    pub skill_type: Option<SkillType>,
+    pub badge_class_id: BadgeClassId,
+    pub count: Shown,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProtectedCommittee {
+    pub committee_id: CommitteeId,
+    pub decided: ProtectedSpread,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProtectedExits {
+    pub outcome: ExitOutcome,
+    pub badges: BadgeBand,
+    pub count: Shown,
+}
+
+/// [`Figures`] as a funder may see them: every count of people through [`show`], rates
+/// through [`rate`], statistics through [`statistic`]. Structures are not people: their count
+/// is shown as it is.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProtectedFigures {
+    pub active_structures: u64,
+    pub requests: Vec<ProtectedRequests>,
+    pub decision_time: ProtectedSpread,
+    pub awards: Vec<ProtectedAwards>,
+    pub awards_total: Shown,
+    /// Percent of the awards with evidence, with a recommendation (5-point steps).
+    pub evidence_rate: Option<u64>,
+    pub recommendation_rate: Option<u64>,
+    pub workers_badged: Shown,
+    pub committees: Vec<ProtectedCommittee>,
+    pub exits: Vec<ProtectedExits>,
+}
+
+pub fn protect(figures: &Figures) -> ProtectedFigures {
+    ProtectedFigures {
+        active_structures: figures.active_structures,
+        requests: figures
+            .requests
+            .iter()
+            .map(|row| ProtectedRequests {
+                state: row.state,
+                mode: row.mode,
+                route: row.route,
+                count: show(row.count),
+            })
+            .collect(),
+        decision_time: ProtectedSpread::of(&figures.decision_time),
+        awards: figures
+            .awards
+            .iter()
+            .map(|row| ProtectedAwards {
+                pathway_rank: row.pathway_rank,
+                skill_type: row.skill_type,
+                badge_class_id: row.badge_class_id,
+                count: show(row.count),
+            })
+            .collect(),
+        awards_total: show(figures.awards_total),
+        evidence_rate: rate(figures.awards_with_evidence, figures.awards_total),
+        recommendation_rate: rate(figures.awards_with_recommendation, figures.awards_total),
+        workers_badged: show(figures.workers_badged),
+        committees: figures
+            .committees
+            .iter()
+            .map(|committee| ProtectedCommittee {
+                committee_id: committee.committee_id,
+                decided: ProtectedSpread::of(&committee.decided),
+            })
+            .collect(),
+        exits: figures
+            .exits
+            .iter()
+            .map(|row| ProtectedExits {
+                outcome: row.outcome,
+                badges: row.badges,
+                count: show(row.count),
+            })
+            .collect(),
+    }
 }
 
 #[cfg(test)]

@@ -9,11 +9,11 @@ use ecusson_domain::{
     AwardId, BadgeClassId, CommitteeId, DomainEvent, ExitOutcome, PathwayId, PersonId, RequestId,
     RequestMode, SkillType, TenantId, ValidationRoute,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// How a request was made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     Pair,
@@ -22,7 +22,7 @@ pub enum Mode {
 }
 
 /// Who decides a request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Route {
     Evaluator,
@@ -31,7 +31,7 @@ pub enum Route {
 }
 
 /// Where a request stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RequestState {
     Pending,
@@ -79,6 +79,8 @@ pub struct EarnerFact {
 /// A badge class as the catalogue publishes it (its latest revision).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClassFact {
+    /// The network's tenant, where the catalogue is.
+    pub tenant_id: TenantId,
     pub name: String,
     pub pathway_id: PathwayId,
     pub skill_type: SkillType,
@@ -87,7 +89,8 @@ pub struct ClassFact {
 /// Everything the reports count, by tenant and id.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Facts {
-    pub pathways: BTreeMap<PathwayId, u8>,
+    /// Each pathway's rank, and the network tenant that defined it.
+    pub pathways: BTreeMap<PathwayId, (TenantId, u8)>,
     pub classes: BTreeMap<BadgeClassId, ClassFact>,
     pub requests: BTreeMap<(TenantId, RequestId), RequestFact>,
     pub awards: BTreeMap<(TenantId, AwardId), AwardFact>,
@@ -104,19 +107,21 @@ impl Facts {
         self.classes
             .get(&class)
             .and_then(|class| self.pathways.get(&class.pathway_id))
-            .copied()
+            .map(|(_, rank)| *rank)
     }
 
     /// Adds one event of `tenant`, recorded at `at`. Events of other kinds change nothing.
     pub fn apply(&mut self, tenant: TenantId, at: DateTime<Utc>, event: &DomainEvent) {
         match event {
             DomainEvent::PathwayDefined(defined) => {
-                self.pathways.insert(defined.pathway_id, defined.rank);
+                self.pathways
+                    .insert(defined.pathway_id, (tenant, defined.rank));
             }
             DomainEvent::BadgeClassPublished(published) => {
                 self.classes.insert(
                     published.badge_class_id,
                     ClassFact {
+                        tenant_id: tenant,
                         name: published.content.name.clone(),
                         pathway_id: published.content.pathway_id,
                         skill_type: published.content.skill_type,
@@ -127,6 +132,7 @@ impl Facts {
                 self.classes.insert(
                     revised.badge_class_id,
                     ClassFact {
+                        tenant_id: tenant,
                         name: revised.content.name.clone(),
                         pathway_id: revised.content.pathway_id,
                         skill_type: revised.content.skill_type,

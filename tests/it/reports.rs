@@ -1,0 +1,170 @@
+//! The reports over GraphQL on both backends, after the brochure's workflow: the live figures
+//! (from the `reports` read model) equal a replay of the logs "as of" now, a replay before the
+//! first event is empty, each caller sees the tenants they may, and a funder sees only protected
+//! counts.
+
+use crate::api_workflow::{brochure, Client, RunningApi};
+use crate::helpers::TestStore;
+use ecusson_api::auth::DevSecret;
+use ecusson_domain::{PersonId, Role, TenantId};
+use ecusson_store::VaultKey;
+use serde_json::{json, Value};
+
+const REPORT: &str = "query($s: ID, $from: DateTime, $until: DateTime, $asOf: DateTime) { report(structureId: $s, from: $from, until: $until, asOf: $asOf) { tenantIds from until asOf protected figures } }";
+
+fn total_requests(figures: &Value) -> u64 {
+    figures["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["count"].as_u64().unwrap())
+        .sum()
+}
+
+async fn reports_live_and_as_of(test_store: TestStore) {
+    let secret = DevSecret::generate();
+    let api = RunningApi::start(&test_store.url, &VaultKey::generate(), &secret).await;
+    let client = Client::new(&api.base, &secret);
+    let before_everything = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let world = brochure(&client).await;
+    let tenants = [world.network, world.first, world.second, world.third];
+    api.caught_up(&tenants).await;
+
+    let network = client.data(&world.admin_token, REPORT, json!({})).await["report"].clone();
+    let covered: Vec<&str> = network["tenantIds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap())
+        .collect();
+    for tenant in tenants {
+        assert!(
+            covered.contains(&tenant.to_string().as_str()),
+            "{covered:?}"
+        );
+    }
+    assert_eq!(network["protected"], false);
+    let figures = &network["figures"];
+    assert!(figures["awardsTotal"].as_u64().unwrap() >= 3, "{figures:#}");
+    assert!(total_requests(figures) >= figures["awardsTotal"].as_u64().unwrap());
+    assert!(figures["workersBadged"].as_u64().unwrap() >= 2);
+    assert!(figures["decisionTime"]["count"].as_u64().unwrap() >= 3);
+    assert!(
+        figures["awardsWithRecommendation"].as_u64().unwrap() >= 1,
+        "the brochure's recommendation"
+    );
+    assert!(
+        !figures["exits"].as_array().unwrap().is_empty(),
+        "the brochure's exit"
+    );
+
+    // The same figures replayed from the logs as they stand now; nothing before the first event.
+    let as_of_now = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let replayed = client
+        .data(&world.admin_token, REPORT, json!({"asOf": as_of_now}))
+        .await["report"]
+        .clone();
+    assert_eq!(replayed["figures"], network["figures"]);
+    assert!(replayed["asOf"].as_str().is_some());
+    let empty = client
+        .data(
+            &world.admin_token,
+            REPORT,
+            json!({"asOf": before_everything}),
+        )
+        .await["report"]["figures"]
+        .clone();
+    assert_eq!(empty["awardsTotal"], 0);
+    assert_eq!(total_requests(&empty), 0);
+    // A period that ends before the brochure: nothing either, live.
+    let period = client
+        .data(
+            &world.admin_token,
+            REPORT,
+            json!({"until": before_everything}),
+        )
+        .await["report"]["figures"]
+        .clone();
+    assert_eq!(period["awardsTotal"], 0);
+
+    // One structure: the network's view of it equals its staff's.
+    let first = json!({"s": world.first.to_string()});
+    let from_network =
+        client.data(&world.admin_token, REPORT, first.clone()).await["report"].clone();
+    let from_staff = client
+        .data(&world.first_admin.token, REPORT, json!({}))
+        .await["report"]
+        .clone();
+    assert_eq!(from_network["figures"], from_staff["figures"]);
+    assert_eq!(from_staff["tenantIds"], json!([world.first.to_string()]));
+    assert!(
+        total_requests(&from_staff["figures"]) < total_requests(&network["figures"]),
+        "a structure's requests are part of the network's"
+    );
+    let counsellor = client
+        .data(&world.counsellor.token, REPORT, json!({}))
+        .await;
+    assert_eq!(counsellor["report"]["figures"], from_staff["figures"]);
+
+    // Who may not.
+    let second = json!({"s": world.second.to_string()});
+    assert_eq!(
+        client.error(&world.first_admin.token, REPORT, second).await,
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        client
+            .error(&world.workers[0].token, REPORT, json!({}))
+            .await,
+        "FORBIDDEN"
+    );
+    let stranger = client.token(TenantId::new(), &[Role::NetworkAdmin], PersonId::new());
+    assert_eq!(client.error(&stranger, REPORT, first).await, "NOT_FOUND");
+    assert_eq!(
+        client
+            .error(
+                &world.admin_token,
+                REPORT,
+                json!({"from": as_of_now, "until": before_everything})
+            )
+            .await,
+        "BAD_USER_INPUT"
+    );
+
+    // A funder: protected counts only (0, "<5" or a multiple of 5), no person anywhere.
+    let funder = client.token(world.network, &[Role::Funder], PersonId::new());
+    let protected = client.data(&funder, REPORT, json!({})).await["report"].clone();
+    assert_eq!(protected["protected"], true);
+    let shown = |value: &Value| match value {
+        Value::Number(number) => number.as_u64().is_some_and(|n| n % 5 == 0),
+        Value::String(text) => text == "<5",
+        _ => false,
+    };
+    let figures = &protected["figures"];
+    assert!(shown(&figures["awardsTotal"]), "{figures:#}");
+    assert!(shown(&figures["workersBadged"]));
+    for row in figures["requests"].as_array().unwrap() {
+        assert!(shown(&row["count"]), "{row}");
+    }
+    for row in figures["exits"].as_array().unwrap() {
+        assert!(shown(&row["count"]), "{row}");
+    }
+    assert_eq!(
+        figures["exits"][0]["count"], "<5",
+        "one exit in the brochure"
+    );
+    assert!(
+        figures["decisionTime"]["medianHours"].is_null()
+            || figures["decisionTime"]["count"] != "<5"
+    );
+    let text = protected.to_string();
+    for worker in &world.workers {
+        assert!(
+            !text.contains(&worker.id()),
+            "a worker's id in a funder's report"
+        );
+    }
+    api.stop().await;
+}
+
+crate::on_both_backends!(reports_live_and_as_of);
