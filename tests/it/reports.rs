@@ -164,6 +164,95 @@ async fn reports_live_and_as_of(test_store: TestStore) {
             "a worker's id in a funder's report"
         );
     }
+
+    // The downloads: the same figures as CSV for French spreadsheets, and as a page.
+    let http = reqwest::Client::new();
+    let download = |path: String, token: Option<String>| {
+        let request = http.get(format!("{}{path}", api.base));
+        let request = match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        async move { request.send().await.unwrap() }
+    };
+    let csv = download(
+        "/reports/report.csv".to_owned(),
+        Some(world.admin_token.clone()),
+    )
+    .await;
+    assert_eq!(csv.status(), 200);
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let bytes = csv.bytes().await.unwrap();
+    assert!(
+        bytes.starts_with("\u{feff}".as_bytes()),
+        "a byte order mark"
+    );
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(text.contains("Indicateur;Critère 1;Critère 2;Critère 3;Valeur\r\n"));
+    assert!(
+        text.contains(&format!(
+            "Badges attribués;Total;;;{}\r\n",
+            network["figures"]["awardsTotal"]
+        )),
+        "{text}"
+    );
+    let funder_csv = download("/reports/report.csv".to_owned(), Some(funder.clone()))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        funder_csv.contains("Sorties de parcours;Emploi durable;"),
+        "{funder_csv}"
+    );
+    assert!(funder_csv.contains(";<5\r\n"), "{funder_csv}");
+    let page = download(
+        format!("/reports/report.html?structureId={}", world.first),
+        Some(world.admin_token.clone()),
+    )
+    .await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Rapport de la structure") && html.contains("<svg"),
+        "{html}"
+    );
+    assert!(html.contains("Badges attribués, par parcours"));
+    // Refusals: no token, a worker, another network's structure, a malformed instant.
+    assert_eq!(
+        download("/reports/report.csv".to_owned(), None)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        download(
+            "/reports/report.csv".to_owned(),
+            Some(world.workers[0].token.clone())
+        )
+        .await
+        .status(),
+        403
+    );
+    assert_eq!(
+        download(
+            format!("/reports/report.csv?structureId={}", world.first),
+            Some(stranger.clone())
+        )
+        .await
+        .status(),
+        404
+    );
+    let malformed = download(
+        "/reports/report.csv?from=hier".to_owned(),
+        Some(world.admin_token.clone()),
+    )
+    .await;
+    assert_eq!(malformed.status(), 400);
+    assert_eq!(
+        malformed.json::<Value>().await.unwrap()["error"],
+        "BAD_USER_INPUT"
+    );
     api.stop().await;
 }
 

@@ -6,6 +6,7 @@ pub mod error;
 pub mod issuer;
 pub mod ob3_api;
 pub mod public;
+mod reports_http;
 pub mod schema;
 pub mod server;
 

@@ -11,7 +11,7 @@ mod earner;
 mod organisation;
 pub(crate) mod personal_data;
 mod queries;
-mod reports;
+pub(crate) mod reports;
 mod subscription;
 
 pub use catalogue::*;

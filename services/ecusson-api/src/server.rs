@@ -111,6 +111,7 @@ pub fn serve_on(
             )
             .configure(crate::public::configure)
             .configure(crate::ob3_api::configure)
+            .configure(crate::reports_http::configure)
     })
     .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
     .listen(listener)?;
@@ -119,7 +120,7 @@ pub fn serve_on(
 
 /// The caller from the `Authorization` header: `None` without a header (public fields and
 /// introspection still work), an UNAUTHENTICATED answer for a header that does not verify.
-fn authenticate(
+pub(crate) fn authenticate(
     state: &ServerState,
     request: &HttpRequest,
 ) -> Result<Option<Principal>, Unauthenticated> {
@@ -141,7 +142,7 @@ fn authenticate(
 }
 
 /// A bearer token was sent and does not verify.
-struct Unauthenticated;
+pub(crate) struct Unauthenticated;
 
 impl Unauthenticated {
     fn response(self) -> HttpResponse {

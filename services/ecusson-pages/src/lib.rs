@@ -16,6 +16,7 @@ pub mod badge_page;
 pub mod french_date;
 pub mod message_page;
 pub mod recommendation_page;
+pub mod report_page;
 pub mod verification_page;
 
 mod http_url;

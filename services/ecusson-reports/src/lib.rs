@@ -20,6 +20,7 @@
 pub mod disclosure;
 pub mod facts;
 pub mod figures;
+pub mod table;
 
 pub use facts::Facts;
 pub use figures::{Figures, Period};

@@ -327,3 +327,57 @@ fn figures_as_of_a_date_agree_with_the_whole_log_over_that_period() {
     assert!(all.workers_badged <= all.awards_total);
     assert!(!all.exits.is_empty(), "the demo records exits");
 }
+
+#[test]
+fn a_report_table_reads_in_french_and_opens_in_french_spreadsheets() {
+    let network = ecusson_demo::generate(&ecusson_demo::demo_shape());
+    let mut facts = Facts::new();
+    for append in &network.appends {
+        for event in &append.events {
+            facts.apply(append.tenant_id, append.recorded_at, event);
+        }
+    }
+    let tenants: BTreeSet<TenantId> = network.structures.iter().map(|s| s.tenant_id).collect();
+    let all = figures(&facts, &tenants, Period::default());
+    let rows = crate::table::rows(&all, &facts, false);
+    let total = rows
+        .iter()
+        .find(|row| row.indicator == "Badges attribués" && row.dimensions[0] == "Total")
+        .unwrap();
+    assert_eq!(total.value, all.awards_total.to_string());
+    assert!(rows.iter().any(|row| row.dimensions[1] == "Savoir-être"));
+    assert!(rows
+        .iter()
+        .any(|row| row.indicator == "Délai de décision (heures)" && row.value.contains(',')));
+    let bytes = crate::table::csv(&rows).unwrap();
+    assert!(
+        bytes.starts_with("\u{feff}".as_bytes()),
+        "a byte order mark"
+    );
+    let text = String::from_utf8(bytes).unwrap();
+    let mut lines = text.trim_start_matches('\u{feff}').split("\r\n");
+    assert_eq!(
+        lines.next(),
+        Some("Indicateur;Critère 1;Critère 2;Critère 3;Valeur")
+    );
+    assert!(text.contains(&format!(
+        "Badges attribués;Total;;;{}\r\n",
+        all.awards_total
+    )));
+    // The funder's table: only "<5", multiples of 5, rates in 5-point steps, or nothing.
+    let protected = crate::table::rows(&all, &facts, true);
+    for row in &protected {
+        if row.indicator == "Structures actives" {
+            continue;
+        }
+        let value = row.value.trim_end_matches(" %");
+        let ok = value == "<5"
+            || value == "—"
+            || value
+                .replace(",0", "")
+                .parse::<u64>()
+                .is_ok_and(|n| n % 5 == 0)
+            || row.indicator.starts_with("Délai");
+        assert!(ok, "{row:?}");
+    }
+}
