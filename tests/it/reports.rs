@@ -131,8 +131,23 @@ async fn reports_live_and_as_of(test_store: TestStore) {
         "BAD_USER_INPUT"
     );
 
-    // A funder: protected counts only (0, "<5" or a multiple of 5), no person anywhere.
+    // A funder: protected counts only (0, "<5" or a multiple of 5), no person anywhere, over
+    // whole calendar quarters only.
     let funder = client.token(world.network, &[Role::Funder], PersonId::new());
+    assert_eq!(
+        client
+            .error(&funder, REPORT, json!({"from": "2026-02-01T00:00:00Z"}))
+            .await,
+        "BAD_USER_INPUT"
+    );
+    let quarter = client
+        .data(
+            &funder,
+            REPORT,
+            json!({"from": "2020-01-01T00:00:00Z", "until": "2040-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(quarter["report"]["protected"], true);
     let protected = client.data(&funder, REPORT, json!({})).await["report"].clone();
     assert_eq!(protected["protected"], true);
     let shown = |value: &Value| match value {
@@ -163,6 +178,44 @@ async fn reports_live_and_as_of(test_store: TestStore) {
             !text.contains(&worker.id()),
             "a worker's id in a funder's report"
         );
+    }
+
+    // A funder checks the figures of a structure they were given against the structure's
+    // audit bundle: `audit verify` recomputes them from the events.
+    let given = client
+        .data(&funder, REPORT, json!({"s": world.first.to_string()}))
+        .await["report"]["figures"]
+        .clone();
+    ecusson_app::audit::seal_tenant(
+        &api.ledger,
+        &api.vault,
+        &api.site,
+        world.first,
+        ecusson_app::audit::SealPolicy::default(),
+        true,
+    )
+    .await
+    .expect("seal");
+    let mut bundle = Vec::new();
+    ecusson_app::audit::export_bundle(&api.ledger, &api.vault, world.first, None, &mut bundle)
+        .await
+        .expect("export");
+    let checked = ecusson_app::audit::verify_bundle(
+        bundle.as_slice(),
+        Some(&ecusson_app::audit::verifier(&api.vault, world.network)),
+    );
+    assert!(checked.is_valid(), "{checked:?}");
+    assert_eq!(checked.uncounted_events, 0);
+    let recomputed = serde_json::to_value(checked.figures.expect("figures")).unwrap();
+    for field in [
+        "awardsTotal",
+        "workersBadged",
+        "requests",
+        "decisionTime",
+        "exits",
+        "evidenceRate",
+    ] {
+        assert_eq!(recomputed[field], given[field], "{field}");
     }
 
     // The downloads: the same figures as CSV for French spreadsheets, and as a page.

@@ -3,12 +3,13 @@
 //! is) and `GET /reports/report.html` (a printable French page with its charts drawn on the
 //! server), with the parameters of GraphQL's `report` (`structureId`, `from`, `until`, `asOf`,
 //! RFC 3339 instants) and the same bearer token, the same rules and the same figures
-//! ([`crate::schema::reports::compute`]). Funders get the protected figures.
+//! ([`ecusson_app::reports::compute`]). Funders get the protected figures.
 
-use crate::schema::reports::{compute, Computed, ReportQuery, ReportRefusal};
+use crate::schema::reports::reader;
 use crate::server::{authenticate, ServerState};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
+use ecusson_app::reports::{compute, Computed, ReportQuery, ReportRefusal};
 use ecusson_domain::TenantId;
 use ecusson_pages::report_page::{Bar, Chart, Line, ReportView};
 use ecusson_reports::disclosure::{self, Shown};
@@ -141,7 +142,7 @@ async fn report(
         return Err(Refused::Unauthenticated);
     };
     let query = parse_query(parameters).map_err(Refused::BadInput)?;
-    compute(&state.ledger, &principal, &query)
+    compute(&state.ledger, &reader(&principal), &query)
         .await
         .map_err(Refused::Report)
 }

@@ -604,7 +604,7 @@ fn event_line(row: RawEvent) -> BundleLine {
 }
 
 /// What checking a bundle found.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BundleReport {
     pub tenant: Option<TenantId>,
@@ -618,6 +618,12 @@ pub struct BundleReport {
     /// Events covered by the largest checkpoint; those after it are checked by the chain only.
     pub sealed_events: u64,
     pub failure: Option<BundleFailure>,
+    /// The funders' figures of the tenant, recomputed from the bundle's events (protected as a
+    /// funder sees them), to compare with the figures they were given for the same tenant and
+    /// period. Events the installation does not know (none in a ledger's log) are not counted.
+    pub figures: Option<ecusson_reports::disclosure::ProtectedFigures>,
+    /// Events whose type this verifier does not know, left out of the figures.
+    pub uncounted_events: u64,
 }
 
 /// The first thing in a bundle that does not hold, with where.
@@ -693,6 +699,7 @@ fn check_bundle(
     report.verifier_key = verifier.to_string();
     let expected_origin = format!("/audit/{}", header.tenant);
     let mut heads: Vec<TreeHead> = Vec::new();
+    let mut facts = ecusson_reports::Facts::new();
     let mut walk = ChainWalk::start(header.tenant);
     let mut tree = Frontier::new();
     let mut next_head = 0usize;
@@ -771,6 +778,21 @@ fn check_bundle(
                 })?;
                 tree.push(leaf_hash(&hash));
                 report.events += 1;
+                // The chain check parsed these bytes already: they are an envelope.
+                match ecusson_store::canonical::parse_envelope(&row.canonical)
+                    .ok()
+                    .and_then(|envelope| {
+                        ecusson_domain::DomainEvent::decode_json(
+                            &envelope.event_type,
+                            envelope.schema_version,
+                            envelope.payload.get(),
+                        )
+                        .ok()
+                        .map(|event| (envelope.recorded_at, event))
+                    }) {
+                    Some((at, event)) => facts.apply(header.tenant, at, &event),
+                    None => report.uncounted_events += 1,
+                }
                 if let Some(head) = heads.get(next_head) {
                     if head.size == tree.size() {
                         if head.root != tree.root() {
@@ -790,6 +812,13 @@ fn check_bundle(
             }
         }
     }
+    report.figures = Some(ecusson_reports::disclosure::protect(
+        &ecusson_reports::figures::figures(
+            &facts,
+            &std::collections::BTreeSet::from([header.tenant]),
+            ecusson_reports::Period::default(),
+        ),
+    ));
     if report.events != header.events {
         return Err(fail(
             number,

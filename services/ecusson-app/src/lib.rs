@@ -16,6 +16,7 @@ pub mod keys;
 mod ledger;
 pub mod links;
 pub mod personal_data;
+pub mod reports;
 
 pub use error::{AppError, ErrorCode};
 pub use expiry::{expire_due_awards, ExpiryReport};

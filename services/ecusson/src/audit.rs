@@ -122,6 +122,27 @@ fn verify(bundle: &std::path::Path, key: Option<&str>, json: bool) -> anyhow::Re
             "{} events, {} checkpoints; events 1..={} covered by a signed checkpoint",
             report.events, report.checkpoints, report.sealed_events
         );
+        if let Some(figures) = &report.figures {
+            let text = |shown: &ecusson_reports::disclosure::Shown| match shown {
+                ecusson_reports::disclosure::Shown::Count(n) => n.to_string(),
+                ecusson_reports::disclosure::Shown::Suppressed(text) => (*text).to_owned(),
+            };
+            println!(
+                "figures recomputed from the events (as a funder sees them): badges awarded {}, \
+                 workers badged {}, decisions {}{}",
+                text(&figures.awards_total),
+                text(&figures.workers_badged),
+                text(&figures.decision_time.count),
+                if report.uncounted_events > 0 {
+                    format!(
+                        " ({} events of unknown types not counted)",
+                        report.uncounted_events
+                    )
+                } else {
+                    String::new()
+                }
+            );
+        }
         match &report.failure {
             None => println!("VALID: every signature, proof, hash and tree holds"),
             Some(failure) => println!(

@@ -52,6 +52,7 @@ pub async fn run(url: &DatabaseUrl, bench: BenchKind) -> anyhow::Result<()> {
         BenchKind::Rebuild(options) => rebuild(url, &options).await?.print(options.json),
         BenchKind::Http(options) => crate::bench_http::run(url, &options).await?,
         BenchKind::Audit(options) => crate::bench_audit::run(url, &options).await?,
+        BenchKind::Reports(options) => crate::bench_reports::run(url, &options).await?,
         BenchKind::Sign(options) => {
             crate::bench_credentials::run(crate::bench_credentials::Operation::Sign, &options)?
         }

@@ -334,6 +334,19 @@ pub struct AuditBenchOptions {
     pub json: bool,
 }
 
+#[derive(Args, Debug, Clone)]
+pub struct ReportBenchOptions {
+    /// Events in the generated history.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: usize,
+    /// Structures of the network.
+    #[arg(long, default_value_t = 24)]
+    pub tenants: usize,
+    /// Live reports to time.
+    #[arg(long, default_value_t = 20)]
+    pub runs: usize,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum BenchKind {
     /// Appends domain events (`--batch` per transaction) from `--writers` concurrent writers.
@@ -349,6 +362,9 @@ pub enum BenchKind {
     /// The audit trail at scale on one tenant: sealing rate, inclusion proof time, bundle
     /// export and offline verification, verify-log.
     Audit(AuditBenchOptions),
+    /// Report latency on a generated network history: the network-wide report live from the
+    /// read model, and replayed "as of" the end of the history.
+    Reports(ReportBenchOptions),
     /// Open Badges 3.0 credentials signed per second (eddsa-rdfc-2022 and VC-JWT ES256).
     Sign(CredentialBenchOptions),
     /// Open Badges 3.0 credentials verified per second (eddsa-rdfc-2022 and VC-JWT ES256).

@@ -7,6 +7,7 @@ mod bench;
 mod bench_audit;
 mod bench_credentials;
 mod bench_http;
+mod bench_reports;
 mod cli;
 mod commands;
 mod serve;

@@ -142,6 +142,11 @@ async fn demo_verify_tamper_and_rebuild() {
     let valid = verify_bundle(&intact_bundle);
     assert!(valid.status.success(), "{}", stdout(&valid));
     assert!(stdout(&valid).contains("VALID"), "{}", stdout(&valid));
+    assert!(
+        stdout(&valid).contains("figures recomputed from the events"),
+        "{}",
+        stdout(&valid)
+    );
     // A bundle checked against another network's key fails.
     let other_key = workspace.run(&[
         "audit",

@@ -1,187 +1,28 @@
-//! The structures' and the network's reports: the figures of `ecusson-reports` over a period,
-//! live (from the `reports` read model) or "as of" a past instant (replaying the tenants' logs
-//! up to it, with the same code). Funders get the protected figures only. [`compute`] serves
-//! GraphQL (`report`) and the downloads (`/reports/report.csv`, `.html`: `crate::reports_http`).
+//! The structures' and the network's reports over GraphQL (`report`): the figures of
+//! `ecusson_app::reports::compute`, which the downloads (`crate::reports_http`) share. Funders
+//! get the protected figures only.
 
 use super::*;
-use crate::auth::Principal;
-use ecusson_reports::figures::{figures, Figures, Period};
-use ecusson_reports::Facts;
-use std::collections::BTreeSet;
+use ecusson_app::reports::{compute, Reader, ReportQuery, ReportRefusal};
 
-/// Staff who read their structure's report.
-const STRUCTURE_READERS: [Role; 3] = [Role::StructureAdmin, Role::Direction, Role::Counsellor];
-
-/// What a report is asked for.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct ReportQuery {
-    pub structure: Option<TenantId>,
-    pub from: Option<chrono::DateTime<chrono::Utc>>,
-    pub until: Option<chrono::DateTime<chrono::Utc>>,
-    pub as_of: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// A computed report.
-pub(crate) struct Computed {
-    pub network: TenantId,
-    pub tenants: BTreeSet<TenantId>,
-    pub from: Option<chrono::DateTime<chrono::Utc>>,
-    /// The end of the period counted (`until`, or `asOf` when earlier).
-    pub until: Option<chrono::DateTime<chrono::Utc>>,
-    /// A funder's view: protect the figures before showing them.
-    pub protected: bool,
-    pub facts: Facts,
-    pub figures: Figures,
-}
-
-/// Why a report is refused.
-pub(crate) enum ReportRefusal {
-    Forbidden,
-    NotFound,
-    BadInput(&'static str),
-    Internal(AppError),
-}
-
-impl From<ReportRefusal> for async_graphql::Error {
-    fn from(refusal: ReportRefusal) -> Self {
-        match refusal {
-            ReportRefusal::Forbidden => coded(
-                "reports are for the structure's staff, the network and its funders",
-                ErrorCode::Forbidden,
-            ),
-            ReportRefusal::NotFound => coded("no such structure", ErrorCode::NotFound),
-            ReportRefusal::BadInput(message) => coded(message, ErrorCode::BadUserInput),
-            ReportRefusal::Internal(error) => graphql_error(error),
-        }
+fn refusal_error(refusal: ReportRefusal) -> async_graphql::Error {
+    match refusal {
+        ReportRefusal::Forbidden => coded(
+            "reports are for the structure's staff, the network and its funders",
+            ErrorCode::Forbidden,
+        ),
+        ReportRefusal::NotFound => coded("no such structure", ErrorCode::NotFound),
+        ReportRefusal::BadInput(message) => coded(message, ErrorCode::BadUserInput),
+        ReportRefusal::Internal(error) => graphql_error(error),
     }
 }
 
-fn internal(error: impl std::error::Error + Send + Sync + 'static) -> ReportRefusal {
-    ReportRefusal::Internal(AppError::Internal(Box::new(error)))
-}
-
-/// The report `query` asks for, as `principal` may see it.
-pub(crate) async fn compute(
-    ledger: &Ledger,
-    principal: &Principal,
-    query: &ReportQuery,
-) -> Result<Computed, ReportRefusal> {
-    let funder = principal.has_role(Role::Funder) && !principal.has_role(Role::NetworkAdmin);
-    let network_wide = principal.has_role(Role::NetworkAdmin) || funder;
-    if !network_wide
-        && !STRUCTURE_READERS
-            .iter()
-            .any(|role| principal.has_role(*role))
-    {
-        return Err(ReportRefusal::Forbidden);
+/// The reader a token describes.
+pub(crate) fn reader(principal: &crate::auth::Principal) -> Reader {
+    Reader {
+        tenant: principal.tenant,
+        roles: principal.roles.clone(),
     }
-    if let (Some(from), Some(until)) = (query.from, query.until) {
-        if from >= until {
-            return Err(ReportRefusal::BadInput("from must come before until"));
-        }
-    }
-    let store = ledger.store();
-    let (network, tenants) = if network_wide {
-        let network = principal.tenant;
-        let mut transaction = store
-            .begin_read_only()
-            .await
-            .map_err(|error| ReportRefusal::Internal(error.into()))?;
-        let structures: BTreeSet<TenantId> =
-            ecusson_projections::directory::structures_of_network(transaction.as_mut(), network)
-                .await
-                .map_err(internal)?
-                .into_iter()
-                .map(|entry| entry.structure_id)
-                .collect();
-        let tenants = match query.structure {
-            None => structures.into_iter().chain([network]).collect(),
-            Some(structure) if structures.contains(&structure) => BTreeSet::from([structure]),
-            Some(_) => return Err(ReportRefusal::NotFound),
-        };
-        (network, tenants)
-    } else {
-        if query
-            .structure
-            .is_some_and(|structure| structure != principal.tenant)
-        {
-            return Err(ReportRefusal::NotFound);
-        }
-        let network = ecusson_app::credentials::network_of(ledger, principal.tenant)
-            .await
-            .map_err(ReportRefusal::Internal)?
-            .map(|(network, _)| network)
-            .ok_or(ReportRefusal::NotFound)?;
-        (network, BTreeSet::from([principal.tenant]))
-    };
-    let facts = match query.as_of {
-        None => {
-            let mut transaction = store
-                .begin_read_only()
-                .await
-                .map_err(|error| ReportRefusal::Internal(error.into()))?;
-            ecusson_projections::reports::load_facts(transaction.as_mut(), network, &tenants)
-                .await
-                .map_err(internal)?
-        }
-        Some(as_of) => replay(ledger, network, &tenants, as_of)
-            .await
-            .map_err(ReportRefusal::Internal)?,
-    };
-    let until = match (query.until, query.as_of) {
-        (Some(until), Some(as_of)) => Some(until.min(as_of)),
-        (until, as_of) => until.or(as_of),
-    };
-    let figures = figures(
-        &facts,
-        &tenants,
-        Period {
-            from: query.from,
-            until,
-        },
-    );
-    Ok(Computed {
-        network,
-        tenants,
-        from: query.from,
-        until,
-        protected: funder,
-        facts,
-        figures,
-    })
-}
-
-/// The facts of `tenants` and of the network's catalogue as the logs stood at `as_of`.
-async fn replay(
-    ledger: &Ledger,
-    network: TenantId,
-    tenants: &BTreeSet<TenantId>,
-    as_of: chrono::DateTime<chrono::Utc>,
-) -> Result<Facts, AppError> {
-    let store = ledger.store();
-    let mut facts = Facts::new();
-    let mut logs = tenants.clone();
-    logs.insert(network);
-    for tenant in logs {
-        let mut after = 0;
-        loop {
-            let page = store.read_tenant(tenant, after, 5_000).await?;
-            let Some(last) = page.last() else { break };
-            after = last.seq;
-            for event in &page {
-                // Commit order is not quite time order (two writers decide, then commit in
-                // either order): every event is looked at.
-                if event.recorded_at >= as_of {
-                    continue;
-                }
-                let decoded = event
-                    .decode()
-                    .map_err(|error| AppError::Internal(Box::new(error)))?;
-                facts.apply(tenant, event.recorded_at, &decoded);
-            }
-        }
-    }
-    Ok(facts)
 }
 
 /// A report: which tenants, which period, computed how, and its figures.
@@ -230,7 +71,9 @@ impl ReportQueries {
             until,
             as_of,
         };
-        let computed = compute(&api(ctx).ledger, principal, &query).await?;
+        let computed = compute(&api(ctx).ledger, &reader(principal), &query)
+            .await
+            .map_err(refusal_error)?;
         let figures_json = if computed.protected {
             serde_json::to_value(ecusson_reports::disclosure::protect(&computed.figures))
         } else {
