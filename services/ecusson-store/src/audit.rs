@@ -27,21 +27,36 @@ pub struct StoredCheckpoint {
 
 const CHECKPOINT_COLUMNS: &str = "tree_size, root, note, signed_at";
 
+/// The checkpoints of a tenant that `condition` selects (after `tenant_id = $1`; its own
+/// parameters from `$2`), in the order and number it says.
+async fn select_checkpoints(
+    store: &dyn EventStore,
+    tenant_id: TenantId,
+    condition: &str,
+    params: &[SqlValue],
+) -> Result<Vec<StoredCheckpoint>, StoreError> {
+    let mut all = Vec::with_capacity(1 + params.len());
+    all.push(SqlValue::text(tenant_id));
+    all.extend_from_slice(params);
+    let rows = store
+        .read_once(
+            &format!(
+                "select {CHECKPOINT_COLUMNS} from audit_checkpoint where tenant_id = $1 {condition}"
+            ),
+            &all,
+        )
+        .await?;
+    rows.iter().map(|row| checkpoint_row(row)).collect()
+}
+
 /// The checkpoint of the largest tree, if the tenant has been sealed.
 pub async fn latest_checkpoint(
     store: &dyn EventStore,
     tenant_id: TenantId,
 ) -> Result<Option<StoredCheckpoint>, StoreError> {
-    let rows = store
-        .read_once(
-            &format!(
-                "select {CHECKPOINT_COLUMNS} from audit_checkpoint where tenant_id = $1 \
-                 order by tree_size desc limit 1"
-            ),
-            &[SqlValue::text(tenant_id)],
-        )
-        .await?;
-    rows.first().map(|row| checkpoint_row(row)).transpose()
+    let found =
+        select_checkpoints(store, tenant_id, "order by tree_size desc limit 1", &[]).await?;
+    Ok(found.into_iter().next())
 }
 
 /// The checkpoint of exactly `tree_size` leaves.
@@ -50,16 +65,14 @@ pub async fn checkpoint(
     tenant_id: TenantId,
     tree_size: u64,
 ) -> Result<Option<StoredCheckpoint>, StoreError> {
-    let rows = store
-        .read_once(
-            &format!(
-                "select {CHECKPOINT_COLUMNS} from audit_checkpoint where tenant_id = $1 \
-                 and tree_size = $2"
-            ),
-            &[SqlValue::text(tenant_id), size_value(tree_size)?],
-        )
-        .await?;
-    rows.first().map(|row| checkpoint_row(row)).transpose()
+    let found = select_checkpoints(
+        store,
+        tenant_id,
+        "and tree_size = $2",
+        &[size_value(tree_size)?],
+    )
+    .await?;
+    Ok(found.into_iter().next())
 }
 
 /// The checkpoints with `after < tree_size <= until`, smallest first, at most `limit`.
@@ -70,21 +83,17 @@ pub async fn checkpoints(
     until: u64,
     limit: usize,
 ) -> Result<Vec<StoredCheckpoint>, StoreError> {
-    let rows = store
-        .read_once(
-            &format!(
-                "select {CHECKPOINT_COLUMNS} from audit_checkpoint where tenant_id = $1 \
-                 and tree_size > $2 and tree_size <= $3 order by tree_size limit $4"
-            ),
-            &[
-                SqlValue::text(tenant_id),
-                size_value(after)?,
-                size_value(until)?,
-                SqlValue::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
-            ],
-        )
-        .await?;
-    rows.iter().map(|row| checkpoint_row(row)).collect()
+    select_checkpoints(
+        store,
+        tenant_id,
+        "and tree_size > $2 and tree_size <= $3 order by tree_size limit $4",
+        &[
+            size_value(after)?,
+            size_value(until)?,
+            SqlValue::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
+        ],
+    )
+    .await
 }
 
 /// The stored hashes of `ids` (at most a few hundred: a proof's or a frontier's nodes), in one

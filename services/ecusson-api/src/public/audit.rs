@@ -84,26 +84,51 @@ fn note(text: String) -> HttpResponse {
         .body(text)
 }
 
+/// Why a proof's arguments are refused.
+enum BadArguments {
+    NoSuchLog,
+    Invalid(String),
+}
+
+impl BadArguments {
+    fn response(self) -> HttpResponse {
+        match self {
+            BadArguments::NoSuchLog => coded(
+                actix_web::http::StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "no such log",
+            ),
+            BadArguments::Invalid(message) => bad_input(&message),
+        }
+    }
+}
+
+/// The tenant from the path, the required size `first` and the optional size `second` from
+/// the query.
+fn proof_arguments(
+    path: &str,
+    query: &HashMap<String, String>,
+    first: &str,
+    second: &str,
+) -> Result<(TenantId, u64, Option<u64>), BadArguments> {
+    let tenant = TenantId::parse(path).map_err(|_| BadArguments::NoSuchLog)?;
+    let first = number(query, first, true)
+        .map_err(BadArguments::Invalid)?
+        .unwrap_or_default();
+    let second = number(query, second, false).map_err(BadArguments::Invalid)?;
+    Ok((tenant, first, second))
+}
+
 pub async fn inclusion(
     state: web::Data<ServerState>,
     request: HttpRequest,
     path: web::Path<String>,
     query: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
-    let Ok(tenant) = TenantId::parse(&path) else {
-        return coded(
-            actix_web::http::StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "no such log",
-        );
-    };
-    let sequence = match number(&query, "sequence", true) {
-        Ok(value) => value.unwrap_or_default(),
-        Err(message) => return bad_input(&message),
-    };
-    let tree_size = match number(&query, "treeSize", false) {
-        Ok(value) => value,
-        Err(message) => return bad_input(&message),
+    let (tenant, sequence, tree_size) = match proof_arguments(&path, &query, "sequence", "treeSize")
+    {
+        Ok(arguments) => arguments,
+        Err(bad) => return bad.response(),
     };
     let proof =
         audit::inclusion_proof(state.ledger.store().as_ref(), tenant, sequence, tree_size).await;
@@ -116,20 +141,9 @@ pub async fn consistency(
     path: web::Path<String>,
     query: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
-    let Ok(tenant) = TenantId::parse(&path) else {
-        return coded(
-            actix_web::http::StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "no such log",
-        );
-    };
-    let from = match number(&query, "fromSize", true) {
-        Ok(value) => value.unwrap_or_default(),
-        Err(message) => return bad_input(&message),
-    };
-    let to = match number(&query, "toSize", false) {
-        Ok(value) => value,
-        Err(message) => return bad_input(&message),
+    let (tenant, from, to) = match proof_arguments(&path, &query, "fromSize", "toSize") {
+        Ok(arguments) => arguments,
+        Err(bad) => return bad.response(),
     };
     let proof = audit::consistency_proof(state.ledger.store().as_ref(), tenant, from, to).await;
     answer_proof(
