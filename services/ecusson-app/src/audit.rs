@@ -12,8 +12,8 @@
 //! - **The log's identity.** A tenant's origin is `<public host>/audit/<tenant id>`, fixed at
 //!   its first checkpoint: later checkpoints keep the origin the first one named, even if the
 //!   installation moves to another address.
-//! - **Sealing** ([`seal_tenant`]): under the tenant's seal lock (PostgreSQL; on SQLite the
-//!   writes are idempotent instead), load the tree's frontier at the last checkpoint and check
+//! - **Sealing** ([`seal_tenant`]): when events wait, under the tenant's seal lock
+//!   (PostgreSQL; on SQLite the writes are idempotent instead), load the tree's frontier at the last checkpoint and check
 //!   its root against it, check that the last sealed event is still the one sealed, walk the new
 //!   events with the log's own chain check, push their leaves, and write the completed nodes and
 //!   the signed checkpoint in one transaction. Anything that does not match stops the seal and
@@ -147,26 +147,9 @@ pub async fn seal_tenant(
         return Ok(SealOutcome::NoNetwork);
     };
     let store = ledger.store().as_ref();
-    let _lock = store.hold_locks(&[seal_lock_key(tenant)]).await?;
-    let latest = rows::latest_checkpoint(store, tenant).await?;
-    let sealed = latest.as_ref().map_or(0, |checkpoint| checkpoint.tree_size);
-    let head = store.tenant_head(tenant).await?.map_or(0, |head| head.seq);
-    if head < sealed {
-        return Err(AuditError::Tampered {
-            tenant,
-            violation: Violation::SealedBeyondLog {
-                tree_size: sealed as i64,
-                last_seq: head as i64,
-            },
-        });
-    }
-    if head == sealed {
-        // The last sealed event must still be the one sealed (a log cut and refilled to the
-        // same length is caught here, not only when new events come).
-        if let Err(violation) = resume(store, tenant, latest.as_ref()).await? {
-            return Err(AuditError::Tampered { tenant, violation });
-        }
-        return Ok(SealOutcome::UpToDate { tree_size: sealed });
+    let (latest, sealed, head) = seal_state(store, tenant).await?;
+    if head <= sealed {
+        return up_to_date(store, tenant, latest.as_ref(), sealed, head).await;
     }
     let waiting = head - sealed;
     let now = ledger.now();
@@ -186,6 +169,13 @@ pub async fn seal_tenant(
                 waiting,
             });
         }
+    }
+    // Only now the lock (a connection of its own on PostgreSQL), and a second look: another
+    // node may have sealed these events while this one waited for it.
+    let _lock = store.hold_locks(&[seal_lock_key(tenant)]).await?;
+    let (latest, sealed, head) = seal_state(store, tenant).await?;
+    if head <= sealed {
+        return up_to_date(store, tenant, latest.as_ref(), sealed, head).await;
     }
     let tampered = |violation| AuditError::Tampered { tenant, violation };
     let (mut tree, mut walk) = resume(store, tenant, latest.as_ref())
@@ -239,6 +229,41 @@ pub async fn seal_tenant(
         tree_size: tree.size(),
         events: tree.size() - sealed,
     })
+}
+
+/// The latest checkpoint, the size it seals, and the log's head.
+async fn seal_state(
+    store: &dyn EventStore,
+    tenant: TenantId,
+) -> Result<(Option<StoredCheckpoint>, u64, u64), StoreError> {
+    let latest = rows::latest_checkpoint(store, tenant).await?;
+    let sealed = latest.as_ref().map_or(0, |checkpoint| checkpoint.tree_size);
+    let head = store.tenant_head(tenant).await?.map_or(0, |head| head.seq);
+    Ok((latest, sealed, head))
+}
+
+/// Nothing to seal: the log must still hold what was sealed, its last sealed event included (a
+/// log cut and refilled to the same length is caught here, not only when new events come).
+async fn up_to_date(
+    store: &dyn EventStore,
+    tenant: TenantId,
+    latest: Option<&StoredCheckpoint>,
+    sealed: u64,
+    head: u64,
+) -> Result<SealOutcome, AuditError> {
+    if head < sealed {
+        return Err(AuditError::Tampered {
+            tenant,
+            violation: Violation::SealedBeyondLog {
+                tree_size: sealed as i64,
+                last_seq: head as i64,
+            },
+        });
+    }
+    if let Err(violation) = resume(store, tenant, latest).await? {
+        return Err(AuditError::Tampered { tenant, violation });
+    }
+    Ok(SealOutcome::UpToDate { tree_size: sealed })
 }
 
 /// The tree and the chain walk where the last checkpoint left them, after checking that the
