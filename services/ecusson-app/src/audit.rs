@@ -798,25 +798,18 @@ fn check_bundle(
                     canonical: canonical.into_bytes(),
                     hash: hex::decode(&hash).unwrap_or_default(),
                 };
-                let hash = walk.check(&row).map_err(|violation| {
+                let (hash, envelope) = walk.check_envelope(&row).map_err(|violation| {
                     fail(number, Some(violation.position()), violation.to_string())
                 })?;
                 tree.push(leaf_hash(&hash));
                 report.events += 1;
-                // The chain check parsed these bytes already: they are an envelope.
-                match ecusson_store::canonical::parse_envelope(&row.canonical)
-                    .ok()
-                    .and_then(|envelope| {
-                        ecusson_domain::DomainEvent::decode_json(
-                            &envelope.event_type,
-                            envelope.schema_version,
-                            envelope.payload.get(),
-                        )
-                        .ok()
-                        .map(|event| (envelope.recorded_at, event))
-                    }) {
-                    Some((at, event)) => facts.apply(header.tenant, at, &event),
-                    None => report.uncounted_events += 1,
+                match ecusson_domain::DomainEvent::decode_json(
+                    &envelope.event_type,
+                    envelope.schema_version,
+                    envelope.payload.get(),
+                ) {
+                    Ok(event) => facts.apply(header.tenant, envelope.recorded_at, &event),
+                    Err(_) => report.uncounted_events += 1,
                 }
                 if let Some(head) = heads.get(next_head) {
                     if head.size == tree.size() {

@@ -10,7 +10,7 @@
 //! it seals) and the offline bundle verifier.
 
 use crate::audit;
-use crate::canonical::{chain_hash, parse_envelope, GENESIS_HASH};
+use crate::canonical::{chain_hash, parse_envelope, Envelope, GENESIS_HASH};
 use crate::{EventStore, RawEvent, StoreError};
 use ecusson_audit::{leaf_hash, Frontier, Hash};
 use ecusson_domain::TenantId;
@@ -132,6 +132,12 @@ impl ChainWalk {
 
     /// Checks the next row, returning its hash.
     pub fn check(&mut self, row: &RawEvent) -> Result<Hash, Violation> {
+        self.check_envelope(row).map(|(hash, _)| hash)
+    }
+
+    /// [`check`](Self::check), also handing back the envelope parsed from the row's bytes
+    /// (for callers that read the event too: they need not parse it again).
+    pub fn check_envelope(&mut self, row: &RawEvent) -> Result<(Hash, Envelope), Violation> {
         if row.seq != self.last_seq + 1 {
             return Err(Violation::SequenceBreak {
                 expected_seq: self.last_seq + 1,
@@ -170,7 +176,7 @@ impl ChainWalk {
         }
         self.previous_hash = hash;
         self.last_seq = row.seq;
-        Ok(hash)
+        Ok((hash, envelope))
     }
 }
 

@@ -54,20 +54,20 @@ impl PersonalDataMutations {
         if network.map(|(network, _)| network) != Some(principal.tenant) {
             return Err(not_found());
         }
-        super::earner::require_enrolled(ctx, structure, earner_id)
+        let loaded = api
+            .ledger
+            .load::<Earner>(structure, &stream(Earner::stream_name(earner_id))?)
             .await
-            .map_err(|_| not_found())?;
+            .map_err(graphql_error)?;
+        if loaded.state.earner_id().is_none() {
+            return Err(not_found());
+        }
         if !ERASING_ROLES.iter().any(|role| principal.has_role(*role)) {
             return Err(coded(
                 "only the network's administrators erase a worker's data",
                 ErrorCode::Forbidden,
             ));
         }
-        let loaded = api
-            .ledger
-            .load::<Earner>(structure, &stream(Earner::stream_name(earner_id))?)
-            .await
-            .map_err(graphql_error)?;
         let outcome = if loaded.state.is_erased() {
             // Erased before: the event is there; the key may not be gone if the first attempt
             // failed after the append.
@@ -171,6 +171,40 @@ pub struct PersonalDataAccess {
     pub channel: String,
 }
 
+/// Whose data a worker-data query is about, once the caller may see it: the worker themself
+/// (`earnerId` their own, no other `structureId`), or a network's administrator for a worker of
+/// one of its structures. Other roles are refused (`refusal`) before anything is looked up;
+/// another network's worker is NOT_FOUND.
+async fn worker_data_subject(
+    ctx: &Context<'_>,
+    structure_id: Option<&ID>,
+    earner_id: &ID,
+    refusal: &'static str,
+) -> async_graphql::Result<(TenantId, PersonId)> {
+    let principal = principal(ctx)?;
+    let earner = PersonId(parse_id(earner_id, "earnerId")?);
+    let tenant = match structure_id {
+        Some(id) => TenantId(parse_id(id, "structureId")?),
+        None => principal.tenant,
+    };
+    if earner == principal.subject && tenant == principal.tenant {
+        return Ok((tenant, earner));
+    }
+    if !principal.has_role(Role::NetworkAdmin) {
+        return Err(coded(refusal, ErrorCode::Forbidden));
+    }
+    let network = ecusson_app::credentials::network_of(&api(ctx).ledger, tenant)
+        .await
+        .map_err(graphql_error)?;
+    if network.map(|(network, _)| network) != Some(principal.tenant) {
+        return Err(coded(
+            format!("earner {earner} not found"),
+            ErrorCode::NotFound,
+        ));
+    }
+    Ok((tenant, earner))
+}
+
 #[derive(Default)]
 pub struct PersonalDataQueries;
 
@@ -188,33 +222,14 @@ impl PersonalDataQueries {
         #[graphql(default = 50)] first: i32,
         before: Option<ID>,
     ) -> async_graphql::Result<Vec<PersonalDataAccess>> {
-        let principal = principal(ctx)?;
-        let earner = PersonId(parse_id(&earner_id, "earnerId")?);
-        let tenant = match &structure_id {
-            Some(id) => TenantId(parse_id(id, "structureId")?),
-            None => principal.tenant,
-        };
         let before = before.map(|id| parse_id(&id, "before")).transpose()?;
-        let own = earner == principal.subject && tenant == principal.tenant;
-        if !own {
-            // Refused by role before anything is looked up; then another network's worker is
-            // as unknown as one that never existed.
-            if !principal.has_role(Role::NetworkAdmin) {
-                return Err(coded(
-                    "only the worker and the network's administrators read the access log",
-                    ErrorCode::Forbidden,
-                ));
-            }
-            let network = ecusson_app::credentials::network_of(&api(ctx).ledger, tenant)
-                .await
-                .map_err(graphql_error)?;
-            if network.map(|(network, _)| network) != Some(principal.tenant) {
-                return Err(coded(
-                    format!("earner {earner} not found"),
-                    ErrorCode::NotFound,
-                ));
-            }
-        }
+        let (tenant, earner) = worker_data_subject(
+            ctx,
+            structure_id.as_ref(),
+            &earner_id,
+            "only the worker and the network's administrators read the access log",
+        )
+        .await?;
         let limit = usize::try_from(first.clamp(0, queries::MAX_PAGE_SIZE)).unwrap_or(0);
         let entries = ecusson_store::access_log::of_subject(
             api(ctx).ledger.store().as_ref(),
@@ -263,29 +278,15 @@ impl PersonalDataExportQueries {
         structure_id: Option<ID>,
         earner_id: ID,
     ) -> async_graphql::Result<async_graphql::Json<serde_json::Value>> {
-        let principal = principal(ctx)?;
-        let earner = PersonId(parse_id(&earner_id, "earnerId")?);
-        let tenant = match &structure_id {
-            Some(id) => TenantId(parse_id(id, "structureId")?),
-            None => principal.tenant,
-        };
+        let (tenant, earner) = worker_data_subject(
+            ctx,
+            structure_id.as_ref(),
+            &earner_id,
+            "only the worker or the network's administrators export a worker's data",
+        )
+        .await?;
         let not_found = || coded(format!("earner {earner} not found"), ErrorCode::NotFound);
-        let own = earner == principal.subject && tenant == principal.tenant;
         let api = api(ctx);
-        if !own {
-            if !principal.has_role(Role::NetworkAdmin) {
-                return Err(coded(
-                    "only the worker or the network's administrators export a worker's data",
-                    ErrorCode::Forbidden,
-                ));
-            }
-            let network = ecusson_app::credentials::network_of(&api.ledger, tenant)
-                .await
-                .map_err(graphql_error)?;
-            if network.map(|(network, _)| network) != Some(principal.tenant) {
-                return Err(not_found());
-            }
-        }
         super::earner::require_enrolled(ctx, tenant, earner)
             .await
             .map_err(|_| not_found())?;
