@@ -157,7 +157,51 @@ pub enum EarnerCommand {
     /// Erases the worker's personal data at their request (GDPR article 17): the application
     /// destroys their vault key; the event records only that it happened.
     Erase,
+    /// The earner shares their employability report ("CV 2.0") through a new link, showing
+    /// what they choose.
+    ShareCv {
+        share_id: CvShareId,
+        choices: CvChoices,
+        expires_on: Option<Date>,
+    },
+    /// A shared CV's link stops opening: the earner's choice, or their counsellor's when a link
+    /// went where it should not.
+    RevokeCvShare { share_id: CvShareId },
 }
+
+/// What a shared CV shows: the earner's choice, link by link.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CvChoices {
+    /// The badges shown (only while they stand: a revoked or expired badge disappears).
+    pub awards: Vec<AwardId>,
+    pub show_name: bool,
+    pub show_evidence: bool,
+    /// Only those whose recommender agreed to publication too.
+    pub show_recommendations: bool,
+    /// Enrolment, badge dates, exit and its outcome.
+    pub show_pathway: bool,
+}
+
+/// One link through which the earner shares their CV.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CvShare {
+    pub choices: CvChoices,
+    pub shared_at: DateTime<Utc>,
+    pub expires_on: Option<Date>,
+    pub revoked: bool,
+}
+
+impl CvShare {
+    /// Whether the link opens on `today`.
+    pub fn opens_on(&self, today: Date) -> bool {
+        !self.revoked && self.expires_on.is_none_or(|last_day| today <= last_day)
+    }
+}
+
+/// Links a worker may have open at once: enough for every employer they meet in a pathway.
+pub const CV_SHARES_OPEN_MAX: usize = 20;
+/// Badges one shared CV may show.
+pub const CV_SHARE_AWARDS_MAX: usize = 100;
 
 /// What [`EarnerCommand::IssueCredential`] records (see [`CredentialIssued`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -306,6 +350,8 @@ pub struct Earner {
     /// The worker's personal data was erased at their request: nothing more is recorded
     /// about them except their awards' expiry.
     erased: bool,
+    /// Every CV link the worker made, open or revoked.
+    cv_shares: BTreeMap<CvShareId, CvShare>,
 }
 
 impl Earner {
@@ -347,6 +393,16 @@ impl Earner {
 
     pub fn exit(&self) -> Option<(ExitOutcome, Date)> {
         self.exit
+    }
+
+    /// A CV link of the worker's, open or revoked.
+    pub fn cv_share(&self, share_id: CvShareId) -> Option<&CvShare> {
+        self.cv_shares.get(&share_id)
+    }
+
+    /// Every CV link of the worker's, oldest first (ids are time-ordered).
+    pub fn cv_shares(&self) -> impl Iterator<Item = (&CvShareId, &CvShare)> {
+        self.cv_shares.iter()
     }
 
     /// Whether the worker's personal data was erased (GDPR article 17).
@@ -1236,6 +1292,28 @@ impl Aggregate for Earner {
                 )])
             }
 
+            EarnerCommand::ShareCv {
+                share_id,
+                choices,
+                expires_on,
+            } => self.decide_share_cv(*share_id, choices, *expires_on, context),
+
+            EarnerCommand::RevokeCvShare { share_id } => {
+                let earner_id = self.require_enrolled()?;
+                if actor.person_id != earner_id {
+                    require_any_role(context, &SUPPORT_ROLES, "revoke a worker's CV link")?;
+                }
+                match self.cv_shares.get(share_id) {
+                    None => Err(DomainError::NotFound(format!("CV link {share_id}"))),
+                    Some(share) if share.revoked => Err(DomainError::RuleViolated(format!(
+                        "CV link {share_id} is already revoked"
+                    ))),
+                    Some(_) => Ok(vec![DomainEvent::CvShareRevoked(CvShareRevoked {
+                        share_id: *share_id,
+                    })]),
+                }
+            }
+
             EarnerCommand::RecordIdentity { name, email } => {
                 let earner_id = self.require_enrolled()?;
                 if actor.person_id != earner_id {
@@ -1372,6 +1450,31 @@ impl Aggregate for Earner {
                 self.erased = true;
                 self.identity = None;
                 self.consent = PublicationConsent::default();
+                for share in self.cv_shares.values_mut() {
+                    share.revoked = true;
+                }
+            }
+            DomainEvent::CvShared(event) => {
+                self.cv_shares.insert(
+                    event.share_id,
+                    CvShare {
+                        choices: CvChoices {
+                            awards: event.awards.clone(),
+                            show_name: event.show_name,
+                            show_evidence: event.show_evidence,
+                            show_recommendations: event.show_recommendations,
+                            show_pathway: event.show_pathway,
+                        },
+                        shared_at: event.shared_at,
+                        expires_on: event.expires_on,
+                        revoked: false,
+                    },
+                );
+            }
+            DomainEvent::CvShareRevoked(event) => {
+                if let Some(share) = self.cv_shares.get_mut(&event.share_id) {
+                    share.revoked = true;
+                }
             }
             _ => {}
         }
@@ -1380,6 +1483,72 @@ impl Aggregate for Earner {
 }
 
 impl Earner {
+    /// A CV is the worker's own to share: their badges, chosen one by one, standing now.
+    fn decide_share_cv(
+        &self,
+        share_id: CvShareId,
+        choices: &CvChoices,
+        expires_on: Option<Date>,
+        context: &CommandContext,
+    ) -> Result<Vec<DomainEvent>, DomainError> {
+        let earner_id = self.require_enrolled()?;
+        if context.actor.person_id != earner_id {
+            return Err(DomainError::Forbidden(
+                "only the worker shares their CV".to_owned(),
+            ));
+        }
+        if self.cv_shares.contains_key(&share_id) {
+            return Err(DomainError::RuleViolated(format!(
+                "CV link {share_id} already exists"
+            )));
+        }
+        if choices.awards.is_empty() {
+            return Err(DomainError::InvalidInput(
+                "a shared CV shows at least one badge".to_owned(),
+            ));
+        }
+        if choices.awards.len() > CV_SHARE_AWARDS_MAX {
+            return Err(DomainError::InvalidInput(format!(
+                "a shared CV shows at most {CV_SHARE_AWARDS_MAX} badges"
+            )));
+        }
+        check_unique("award", &choices.awards)?;
+        for award_id in &choices.awards {
+            let award = self.require_award(*award_id)?;
+            if !award.is_active_at(context.now) {
+                return Err(DomainError::RuleViolated(format!(
+                    "badge {award_id} no longer stands (revoked or expired): it cannot be shown"
+                )));
+            }
+        }
+        let today = context.now.date_naive();
+        if expires_on.is_some_and(|last_day| last_day < today) {
+            return Err(DomainError::InvalidInput(
+                "a CV link's last day is today or later".to_owned(),
+            ));
+        }
+        let open = self
+            .cv_shares
+            .values()
+            .filter(|share| share.opens_on(today))
+            .count();
+        if open >= CV_SHARES_OPEN_MAX {
+            return Err(DomainError::RuleViolated(format!(
+                "at most {CV_SHARES_OPEN_MAX} CV links are open at once: revoke one first"
+            )));
+        }
+        Ok(vec![DomainEvent::CvShared(CvShared {
+            share_id,
+            shared_at: context.now,
+            awards: choices.awards.clone(),
+            show_name: choices.show_name,
+            show_evidence: choices.show_evidence,
+            show_recommendations: choices.show_recommendations,
+            show_pathway: choices.show_pathway,
+            expires_on,
+        })])
+    }
+
     fn set_request_status(&mut self, request_id: RequestId, status: RequestStatus) {
         if let Some(request) = self.requests.get_mut(&request_id) {
             request.status = status;

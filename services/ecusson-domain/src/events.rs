@@ -317,6 +317,32 @@ pub struct RecommendationDeclined {
     pub award_id: AwardId,
 }
 
+/// The worker shares their employability report ("CV 2.0") through a link of its own, and
+/// chooses what it shows. The link's secret is not here: the ledger derives it from the
+/// share id with a key of its own, so the log (and an audit bundle) never opens a CV.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CvShared {
+    pub share_id: CvShareId,
+    pub shared_at: DateTime<Utc>,
+    /// The badges shown (those still standing when the link is opened).
+    pub awards: Vec<AwardId>,
+    pub show_name: bool,
+    /// The evidence of the badges shown.
+    pub show_evidence: bool,
+    /// Recommendations whose recommender also agreed to publication.
+    pub show_recommendations: bool,
+    /// The pathway's dates: enrolment, each badge's date, the exit and its outcome.
+    pub show_pathway: bool,
+    /// The last day the link opens; none for a link that lasts until revoked.
+    pub expires_on: Option<Date>,
+}
+
+/// A shared CV's link stops opening.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CvShareRevoked {
+    pub share_id: CvShareId,
+}
+
 /// The worker's personal data was erased at their request: their vault key is destroyed, so
 /// every name, address, note, evidence and testimony of theirs is unreadable from then on.
 /// The event itself carries no personal data; the log, its audit trail and every count stay.
@@ -373,6 +399,8 @@ pub enum DomainEvent {
     PublicationConsentSet(PublicationConsentSet),
     EarnerIdentityRecorded(EarnerIdentityRecorded),
     SubjectErased(SubjectErased),
+    CvShared(CvShared),
+    CvShareRevoked(CvShareRevoked),
 }
 
 /// An event in its stored form: type string, schema version and JSON payload.
@@ -489,6 +517,8 @@ event_table! {
     PublicationConsentSet => "earner.publication_consent_set" v 1,
     EarnerIdentityRecorded => "earner.identity_recorded" v 1,
     SubjectErased => "earner.subject_erased" v 1,
+    CvShared => "earner.cv_shared" v 1,
+    CvShareRevoked => "earner.cv_share_revoked" v 1,
 }
 
 fn parse_str<T: DeserializeOwned>(

@@ -289,6 +289,19 @@ fn samples() -> Vec<DomainEvent> {
         DomainEvent::SubjectErased(SubjectErased {
             earner_id: earner(),
         }),
+        DomainEvent::CvShared(CvShared {
+            share_id: id(0xC500),
+            shared_at: at("2025-05-02T09:00:00Z"),
+            awards: vec![id(0xA000)],
+            show_name: true,
+            show_evidence: true,
+            show_recommendations: false,
+            show_pathway: true,
+            expires_on: Some(date("2026-06-30")),
+        }),
+        DomainEvent::CvShareRevoked(CvShareRevoked {
+            share_id: id(0xC500),
+        }),
     ]
 }
 

@@ -91,6 +91,10 @@ uuid_id!(
     RecommendationId
 );
 uuid_id!(
+    /// One link through which a worker shares their employability report ("CV 2.0").
+    CvShareId
+);
+uuid_id!(
     /// One endorsement by an organisation.
     EndorsementId
 );

@@ -1877,3 +1877,148 @@ fn the_network_erases_a_worker_and_nothing_more_is_recorded_about_them() {
         .when(expire(), &later(as_direction(), at("2027-03-10T09:00:00Z")))
         .then([expired()]);
 }
+
+// =============================================================================================
+// Shared CV ("CV 2.0")
+// =============================================================================================
+
+fn share_id() -> CvShareId {
+    id(0xC500)
+}
+
+fn share(awards: Vec<AwardId>, expires_on: Option<Date>) -> EarnerCommand {
+    EarnerCommand::ShareCv {
+        share_id: share_id(),
+        choices: CvChoices {
+            awards,
+            show_name: true,
+            show_evidence: false,
+            show_recommendations: true,
+            show_pathway: false,
+        },
+        expires_on,
+    }
+}
+
+fn shared(expires_on: Option<Date>) -> DomainEvent {
+    DomainEvent::CvShared(CvShared {
+        share_id: share_id(),
+        shared_at: now(),
+        awards: vec![award_id()],
+        show_name: true,
+        show_evidence: false,
+        show_recommendations: true,
+        show_pathway: false,
+        expires_on,
+    })
+}
+
+#[test]
+fn the_earner_shares_their_standing_badges_through_a_link_of_their_choice() {
+    let earner = given::<Earner>(holding_a_badge())
+        .when(
+            share(vec![award_id()], Some(date("2025-06-30"))),
+            &as_earner(),
+        )
+        .then([shared(Some(date("2025-06-30")))]);
+    let link = earner.cv_share(share_id()).expect("the link is recorded");
+    assert_eq!(link.choices.awards, vec![award_id()]);
+    assert!(link.opens_on(date("2025-06-30")));
+    assert!(!link.opens_on(date("2025-07-01")), "the last day is the last");
+    // Only the worker shares their CV: not even their counsellor does it for them.
+    given::<Earner>(holding_a_badge())
+        .when(share(vec![award_id()], None), &as_counsellor())
+        .then_error(DomainError::Forbidden("only the worker".to_owned()));
+}
+
+#[test]
+fn a_shared_cv_shows_known_standing_badges_once_each() {
+    given::<Earner>(holding_a_badge())
+        .when(share(vec![], None), &as_earner())
+        .then_error(DomainError::InvalidInput("at least one".to_owned()));
+    given::<Earner>(holding_a_badge())
+        .when(share(vec![id(0xA999)], None), &as_earner())
+        .then_error(DomainError::NotFound("award".to_owned()));
+    given::<Earner>(holding_a_badge())
+        .when(share(vec![award_id(), award_id()], None), &as_earner())
+        .then_error(DomainError::InvalidInput("award".to_owned()));
+    let mut revoked_badge = holding_a_badge();
+    revoked_badge.push(revoked());
+    given::<Earner>(revoked_badge)
+        .when(share(vec![award_id()], None), &as_earner())
+        .then_error(DomainError::RuleViolated("no longer stands".to_owned()));
+    given::<Earner>(holding_a_badge())
+        .when(
+            share(vec![award_id()], Some(date("2025-03-09"))),
+            &as_earner(),
+        )
+        .then_error(DomainError::InvalidInput("today or later".to_owned()));
+    let mut twice = holding_a_badge();
+    twice.push(shared(None));
+    given::<Earner>(twice)
+        .when(share(vec![award_id()], None), &as_earner())
+        .then_error(DomainError::RuleViolated("already exists".to_owned()));
+}
+
+#[test]
+fn a_worker_has_a_bounded_number_of_open_links_and_revoking_one_frees_a_place() {
+    let mut history = holding_a_badge();
+    for number in 0..CV_SHARES_OPEN_MAX as u128 {
+        let DomainEvent::CvShared(mut event) = shared(None) else {
+            unreachable!()
+        };
+        event.share_id = id(0xC600 + number);
+        history.push(DomainEvent::CvShared(event));
+    }
+    given::<Earner>(history.clone())
+        .when(share(vec![award_id()], None), &as_earner())
+        .then_error(DomainError::RuleViolated("at most".to_owned()));
+    history.push(DomainEvent::CvShareRevoked(CvShareRevoked {
+        share_id: id(0xC600),
+    }));
+    given::<Earner>(history)
+        .when(share(vec![award_id()], None), &as_earner())
+        .then([shared(None)]);
+}
+
+#[test]
+fn the_earner_or_their_staff_revoke_a_link_once() {
+    let mut history = holding_a_badge();
+    history.push(shared(None));
+    let revoke = EarnerCommand::RevokeCvShare {
+        share_id: share_id(),
+    };
+    let revoked_link = DomainEvent::CvShareRevoked(CvShareRevoked {
+        share_id: share_id(),
+    });
+    for actor in [as_earner(), as_counsellor()] {
+        let earner = given::<Earner>(history.clone())
+            .when(revoke.clone(), &actor)
+            .then([revoked_link.clone()]);
+        assert!(!earner.cv_share(share_id()).unwrap().opens_on(date("2025-03-10")));
+    }
+    given::<Earner>(history.clone())
+        .when(revoke.clone(), &as_recommender())
+        .then_error(DomainError::Forbidden("revoke".to_owned()));
+    given::<Earner>(holding_a_badge())
+        .when(revoke.clone(), &as_earner())
+        .then_error(DomainError::NotFound("CV link".to_owned()));
+    history.push(revoked_link);
+    given::<Earner>(history)
+        .when(revoke, &as_earner())
+        .then_error(DomainError::RuleViolated("already revoked".to_owned()));
+}
+
+#[test]
+fn erasure_closes_every_link() {
+    let mut history = holding_a_badge();
+    history.push(shared(None));
+    history.push(DomainEvent::SubjectErased(SubjectErased {
+        earner_id: earner_id(),
+    }));
+    let earner = Earner::from_events(&history);
+    assert!(!earner.cv_share(share_id()).unwrap().opens_on(date("2025-03-10")));
+    given::<Earner>(history)
+        .when(share(vec![award_id()], None), &as_earner())
+        .then_error(DomainError::RuleViolated("erased".to_owned()));
+}
