@@ -257,23 +257,33 @@ impl AwardFacts {
         &self,
         vault: &Vault,
     ) -> Result<Vec<PublicEvidenceText>, AppError> {
-        let mut texts = Vec::new();
-        for piece in self.public_evidence() {
-            let Some(text) = vault_text(vault, self.tenant_id, piece.content).await? else {
-                continue;
-            };
-            let link = (piece.kind == EvidenceKind::Link
-                && (text.starts_with("https://") || text.starts_with("http://")))
-            .then(|| text.clone());
-            texts.push(PublicEvidenceText {
-                evidence_id: piece.evidence_id,
-                kind: piece.kind,
-                text,
-                link,
-            });
-        }
-        Ok(texts)
+        evidence_texts(vault, self.tenant_id, self.public_evidence()).await
     }
+}
+
+/// Pieces of evidence with their text from the earner's vault (a piece erased or never written
+/// is left out).
+pub async fn evidence_texts(
+    vault: &Vault,
+    tenant: TenantId,
+    pieces: impl IntoIterator<Item = Evidence>,
+) -> Result<Vec<PublicEvidenceText>, AppError> {
+    let mut texts = Vec::new();
+    for piece in pieces {
+        let Some(text) = vault_text(vault, tenant, piece.content).await? else {
+            continue;
+        };
+        let link = (piece.kind == EvidenceKind::Link
+            && (text.starts_with("https://") || text.starts_with("http://")))
+        .then(|| text.clone());
+        texts.push(PublicEvidenceText {
+            evidence_id: piece.evidence_id,
+            kind: piece.kind,
+            text,
+            link,
+        });
+    }
+    Ok(texts)
 }
 
 /// A piece of public evidence with its text.

@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod credentials;
+pub mod employability;
 pub mod endorsements;
 mod error;
 pub mod expiry;

@@ -52,12 +52,49 @@ impl LinkKey {
     }
 
     pub fn from_installation_key(key: &ecusson_store::VaultKey) -> Self {
-        Self(key.derive(PURPOSE))
+        Self::from_installation_key_for(key, PURPOSE)
+    }
+
+    pub fn from_installation_key_for(key: &ecusson_store::VaultKey, purpose: &str) -> Self {
+        Self(key.derive(purpose))
+    }
+
+    /// The key of another kind of link (a shared CV): each kind signs with a key of its own,
+    /// so that a token of one kind never opens another.
+    pub fn for_purpose(vault: &Vault, purpose: &str) -> Self {
+        Self(vault.derived_key(purpose))
     }
 
     fn mac(&self) -> SimpleHmac<Sha256> {
         <SimpleHmac<Sha256> as Mac>::new_from_slice(self.0.as_slice())
             .expect("HMAC takes a key of any length")
+    }
+
+    /// `body` and its truncated MAC, as one URL-safe base64 token.
+    pub fn seal(&self, mut body: Vec<u8>) -> String {
+        use base64::Engine as _;
+        let mut mac = self.mac();
+        mac.update(&body);
+        body.extend_from_slice(&mac.finalize().into_bytes()[..TAG_BYTES]);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(body)
+    }
+
+    /// The body of a token sealed by [`LinkKey::seal`] under this key, if it is `body_bytes`
+    /// long and its MAC matches (compared in constant time).
+    pub fn unseal(&self, token: &str, body_bytes: usize) -> Result<Vec<u8>, LinkRefused> {
+        use base64::Engine as _;
+        let mut bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token.trim())
+            .map_err(|_| LinkRefused::Malformed)?;
+        if bytes.len() != body_bytes + TAG_BYTES {
+            return Err(LinkRefused::Malformed);
+        }
+        let tag = bytes.split_off(body_bytes);
+        let mut mac = self.mac();
+        mac.update(&bytes);
+        mac.verify_truncated_left(&tag)
+            .map_err(|_| LinkRefused::Forged)?;
+        Ok(bytes)
     }
 }
 
@@ -72,12 +109,7 @@ fn body(link: &RecommendationLink) -> Vec<u8> {
 
 /// The token of a link (URL-safe base64).
 pub fn mint(key: &LinkKey, link: &RecommendationLink) -> String {
-    use base64::Engine as _;
-    let mut bytes = body(link);
-    let mut mac = key.mac();
-    mac.update(&bytes);
-    bytes.extend_from_slice(&mac.finalize().into_bytes()[..TAG_BYTES]);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    key.seal(body(link))
 }
 
 /// A link for `recommendation` that works for [`LINK_LIFETIME_DAYS`] from `now`.
@@ -105,19 +137,7 @@ pub fn open(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<RecommendationLink, LinkRefused> {
-    use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token.trim())
-        .map_err(|_| LinkRefused::Malformed)?;
-    if bytes.len() != BODY_BYTES + TAG_BYTES {
-        return Err(LinkRefused::Malformed);
-    }
-    let (body, tag) = bytes.split_at(BODY_BYTES);
-    // Constant-time comparison: the MAC verifies itself.
-    let mut mac = key.mac();
-    mac.update(body);
-    mac.verify_truncated_left(tag)
-        .map_err(|_| LinkRefused::Forged)?;
+    let body = key.unseal(token, BODY_BYTES)?;
     let uuid = |range: std::ops::Range<usize>| {
         uuid::Uuid::from_slice(&body[range]).map_err(|_| LinkRefused::Malformed)
     };

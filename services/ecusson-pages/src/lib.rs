@@ -13,6 +13,8 @@
 
 pub mod authorization_page;
 pub mod badge_page;
+pub mod employability_page;
+pub mod employability_pdf;
 pub mod french_date;
 pub mod message_page;
 pub mod recommendation_page;

@@ -108,31 +108,40 @@ pub(crate) fn assert_escaped(html: &str, document: &Html) {
     );
 }
 
-/// The text of the QR code drawn in the page's `svg.qr-code`: the SVG's path (one `M x y`
-/// square per dark module, one unit per module) is rasterised four pixels per module and
-/// decoded as a camera would.
+/// The text of the QR code drawn in the page's `svg.qr-code`, the page's only one.
 pub(crate) fn decode_qr(document: &Html) -> String {
+    let mut texts = decode_qr_codes(document);
+    assert_eq!(texts.len(), 1, "one QR code");
+    texts.remove(0)
+}
+
+/// The texts of the QR codes drawn in the page's `svg.qr-code`s, in page order: each SVG's
+/// path (one `M x y` square per dark module, one unit per module) is rasterised four pixels
+/// per module and decoded as a camera would.
+pub(crate) fn decode_qr_codes(document: &Html) -> Vec<String> {
     let svgs = select(document, "svg.qr-code");
-    assert_eq!(svgs.len(), 1, "one QR code");
-    let size: usize = svgs[0].attr("width").unwrap().parse().unwrap();
-    let path = select(document, "svg.qr-code path");
-    let mut dark = vec![false; size * size];
-    for square in path[0]
-        .attr("d")
-        .unwrap()
-        .split('M')
-        .filter(|s| !s.is_empty())
-    {
-        let corner = square.split('h').next().unwrap();
-        let (x, y) = corner.split_once(' ').unwrap();
-        let (x, y): (usize, usize) = (x.parse().unwrap(), y.parse().unwrap());
-        dark[y * size + x] = true;
-    }
-    const SCALE: usize = 4;
-    let mut image = rqrr::PreparedImage::prepare_from_bitmap(size * SCALE, size * SCALE, |x, y| {
-        dark[(y / SCALE) * size + x / SCALE]
-    });
-    let grids = image.detect_grids();
-    assert_eq!(grids.len(), 1, "one QR code found");
-    grids[0].decode().unwrap().1
+    svgs.iter()
+        .map(|svg| {
+            let size: usize = svg.attr("width").unwrap().parse().unwrap();
+            let path = svg
+                .select(&Selector::parse("path").unwrap())
+                .next()
+                .expect("a QR code's path");
+            let mut dark = vec![false; size * size];
+            for square in path.attr("d").unwrap().split('M').filter(|s| !s.is_empty()) {
+                let corner = square.split('h').next().unwrap();
+                let (x, y) = corner.split_once(' ').unwrap();
+                let (x, y): (usize, usize) = (x.parse().unwrap(), y.parse().unwrap());
+                dark[y * size + x] = true;
+            }
+            const SCALE: usize = 4;
+            let mut image =
+                rqrr::PreparedImage::prepare_from_bitmap(size * SCALE, size * SCALE, |x, y| {
+                    dark[(y / SCALE) * size + x / SCALE]
+                });
+            let grids = image.detect_grids();
+            assert_eq!(grids.len(), 1, "one QR code found");
+            grids[0].decode().unwrap().1
+        })
+        .collect()
 }
