@@ -63,6 +63,8 @@ fn object_mutations(world: &World) -> Vec<Case> {
         case("declineRecommendation", "mutation($w: ID!, $r: ID!) { declineRecommendation(input: {earnerId: $w, recommendationId: $r}) { recommendation { status } } }", json!({"w": w1, "r": world.recommendation})),
         case("recordPathwayExit", "mutation($w: ID!) { recordPathwayExit(input: {earnerId: $w, outcome: OTHER, exitedOn: \"2026-11-01\"}) { earner { earnerId } } }", json!({"w": w2})),
         case("eraseWorker", "mutation($s: ID!, $w: ID!) { eraseWorker(input: {structureId: $s, earnerId: $w}) { erased } }", json!({"s": world.first.to_string(), "w": w1})),
+        case("shareCv", "mutation($a: ID!) { shareCv(input: {awardIds: [$a], showName: true, showEvidence: true, showRecommendations: true, showPathway: true}) { share { url } } }", json!({"a": world.award})),
+        case("revokeCvShare", "mutation($w: ID!, $s: ID!) { revokeCvShare(input: {earnerId: $w, shareId: $s}) { share { revoked } } }", json!({"w": w1, "s": PersonId::new().to_string()})),
     ]
 }
 
@@ -92,6 +94,8 @@ fn queries(world: &World) -> Vec<Case> {
         case("personalDataAccess", "query($s: ID, $w: ID!) { personalDataAccess(structureId: $s, earnerId: $w) { readerId what } }", json!({"s": world.first.to_string(), "w": world.workers[0].id()})),
         case("report", "{ report { tenantIds figures } }", json!({})),
         case("workerDataExport", "query($s: ID, $w: ID!) { workerDataExport(structureId: $s, earnerId: $w) }", json!({"s": world.first.to_string(), "w": world.workers[0].id()})),
+        case("employabilityReport", "query($w: ID) { employabilityReport(earnerId: $w) { name pathways { badges { evidence { text } } } } }", json!({"w": world.workers[0].id()})),
+        case("cvShares", "query($w: ID) { cvShares(earnerId: $w) { url } }", json!({"w": world.workers[0].id()})),
     ]
 }
 
@@ -268,6 +272,7 @@ async fn every_operation_keeps_to_its_tenant_and_roles(test_store: TestStore) {
         object_mutations(&world)
             .into_iter()
             .chain(creating_mutations())
+            .chain(queries(&world))
             .find(|case| case.name == name)
             .unwrap_or_else(|| panic!("no case {name}"))
     };
@@ -345,6 +350,17 @@ async fn every_operation_keeps_to_its_tenant_and_roles(test_store: TestStore) {
             "registerOrganisation",
             "a counsellor",
             &world.counsellor.token,
+        ),
+        ("shareCv", "a counsellor", &world.counsellor.token),
+        (
+            "employabilityReport",
+            "a recommender",
+            &world.recommender.token,
+        ),
+        (
+            "cvShares",
+            "a committee member",
+            &world.member_in_second.token,
         ),
     ];
     for (name, who, token) in refusals {

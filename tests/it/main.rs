@@ -7,6 +7,7 @@ mod api_workflow;
 mod audit;
 mod canonical_form;
 mod credentials;
+mod employability;
 mod erasure;
 mod feed_gaps;
 mod helpers;

@@ -148,7 +148,7 @@ fn json_document(value: &serde_json::Value, content_type: &str) -> HttpResponse 
 
 /// The security headers of every HTML page: no script may run, styles are the page's own,
 /// nothing is framed, no referrer leaks a page's address.
-fn html_page(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
+pub(crate) fn html_page(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((
@@ -180,6 +180,14 @@ fn not_found(request: &HttpRequest) -> HttpResponse {
     }
 }
 
+/// A page that says what was not found, in the reader's words.
+pub(crate) fn not_found_page(title: &str, message: &str) -> HttpResponse {
+    html_page(
+        actix_web::http::StatusCode::NOT_FOUND,
+        ecusson_pages::message_page::render(title, message),
+    )
+}
+
 /// An internal failure: logged once here, opaque to the caller.
 fn internal(request: &HttpRequest, error: &AppError) -> HttpResponse {
     tracing::error!(error = %error, path = request.match_pattern().as_deref().unwrap_or("?"), "a public document could not be served");
@@ -199,7 +207,7 @@ fn internal(request: &HttpRequest, error: &AppError) -> HttpResponse {
 /// The outcome of a public handler: a response, or why there is none.
 type Answer = Result<HttpResponse, Refusal>;
 
-enum Refusal {
+pub(crate) enum Refusal {
     NotFound,
     Internal(AppError),
 }
@@ -222,7 +230,7 @@ impl From<ecusson_projections::ProjectionError> for Refusal {
     }
 }
 
-fn respond(request: &HttpRequest, answer: Answer) -> HttpResponse {
+pub(crate) fn respond(request: &HttpRequest, answer: Answer) -> HttpResponse {
     match answer {
         Ok(response) => response,
         Err(Refusal::NotFound) => not_found(request),

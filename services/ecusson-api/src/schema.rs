@@ -8,6 +8,7 @@ pub(crate) mod audit;
 mod catalogue;
 mod credentials;
 mod earner;
+pub(crate) mod employability;
 mod organisation;
 pub(crate) mod personal_data;
 mod queries;
@@ -479,6 +480,7 @@ pub struct QueryRoot(
     personal_data::PersonalDataQueries,
     personal_data::PersonalDataExportQueries,
     reports::ReportQueries,
+    employability::EmployabilityQueries,
 );
 
 /// Every mutation, one object per part of the domain.
@@ -489,6 +491,7 @@ pub struct MutationRoot(
     EarnerMutations,
     CredentialMutations,
     personal_data::PersonalDataMutations,
+    employability::EmployabilityMutations,
 );
 
 /// The id a command created: the one its events name (an idempotent retry answers with the

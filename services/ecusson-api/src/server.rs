@@ -112,6 +112,7 @@ pub fn serve_on(
             .configure(crate::public::configure)
             .configure(crate::ob3_api::configure)
             .configure(crate::reports_http::configure)
+            .configure(crate::employability_http::configure)
     })
     .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
     .listen(listener)?;

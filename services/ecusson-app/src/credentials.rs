@@ -125,6 +125,11 @@ impl PublicSite {
         format!("{}/credentials/{credential_id}", self.base)
     }
 
+    /// A worker's shared CV (its PDF: the same with `.pdf`).
+    pub fn cv_page(&self, token: &str) -> String {
+        format!("{}/cv/{token}", self.base)
+    }
+
     /// The public page of an award (what the QR code points to).
     pub fn badge_page(&self, award_id: AwardId) -> String {
         format!("{}/badges/{award_id}", self.base)

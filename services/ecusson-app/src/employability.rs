@@ -142,11 +142,7 @@ pub async fn load_earner(
     let loaded = ledger
         .load::<Earner>(tenant, &stream(Earner::stream_name(earner_id))?)
         .await?;
-    Ok(loaded
-        .state
-        .earner_id()
-        .is_some()
-        .then_some(loaded.state))
+    Ok(loaded.state.earner_id().is_some().then_some(loaded.state))
 }
 
 /// The report of `earner` (its state, as [`load_earner`] gives it) for `audience`. An erased
@@ -159,19 +155,18 @@ pub async fn build(
     earner: &Earner,
     audience: Audience<'_>,
 ) -> Result<EmployabilityReport, AppError> {
-    let earner_id = earner
-        .earner_id()
-        .ok_or_else(|| AppError::internal(ecusson_store::StoreError::Corrupt(
+    let earner_id = earner.earner_id().ok_or_else(|| {
+        AppError::internal(ecusson_store::StoreError::Corrupt(
             "an employability report of a worker who is not enrolled".into(),
-        )))?;
+        ))
+    })?;
     let now = ledger.now();
     let today = now.date_naive();
-    let (network_id, structure_name) =
-        network_of(ledger, tenant)
-            .await?
-            .ok_or_else(|| AppError::internal(ecusson_store::StoreError::Corrupt(
-                format!("tenant {tenant} has no network"),
-            )))?;
+    let (network_id, structure_name) = network_of(ledger, tenant).await?.ok_or_else(|| {
+        AppError::internal(ecusson_store::StoreError::Corrupt(format!(
+            "tenant {tenant} has no network"
+        )))
+    })?;
     let catalogue = {
         let mut transaction = ledger.store().begin_read_only().await?;
         ecusson_projections::catalogue::catalogue(
@@ -197,8 +192,10 @@ pub async fn build(
         })
         .collect();
     let mut batch = ledger.batch();
-    let class_ids: BTreeSet<BadgeClassId> =
-        awards.iter().map(|(_, award)| award.badge_class_id).collect();
+    let class_ids: BTreeSet<BadgeClassId> = awards
+        .iter()
+        .map(|(_, award)| award.badge_class_id)
+        .collect();
     let mut slots = Vec::new();
     for class_id in &class_ids {
         slots.push((
@@ -224,10 +221,12 @@ pub async fn build(
             .get(&award.badge_class_id)
             .and_then(|class| class.content_of(award.revision))
         else {
-            return Err(AppError::internal(ecusson_store::StoreError::Corrupt(format!(
-                "award {award_id} names revision {} of a badge class that lacks it",
-                award.revision
-            ))));
+            return Err(AppError::internal(ecusson_store::StoreError::Corrupt(
+                format!(
+                    "award {award_id} names revision {} of a badge class that lacks it",
+                    award.revision
+                ),
+            )));
         };
         let evidence = if shows(|choices| choices.show_evidence) {
             let mut pieces = earner
@@ -243,7 +242,8 @@ pub async fn build(
         for (_, recommendation) in earner.recommendations() {
             let shown = recommendation.award_id == *award_id
                 && recommendation.status == RecommendationStatus::Given
-                && shared.is_none_or(|choices| choices.show_recommendations && recommendation.public);
+                && shared
+                    .is_none_or(|choices| choices.show_recommendations && recommendation.public);
             let Some(testimony) = recommendation.testimony.filter(|_| shown) else {
                 continue;
             };
@@ -320,7 +320,8 @@ pub async fn build(
         badges.sort_by_key(|badge| (badge.awarded_at, badge.name.clone()));
         let under_way = under_way.remove(&pathway.pathway_id).unwrap_or_default();
         let next_steps = next_steps.remove(&pathway.pathway_id).unwrap_or_default();
-        if badges.is_empty() && (shared.is_some() || (under_way.is_empty() && next_steps.is_empty()))
+        if badges.is_empty()
+            && (shared.is_some() || (under_way.is_empty() && next_steps.is_empty()))
         {
             continue;
         }
@@ -466,7 +467,11 @@ mod tests {
         };
         let token = cv_token(&key, &link);
         assert_eq!(open_cv_token(&key, &token), Ok(link));
-        assert_eq!(cv_token(&key, &link), token, "the same share, the same link");
+        assert_eq!(
+            cv_token(&key, &link),
+            token,
+            "the same share, the same link"
+        );
         // A recommendation link's key, or another installation's, does not open it.
         let recommendation_key = LinkKey::from_installation_key(&installation);
         assert_eq!(
@@ -478,6 +483,9 @@ mod tests {
             CV_LINK_PURPOSE,
         );
         assert_eq!(open_cv_token(&other, &token), Err(LinkRefused::Forged));
-        assert_eq!(open_cv_token(&key, &token[1..]), Err(LinkRefused::Malformed));
+        assert_eq!(
+            open_cv_token(&key, &token[1..]),
+            Err(LinkRefused::Malformed)
+        );
     }
 }

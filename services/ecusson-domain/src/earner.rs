@@ -166,7 +166,9 @@ pub enum EarnerCommand {
     },
     /// A shared CV's link stops opening: the earner's choice, or their counsellor's when a link
     /// went where it should not.
-    RevokeCvShare { share_id: CvShareId },
+    RevokeCvShare {
+        share_id: CvShareId,
+    },
 }
 
 /// What a shared CV shows: the earner's choice, link by link.

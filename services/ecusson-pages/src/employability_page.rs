@@ -94,7 +94,10 @@ pub fn title(view: &EmployabilityView) -> String {
 pub fn pathway_facts(view: &EmployabilityView) -> Vec<String> {
     let mut facts = Vec::new();
     if let Some(structure) = &view.structure_name {
-        facts.push(format!("Structure : {structure} (réseau {})", view.network_name));
+        facts.push(format!(
+            "Structure : {structure} (réseau {})",
+            view.network_name
+        ));
     } else {
         facts.push(format!("Réseau : {}", view.network_name));
     }
@@ -306,7 +309,10 @@ pub(crate) mod tests {
         assert!(html.contains("Emploi durable"));
         assert!(html.contains("Prochaines étapes possibles"));
         assert!(html.contains("Très &lt;b&gt;fiable&lt;/b&gt;."));
-        assert!(!html.contains("href=\"javascript:"), "only http links are links");
+        assert!(
+            !html.contains("href=\"javascript:"),
+            "only http links are links"
+        );
         assert_eq!(
             decode_qr_codes(&document),
             vec!["https://ecusson.example/badges/0193".to_owned()]

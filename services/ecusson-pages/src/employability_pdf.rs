@@ -78,6 +78,20 @@ impl Tone {
     }
 }
 
+/// How a paragraph is written.
+#[derive(Clone, Copy, Debug)]
+struct Style {
+    size: f32,
+    weight: Weight,
+    tone: Tone,
+}
+
+impl Style {
+    fn new(size: f32, weight: Weight, tone: Tone) -> Self {
+        Self { size, weight, tone }
+    }
+}
+
 /// One drawing operation of a laid-out page; `y` grows downwards from the top of the page.
 #[derive(Clone, Debug, PartialEq)]
 enum Op {
@@ -208,10 +222,7 @@ impl Layout {
     }
 
     fn push(&mut self, op: Op) {
-        self.pages
-            .last_mut()
-            .expect("a layout has a page")
-            .push(op);
+        self.pages.last_mut().expect("a layout has a page").push(op);
     }
 
     fn gap(&mut self, points: f32) {
@@ -223,11 +234,8 @@ impl Layout {
     fn paragraph(
         &mut self,
         text: &str,
-        x: f32,
-        width: f32,
-        size: f32,
-        weight: Weight,
-        tone: Tone,
+        (x, width): (f32, f32),
+        Style { size, weight, tone }: Style,
         link: Option<&str>,
     ) {
         let line_height = size * LINE_SPACING;
@@ -254,7 +262,12 @@ impl Layout {
     }
 
     fn text(&mut self, text: &str, size: f32, weight: Weight, tone: Tone) {
-        self.paragraph(text, MARGIN, CONTENT_WIDTH, size, weight, tone, None);
+        self.paragraph(
+            text,
+            (MARGIN, CONTENT_WIDTH),
+            Style::new(size, weight, tone),
+            None,
+        );
     }
 
     fn badge(&mut self, badge: &BadgeLine) {
@@ -289,23 +302,44 @@ impl Layout {
             }
         }
         let weight = Weight::Regular;
-        self.paragraph(&badge.name, MARGIN, text_width, 12.0, Weight::Bold, Tone::Ink, None);
-        self.paragraph(&badge_facts(badge), MARGIN, text_width, 9.0, weight, Tone::Muted, None);
+        self.paragraph(
+            &badge.name,
+            (MARGIN, text_width),
+            Style::new(12.0, Weight::Bold, Tone::Ink),
+            None,
+        );
+        self.paragraph(
+            &badge_facts(badge),
+            (MARGIN, text_width),
+            Style::new(9.0, weight, Tone::Muted),
+            None,
+        );
         self.gap(2.0);
-        self.paragraph(&badge.description, MARGIN, text_width, 10.0, weight, Tone::Ink, None);
+        self.paragraph(
+            &badge.description,
+            (MARGIN, text_width),
+            Style::new(10.0, weight, Tone::Ink),
+            None,
+        );
         if !badge.evidence.is_empty() {
             self.gap(3.0);
-            self.paragraph("Preuves", MARGIN, text_width, 10.0, Weight::Bold, Tone::Ink, None);
+            self.paragraph(
+                "Preuves",
+                (MARGIN, text_width),
+                Style::new(10.0, Weight::Bold, Tone::Ink),
+                None,
+            );
             for (kind, text, link) in &badge.evidence {
                 let link = link.as_deref().and_then(http_url);
-                let tone = if link.is_some() { Tone::Link } else { Tone::Ink };
+                let tone = if link.is_some() {
+                    Tone::Link
+                } else {
+                    Tone::Ink
+                };
                 self.paragraph(
                     &format!("• {kind} : {text}"),
-                    MARGIN + 8.0,
-                    text_width - 8.0,
-                    9.5,
-                    weight,
-                    tone,
+                    (MARGIN + 8.0, text_width - 8.0),
+                    Style::new(9.5, weight, tone),
                     link,
                 );
             }
@@ -314,30 +348,21 @@ impl Layout {
             self.gap(3.0);
             self.paragraph(
                 "Recommandations",
-                MARGIN,
-                text_width,
-                10.0,
-                Weight::Bold,
-                Tone::Ink,
+                (MARGIN, text_width),
+                Style::new(10.0, Weight::Bold, Tone::Ink),
                 None,
             );
             for (from, testimony) in &badge.recommendations {
                 self.paragraph(
                     &format!("« {testimony} »"),
-                    MARGIN + 8.0,
-                    text_width - 8.0,
-                    9.5,
-                    weight,
-                    Tone::Ink,
+                    (MARGIN + 8.0, text_width - 8.0),
+                    Style::new(9.5, weight, Tone::Ink),
                     None,
                 );
                 self.paragraph(
                     &format!("— {from}"),
-                    MARGIN + 8.0,
-                    text_width - 8.0,
-                    9.0,
-                    weight,
-                    Tone::Muted,
+                    (MARGIN + 8.0, text_width - 8.0),
+                    Style::new(9.0, weight, Tone::Muted),
                     None,
                 );
             }
@@ -346,11 +371,16 @@ impl Layout {
         let link = http_url(&badge.page_url);
         self.paragraph(
             &format!("Vérifier : {}", badge.page_url),
-            MARGIN,
-            text_width,
-            8.0,
-            weight,
-            if link.is_some() { Tone::Link } else { Tone::Muted },
+            (MARGIN, text_width),
+            Style::new(
+                8.0,
+                weight,
+                if link.is_some() {
+                    Tone::Link
+                } else {
+                    Tone::Muted
+                },
+            ),
             link,
         );
         // Below the code when the text was shorter than it.
@@ -383,7 +413,12 @@ fn lay_out(view: &EmployabilityView) -> Result<Vec<Vec<Op>>, PdfError> {
     }
     if view.pathways.is_empty() {
         layout.gap(10.0);
-        layout.text("Aucun badge pour l'instant.", 11.0, Weight::Regular, Tone::Ink);
+        layout.text(
+            "Aucun badge pour l'instant.",
+            11.0,
+            Weight::Regular,
+            Tone::Ink,
+        );
     }
     for pathway in &view.pathways {
         layout.gap(14.0);
@@ -408,11 +443,8 @@ fn lay_out(view: &EmployabilityView) -> Result<Vec<Vec<Op>>, PdfError> {
             for name in names {
                 layout.paragraph(
                     &format!("• {name}"),
-                    MARGIN + 8.0,
-                    CONTENT_WIDTH - 8.0,
-                    10.0,
-                    Weight::Regular,
-                    Tone::Ink,
+                    (MARGIN + 8.0, CONTENT_WIDTH - 8.0),
+                    Style::new(10.0, Weight::Regular, Tone::Ink),
                     None,
                 );
             }

@@ -129,26 +129,36 @@ pub(super) async fn record_access(
         }
     }
     let api = api(ctx);
+    record_read(&api.ledger, principal, tenant, subject, what, "graphql")
+        .await
+        .map_err(|error| graphql_error(error.into()))
+}
+
+/// Appends to the access log that `reader` reads `what` of `subject`'s personal data through
+/// `channel` (GraphQL, or a download over HTTP).
+pub(crate) async fn record_read(
+    ledger: &Ledger,
+    reader: &Principal,
+    tenant: TenantId,
+    subject: PersonId,
+    what: &str,
+    channel: &str,
+) -> Result<(), ecusson_store::StoreError> {
     ecusson_store::access_log::record(
-        api.ledger.store().as_ref(),
+        ledger.store().as_ref(),
         &ecusson_store::access_log::AccessEntry {
             tenant_id: tenant,
             subject_id: subject,
             access_id: Uuid::now_v7(),
-            accessed_at: api.ledger.now(),
-            reader_tenant_id: principal.tenant,
-            reader_id: principal.subject,
-            reader_roles: principal
-                .roles
-                .iter()
-                .map(|role| role_text(*role))
-                .collect(),
+            accessed_at: ledger.now(),
+            reader_tenant_id: reader.tenant,
+            reader_id: reader.subject,
+            reader_roles: reader.roles.iter().map(|role| role_text(*role)).collect(),
             what: what.to_owned(),
-            channel: "graphql".to_owned(),
+            channel: channel.to_owned(),
         },
     )
     .await
-    .map_err(|error| graphql_error(error.into()))
 }
 
 fn role_text(role: Role) -> String {

@@ -1924,7 +1924,10 @@ fn the_earner_shares_their_standing_badges_through_a_link_of_their_choice() {
     let link = earner.cv_share(share_id()).expect("the link is recorded");
     assert_eq!(link.choices.awards, vec![award_id()]);
     assert!(link.opens_on(date("2025-06-30")));
-    assert!(!link.opens_on(date("2025-07-01")), "the last day is the last");
+    assert!(
+        !link.opens_on(date("2025-07-01")),
+        "the last day is the last"
+    );
     // Only the worker shares their CV: not even their counsellor does it for them.
     given::<Earner>(holding_a_badge())
         .when(share(vec![award_id()], None), &as_counsellor())
@@ -1995,7 +1998,10 @@ fn the_earner_or_their_staff_revoke_a_link_once() {
         let earner = given::<Earner>(history.clone())
             .when(revoke.clone(), &actor)
             .then([revoked_link.clone()]);
-        assert!(!earner.cv_share(share_id()).unwrap().opens_on(date("2025-03-10")));
+        assert!(!earner
+            .cv_share(share_id())
+            .unwrap()
+            .opens_on(date("2025-03-10")));
     }
     given::<Earner>(history.clone())
         .when(revoke.clone(), &as_recommender())
@@ -2017,7 +2023,10 @@ fn erasure_closes_every_link() {
         earner_id: earner_id(),
     }));
     let earner = Earner::from_events(&history);
-    assert!(!earner.cv_share(share_id()).unwrap().opens_on(date("2025-03-10")));
+    assert!(!earner
+        .cv_share(share_id())
+        .unwrap()
+        .opens_on(date("2025-03-10")));
     given::<Earner>(history)
         .when(share(vec![award_id()], None), &as_earner())
         .then_error(DomainError::RuleViolated("erased".to_owned()));

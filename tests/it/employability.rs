@@ -1,0 +1,338 @@
+//! A worker's employability report and the CV they share, on both backends, over real HTTP:
+//! the report gathers the badges by pathway with their evidence and recommendations; the
+//! worker and their staff read it (a staff read is logged), nobody else; the page and the PDF
+//! show it with a QR code and a link to each badge's page; a shared link shows only what the
+//! worker chose, to anyone, until the worker revokes it or is erased.
+
+use crate::api_workflow::{brochure, Client, RunningApi};
+use crate::helpers::TestStore;
+use ecusson_api::auth::DevSecret;
+use ecusson_store::VaultKey;
+use serde_json::{json, Value};
+
+const REPORT: &str = "query($id: ID) { employabilityReport(earnerId: $id) { earnerId name structureName networkName enrolledOn daysInPathway savoirFaire savoirEtre htmlUrl pdfUrl pathways { rank name badges { awardId name skillType standing awardedAt pageUrl evidence { kind text } recommendations { organisation testimony public } } underWay nextSteps } } }";
+const SHARE: &str = "mutation($input: ShareCvInput!) { shareCv(input: $input) { share { shareId url pdfUrl open revoked awardIds showName } outcome { eventTypes } } }";
+const REVOKE: &str = "mutation($input: RevokeCvShareInput!) { revokeCvShare(input: $input) { share { open revoked } outcome { eventTypes } } }";
+const SHARES: &str = "query($id: ID) { cvShares(earnerId: $id) { shareId url open revoked } }";
+const LOG: &str = "query($structure: ID, $earner: ID!) { personalDataAccess(structureId: $structure, earnerId: $earner) { readerId what channel } }";
+
+/// The text and the link targets of a PDF, as another PDF library reads them.
+fn read_pdf(bytes: &[u8]) -> (String, Vec<String>) {
+    let document = lopdf::Document::load_mem(bytes).expect("a readable PDF");
+    let pages: Vec<u32> = document.get_pages().keys().copied().collect();
+    let text = document.extract_text(&pages).expect("extractable text");
+    let mut links = Vec::new();
+    for page_id in document.get_pages().values() {
+        for annotation in document.get_page_annotations(*page_id).unwrap_or_default() {
+            let uri = annotation
+                .get(b"A")
+                .and_then(|action| document.dereference(action))
+                .and_then(|(_, action)| action.as_dict())
+                .and_then(|action| action.get(b"URI"))
+                .and_then(|uri| uri.as_str());
+            if let Ok(uri) = uri {
+                links.push(String::from_utf8_lossy(uri).into_owned());
+            }
+        }
+    }
+    (text, links)
+}
+
+async fn get(url: &str, token: Option<&str>) -> (u16, String, Vec<u8>) {
+    let http = reqwest::Client::new();
+    let mut request = http.get(url).header("accept", "text/html");
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("the server answers");
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|value| value.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (
+        status,
+        content_type,
+        response.bytes().await.unwrap().to_vec(),
+    )
+}
+
+async fn employability_report_and_shared_cv(test_store: TestStore) {
+    let secret = DevSecret::generate();
+    let api = RunningApi::start(&test_store.url, &VaultKey::generate(), &secret).await;
+    let client = Client::new(&api.base, &secret);
+    let world = brochure(&client).await;
+    api.caught_up(&[world.network, world.first]).await;
+    let worker = &world.workers[0];
+    let name = "Samia Haddad";
+    client
+        .data(
+            &worker.token,
+            "mutation($input: RecordWorkerIdentityInput!) { recordWorkerIdentity(input: $input) { earnerId } }",
+            json!({"input": {"name": name}}),
+        )
+        .await;
+    // A host company's spontaneous recommendation, which its author agrees to publish.
+    let public_testimony = "Rigoureuse et attentive aux autres.";
+    client
+        .data(
+            &world.recommender.token,
+            "mutation($input: GiveRecommendationInput!) { giveRecommendation(input: $input) { recommendation { status } } }",
+            json!({"input": {"earnerId": worker.id(), "awardId": world.award, "testimony": public_testimony, "public": true}}),
+        )
+        .await;
+
+    // The worker's own report: the badge, its pathway, evidence and recommendations.
+    let own = client.data(&worker.token, REPORT, json!({})).await["employabilityReport"].clone();
+    assert_eq!(own["name"], name);
+    assert_eq!(own["earnerId"], worker.id());
+    assert!(own["enrolledOn"].is_string());
+    assert!(own["daysInPathway"].as_i64().unwrap() >= 0);
+    let badges: Vec<&Value> = own["pathways"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|pathway| pathway["badges"].as_array().unwrap())
+        .collect();
+    let badge = badges
+        .iter()
+        .find(|badge| badge["awardId"] == json!(world.award))
+        .expect("the worker's badge is in the report");
+    assert_eq!(badge["standing"], "ACTIVE");
+    assert!(badge["pageUrl"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/badges/{}", world.award)));
+    let evidence = badge["evidence"].to_string();
+    assert!(evidence.contains("Trois mois sans retard"), "{evidence}");
+    assert!(evidence.contains("Photo du planning tenu"), "{evidence}");
+    let recommendations = badge["recommendations"].as_array().unwrap();
+    assert!(recommendations.iter().any(|r| r["testimony"]
+        == "Toujours à l'heure, fiable avec l'équipe."
+        && r["public"] == false
+        && r["organisation"] == "Menuiserie Durand"));
+    assert!(recommendations
+        .iter()
+        .any(|r| r["testimony"] == public_testimony && r["public"] == true));
+    let standing = badges
+        .iter()
+        .filter(|badge| badge["standing"] == "ACTIVE")
+        .count() as i64;
+    assert_eq!(
+        own["savoirFaire"].as_i64().unwrap() + own["savoirEtre"].as_i64().unwrap(),
+        standing
+    );
+
+    // Their counsellor reads the same report (logged); nobody else reads it.
+    let by_counsellor = client
+        .data(&world.counsellor.token, REPORT, json!({"id": worker.id()}))
+        .await["employabilityReport"]
+        .clone();
+    assert_eq!(by_counsellor["pathways"], own["pathways"]);
+    let log = client
+        .data(
+            &world.admin_token,
+            LOG,
+            json!({"structure": world.first.to_string(), "earner": worker.id()}),
+        )
+        .await;
+    assert!(
+        log["personalDataAccess"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|entry| entry["readerId"] == json!(world.counsellor.id())
+                && entry["what"] == "employability_report"
+                && entry["channel"] == "graphql"),
+        "{log}"
+    );
+    let other_worker = &world.workers[1];
+    assert_eq!(
+        client
+            .error(&other_worker.token, REPORT, json!({"id": worker.id()}))
+            .await,
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        client
+            .error(
+                &world.second_counsellor.token,
+                REPORT,
+                json!({"id": worker.id()})
+            )
+            .await,
+        "NOT_FOUND",
+        "another structure's staff learn nothing"
+    );
+    assert_eq!(
+        client
+            .error(&world.recommender.token, REPORT, json!({"id": worker.id()}))
+            .await,
+        "FORBIDDEN"
+    );
+
+    // The printable page and the PDF, with the same token.
+    let html_url = own["htmlUrl"].as_str().unwrap();
+    let pdf_url = own["pdfUrl"].as_str().unwrap();
+    assert_eq!(get(html_url, None).await.0, 401);
+    assert_eq!(get(pdf_url, Some(&other_worker.token)).await.0, 404);
+    let (status, content_type, page) = get(html_url, Some(&worker.token)).await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (200, "text/html; charset=utf-8")
+    );
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.contains(&format!("Compétences de {name}")));
+    assert!(page.contains("Photo du planning tenu"));
+    assert!(page.contains("class=\"qr-code\""));
+    let (status, content_type, pdf) = get(pdf_url, Some(&world.counsellor.token)).await;
+    assert_eq!((status, content_type.as_str()), (200, "application/pdf"));
+    let (text, links) = read_pdf(&pdf);
+    assert!(text.contains(name), "{text}");
+    assert!(text.contains("Toujours à l'heure"), "{text}");
+    assert!(
+        links.contains(&badge["pageUrl"].as_str().unwrap().to_owned()),
+        "{links:?}"
+    );
+    let log = client
+        .data(
+            &world.admin_token,
+            LOG,
+            json!({"structure": world.first.to_string(), "earner": worker.id()}),
+        )
+        .await;
+    assert!(
+        log["personalDataAccess"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|entry| entry["readerId"] == json!(world.counsellor.id())
+                && entry["channel"] == "http"),
+        "{log}"
+    );
+
+    // A shared CV: the badge and its public recommendations, no name, no evidence, no dates.
+    assert_eq!(
+        client
+            .error(&world.counsellor.token, SHARE, json!({"input": {"awardIds": [world.award], "showName": true, "showEvidence": true, "showRecommendations": true, "showPathway": true}}))
+            .await,
+        "FORBIDDEN",
+        "only the worker shares their CV"
+    );
+    let shared = client
+        .data(
+            &worker.token,
+            SHARE,
+            json!({"input": {"awardIds": [world.award], "showName": false, "showEvidence": false, "showRecommendations": true, "showPathway": false}}),
+        )
+        .await["shareCv"]
+        .clone();
+    assert_eq!(shared["outcome"]["eventTypes"], json!(["earner.cv_shared"]));
+    assert_eq!(shared["share"]["open"], true);
+    let url = shared["share"]["url"].as_str().unwrap().to_owned();
+    let (status, _, page) = get(&url, None).await;
+    assert_eq!(status, 200);
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.contains(badge["name"].as_str().unwrap()));
+    assert!(page.contains(public_testimony));
+    for hidden in [
+        name,
+        "Toujours à l'heure",
+        "Trois mois sans retard",
+        "Photo du planning",
+        "Entrée en parcours",
+    ] {
+        assert!(!page.contains(hidden), "the shared CV shows {hidden:?}");
+    }
+    let (status, content_type, pdf) = get(&format!("{url}.pdf"), None).await;
+    assert_eq!((status, content_type.as_str()), (200, "application/pdf"));
+    let (text, _) = read_pdf(&pdf);
+    assert!(text.contains(public_testimony), "{text}");
+    assert!(
+        !text.contains(name) && !text.contains("Photo du planning"),
+        "{text}"
+    );
+    // No event carries the link's secret.
+    let token = url.rsplit('/').next().unwrap();
+    let stream = api
+        .ledger
+        .store()
+        .read_stream(
+            world.first,
+            &ecusson_store::StreamId::parse(format!("earner-{}", worker.id())).unwrap(),
+            0,
+            1_000,
+        )
+        .await
+        .expect("the worker's stream");
+    assert!(stream
+        .iter()
+        .any(|event| event.event_type == "earner.cv_shared"));
+    assert!(stream
+        .iter()
+        .all(|event| !event.payload_json.get().contains(token)));
+
+    // A second link shows the name; the worker's list has both.
+    let named = client
+        .data(
+            &worker.token,
+            SHARE,
+            json!({"input": {"awardIds": [world.award], "showName": true, "showEvidence": true, "showRecommendations": false, "showPathway": true, "expiresOn": "2999-12-31"}}),
+        )
+        .await["shareCv"]["share"]
+        .clone();
+    let named_url = named["url"].as_str().unwrap().to_owned();
+    let page = String::from_utf8(get(&named_url, None).await.2).unwrap();
+    assert!(page.contains(name) && page.contains("Photo du planning tenu"));
+    assert!(page.contains("31 décembre 2999"));
+    assert!(
+        !page.contains(public_testimony),
+        "recommendations not chosen"
+    );
+    let shares = client.data(&worker.token, SHARES, json!({})).await["cvShares"].clone();
+    assert_eq!(shares.as_array().unwrap().len(), 2);
+
+    // A forged link, and a revoked one, open nothing.
+    let mut forged = url.clone().into_bytes();
+    let last = forged.len() - 3;
+    forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+    let (status, _, page) = get(&String::from_utf8(forged).unwrap(), None).await;
+    assert_eq!(status, 404);
+    assert!(String::from_utf8(page).unwrap().contains("CV introuvable"));
+    let revoked = client
+        .data(
+            &world.counsellor.token,
+            REVOKE,
+            json!({"input": {"earnerId": worker.id(), "shareId": shared["share"]["shareId"]}}),
+        )
+        .await["revokeCvShare"]
+        .clone();
+    assert_eq!(revoked["share"], json!({"open": false, "revoked": true}));
+    assert_eq!(get(&url, None).await.0, 404);
+    assert_eq!(get(&format!("{url}.pdf"), None).await.0, 404);
+    assert_eq!(
+        get(&named_url, None).await.0,
+        200,
+        "the other link stays open"
+    );
+
+    // Erasure closes every link.
+    client
+        .data(
+            &world.admin_token,
+            "mutation($input: EraseWorkerInput!) { eraseWorker(input: $input) { erased } }",
+            json!({"input": {"structureId": world.first.to_string(), "earnerId": worker.id()}}),
+        )
+        .await;
+    assert_eq!(get(&named_url, None).await.0, 404);
+    let after = client
+        .data(&world.counsellor.token, REPORT, json!({"id": worker.id()}))
+        .await["employabilityReport"]
+        .clone();
+    assert_eq!(after["name"], Value::Null);
+    assert!(!after.to_string().contains("Photo du planning"));
+    api.stop().await;
+}
+
+crate::on_both_backends!(employability_report_and_shared_cv);
