@@ -306,6 +306,170 @@ async fn reports_live_and_as_of(test_store: TestStore) {
         malformed.json::<Value>().await.unwrap()["error"],
         "BAD_USER_INPUT"
     );
+
+    // The programme report: the quarter before this one (empty) and this one, per structure.
+    use chrono::Datelike;
+    let today = chrono::Utc::now();
+    let (year, quarter) = (today.year(), (today.month() - 1) / 3 + 1);
+    let (previous_year, previous) = if quarter == 1 {
+        (year - 1, 4)
+    } else {
+        (year, quarter - 1)
+    };
+    let start =
+        |year: i32, quarter: u32| format!("{year}-{:02}-01T00:00:00Z", (quarter - 1) * 3 + 1);
+    let (next_year, next) = if quarter == 4 {
+        (year + 1, 1)
+    } else {
+        (year, quarter + 1)
+    };
+    let (from, until) = (
+        format!("{previous_year}-T{previous}"),
+        format!("{year}-T{quarter}"),
+    );
+    const PROGRAMME: &str = "query($from: String!, $until: String!) { programmeReport(from: $from, until: $until) { quarters protected csvUrl htmlUrl lines { period structureId structureName structuresDeployed workersBadged { value suppressed } badgesAwarded { value suppressed } badgesByPathway { value suppressed } evidenceRate recommendationRate exits { outcome count { value suppressed } } } } }";
+    let programme = client
+        .data(
+            &world.admin_token,
+            PROGRAMME,
+            json!({"from": from, "until": until}),
+        )
+        .await["programmeReport"]
+        .clone();
+    assert_eq!(programme["quarters"], json!([from, until]));
+    assert_eq!(programme["protected"], false);
+    let lines = programme["lines"].as_array().unwrap();
+    assert_eq!(
+        lines.len(),
+        3 * 4,
+        "two quarters and the total, the programme and 3 structures"
+    );
+    let line = |period: &str, structure: Option<TenantId>| {
+        lines
+            .iter()
+            .find(|line| {
+                line["period"] == period
+                    && line["structureId"]
+                        == structure.map_or(Value::Null, |s| json!(s.to_string()))
+            })
+            .unwrap_or_else(|| panic!("no line {period} {structure:?}"))
+            .clone()
+    };
+    let value = |count: &Value| count["value"].as_i64().unwrap();
+    // The quarter before is empty; the total is this quarter's.
+    assert_eq!(value(&line(&from, None)["badgesAwarded"]), 0);
+    assert_eq!(line(&from, None)["structuresDeployed"], 0);
+    assert_eq!(
+        line("Total", None)["badgesAwarded"],
+        line(&until, None)["badgesAwarded"]
+    );
+    // Each cell is the structure's own report over the same quarter.
+    let period = json!({"from": start(year, quarter), "until": start(next_year, next)});
+    for structure in [None, Some(world.first), Some(world.second)] {
+        let mut variables = period.clone();
+        if let Some(structure) = structure {
+            variables["s"] = json!(structure.to_string());
+        }
+        let figures =
+            client.data(&world.admin_token, REPORT, variables).await["report"]["figures"].clone();
+        let cells = line(&until, structure);
+        assert_eq!(
+            value(&cells["badgesAwarded"]) as u64,
+            figures["awardsTotal"].as_u64().unwrap()
+        );
+        assert_eq!(
+            value(&cells["workersBadged"]) as u64,
+            figures["workersBadged"].as_u64().unwrap()
+        );
+        let by_pathway: i64 = cells["badgesByPathway"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(value)
+            .sum();
+        assert!(by_pathway <= value(&cells["badgesAwarded"]));
+    }
+    assert_eq!(
+        line(&until, Some(world.first))["structureName"],
+        "Atelier du Fleuve"
+    );
+    assert!(value(&line(&until, None)["badgesAwarded"]) >= 3);
+    // A funder: protected counts; a structure's staff and bad quarters are refused.
+    let funded = client
+        .data(&funder, PROGRAMME, json!({"from": from, "until": until}))
+        .await["programmeReport"]
+        .clone();
+    assert_eq!(funded["protected"], true);
+    for cells in funded["lines"].as_array().unwrap() {
+        for count in [&cells["workersBadged"], &cells["badgesAwarded"]] {
+            assert!(
+                count["suppressed"] == true || count["value"].as_i64().unwrap() % 5 == 0,
+                "{cells}"
+            );
+        }
+    }
+    assert_eq!(
+        client
+            .error(
+                &world.first_admin.token,
+                PROGRAMME,
+                json!({"from": from, "until": until})
+            )
+            .await,
+        "FORBIDDEN"
+    );
+    for (from, until) in [
+        ("2026-T5", "2026-T1"),
+        ("2026-T3", "2026-T1"),
+        ("2020-T1", "2026-T1"),
+    ] {
+        assert_eq!(
+            client
+                .error(&funder, PROGRAMME, json!({"from": from, "until": until}))
+                .await,
+            "BAD_USER_INPUT",
+            "{from} to {until}"
+        );
+    }
+    let csv_url = programme["csvUrl"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches(&api.base)
+        .to_owned();
+    let csv = download(csv_url, Some(funder.clone()))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.starts_with("\u{feff}Période;Périmètre;Structures déployées;"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 1 + 12, "{csv}");
+    assert!(
+        csv.contains(&format!("\r\n{until};Atelier du Fleuve;")),
+        "{csv}"
+    );
+    let html_url = programme["htmlUrl"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches(&api.base)
+        .to_owned();
+    let page = download(html_url, Some(world.admin_token.clone())).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Rapport de programme") && html.contains("Personnes badgées, par trimestre")
+    );
+    assert_eq!(
+        download(
+            format!("/reports/programme.csv?from={from}&until=demain"),
+            Some(funder.clone())
+        )
+        .await
+        .status(),
+        400
+    );
     api.stop().await;
 }
 

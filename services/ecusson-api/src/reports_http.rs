@@ -4,22 +4,151 @@
 //! server), with the parameters of GraphQL's `report` (`structureId`, `from`, `until`, `asOf`,
 //! RFC 3339 instants) and the same bearer token, the same rules and the same figures
 //! ([`ecusson_app::reports::compute`]). Funders get the protected figures.
+//!
+//! The programme report of GraphQL's `programmeReport` likewise: `GET /reports/programme.csv`
+//! and `/reports/programme.html`, `from` and `until` quarters (`2026-T1`).
 
 use crate::schema::reports::reader;
 use crate::server::{authenticate, ServerState};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use ecusson_app::reports::{compute, Computed, ReportQuery, ReportRefusal};
+use ecusson_app::reports::{
+    compute, programme, Computed, ProgrammeComputed, ReportQuery, ReportRefusal,
+};
 use ecusson_domain::TenantId;
-use ecusson_pages::report_page::{Bar, Chart, Line, ReportView};
+use ecusson_pages::report_page::{Bar, Chart, ReportView, Table};
 use ecusson_reports::disclosure::{self, Shown};
+use ecusson_reports::programme::{Quarter, HEADER as PROGRAMME_HEADER};
 use ecusson_reports::table::{self, Row};
 use std::collections::HashMap;
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/reports/report.csv", web::get().to(csv))
-        .route("/reports/report.html", web::get().to(page));
+        .route("/reports/report.html", web::get().to(page))
+        .route("/reports/programme.csv", web::get().to(programme_csv))
+        .route("/reports/programme.html", web::get().to(programme_page));
+}
+
+/// The caller's programme report over `from` to `until` (quarters, "2026-T1"); or why not.
+async fn programme_report(
+    state: &ServerState,
+    request: &HttpRequest,
+    parameters: &HashMap<String, String>,
+) -> Result<ProgrammeComputed, Refused> {
+    let Ok(Some(principal)) = authenticate(state, request) else {
+        return Err(Refused::Unauthenticated);
+    };
+    let quarter = |name: &str| {
+        let text = parameters
+            .get(name)
+            .ok_or_else(|| format!("{name} is required: a quarter such as 2026-T1"))?;
+        Quarter::parse(text)
+            .ok_or_else(|| format!("{name} is a quarter such as 2026-T1, not {text:?}"))
+    };
+    let (first, last) = (
+        quarter("from").map_err(Refused::BadInput)?,
+        quarter("until").map_err(Refused::BadInput)?,
+    );
+    programme(&state.ledger, &reader(&principal), first, last)
+        .await
+        .map_err(Refused::Report)
+}
+
+fn programme_rows(computed: &ProgrammeComputed) -> Vec<Vec<String>> {
+    ecusson_reports::programme::table(&computed.lines, &computed.structures, computed.protected)
+}
+
+async fn programme_csv(
+    state: web::Data<ServerState>,
+    request: HttpRequest,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    match programme_report(&state, &request, &query).await {
+        Err(refused) => refused.response(),
+        Ok(computed) => match table::csv_table(&PROGRAMME_HEADER, programme_rows(&computed)) {
+            Ok(bytes) => download(bytes, "programme-ecusson.csv"),
+            Err(error) => internal(&error),
+        },
+    }
+}
+
+async fn programme_page(
+    state: web::Data<ServerState>,
+    request: HttpRequest,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    match programme_report(&state, &request, &query).await {
+        Err(refused) => refused.response(),
+        Ok(computed) => {
+            let protected = computed.protected;
+            // People badged, quarter by quarter, across the programme.
+            let bars = computed
+                .lines
+                .iter()
+                .filter(|line| line.structure.is_none())
+                .filter_map(|line| {
+                    let quarter = line.quarter?;
+                    Some(Bar {
+                        label: quarter.label(),
+                        value: shown(line.figures.workers_badged, protected),
+                    })
+                })
+                .collect();
+            let (first, last) = (
+                computed.quarters[0],
+                computed.quarters[computed.quarters.len() - 1],
+            );
+            let view = ReportView {
+                title: "Rapport de programme".to_owned(),
+                period: format!(
+                    "Du trimestre {} au trimestre {} inclus, par trimestre et par structure",
+                    first.label(),
+                    last.label()
+                ),
+                protected,
+                charts: vec![Chart {
+                    title: "Personnes badgées, par trimestre".to_owned(),
+                    bars,
+                }],
+                table: Table {
+                    header: PROGRAMME_HEADER.map(str::to_owned).to_vec(),
+                    rows: programme_rows(&computed),
+                    label_columns: 2,
+                },
+                csv_url: format!(
+                    "{}/reports/programme.csv?{}",
+                    state.site.base(),
+                    request.query_string()
+                ),
+            };
+            html_report(ecusson_pages::report_page::render(&view))
+        }
+    }
+}
+
+fn download(bytes: Vec<u8>, name: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(bytes)
+}
+
+fn html_report(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .body(body)
 }
 
 async fn csv(
@@ -32,14 +161,7 @@ async fn csv(
         Ok(computed) => {
             let rows = table::rows(&computed.figures, &computed.facts, computed.protected);
             match table::csv(&rows) {
-                Ok(bytes) => HttpResponse::Ok()
-                    .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-                    .insert_header((
-                        header::CONTENT_DISPOSITION,
-                        "attachment; filename=\"rapport-ecusson.csv\"",
-                    ))
-                    .insert_header((header::CACHE_CONTROL, "no-store"))
-                    .body(bytes),
+                Ok(bytes) => download(bytes, "rapport-ecusson.csv"),
                 Err(error) => internal(&error),
             }
         }
@@ -55,16 +177,7 @@ async fn page(
         Err(refused) => refused.response(),
         Ok(computed) => {
             let view = view(&state, &computed, request.query_string());
-            HttpResponse::Ok()
-                .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-                .insert_header((
-                    header::CONTENT_SECURITY_POLICY,
-                    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
-                     frame-ancestors 'none'; base-uri 'none'",
-                ))
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .insert_header((header::REFERRER_POLICY, "no-referrer"))
-                .body(ecusson_pages::report_page::render(&view))
+            html_report(ecusson_pages::report_page::render(&view))
         }
     }
 }
@@ -224,20 +337,31 @@ fn view(state: &ServerState, computed: &Computed, query_string: &str) -> ReportV
             ),
         },
     ];
-    let lines = table::rows(figures, &computed.facts, protected)
-        .into_iter()
-        .map(
-            |Row {
-                 indicator,
-                 dimensions,
-                 value,
-             }| Line {
-                indicator: indicator.to_owned(),
-                dimensions,
-                value,
-            },
-        )
-        .collect();
+    let table = Table {
+        header: [
+            "Indicateur",
+            "Critère 1",
+            "Critère 2",
+            "Critère 3",
+            "Valeur",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        rows: table::rows(figures, &computed.facts, protected)
+            .into_iter()
+            .map(
+                |Row {
+                     indicator,
+                     dimensions,
+                     value,
+                 }| {
+                    let [first, second, third] = dimensions;
+                    vec![indicator.to_owned(), first, second, third, value]
+                },
+            )
+            .collect(),
+        label_columns: 4,
+    };
     let whole_network = computed.tenants.contains(&computed.network);
     let title = if whole_network {
         "Rapport du réseau".to_owned()
@@ -256,7 +380,7 @@ fn view(state: &ServerState, computed: &Computed, query_string: &str) -> ReportV
         period,
         protected,
         charts,
-        lines,
+        table,
         csv_url: format!("{}/reports/report.csv?{query_string}", state.site.base()),
     }
 }

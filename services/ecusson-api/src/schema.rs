@@ -480,6 +480,7 @@ pub struct QueryRoot(
     personal_data::PersonalDataQueries,
     personal_data::PersonalDataExportQueries,
     reports::ReportQueries,
+    reports::ProgrammeQueries,
     employability::EmployabilityQueries,
 );
 

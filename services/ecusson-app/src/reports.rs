@@ -7,6 +7,7 @@ use crate::{AppError, Ledger};
 use chrono::{DateTime, Utc};
 use ecusson_domain::{Role, TenantId};
 use ecusson_reports::figures::{figures, Figures, Period};
+use ecusson_reports::programme::{ProgrammeLine, Quarter};
 use ecusson_reports::Facts;
 use std::collections::BTreeSet;
 
@@ -202,4 +203,58 @@ pub async fn replay(
         }
     }
     Ok(facts)
+}
+
+/// A computed programme report.
+pub struct ProgrammeComputed {
+    pub network: TenantId,
+    pub quarters: Vec<Quarter>,
+    /// The structures of the programme, by id, with their names.
+    pub structures: std::collections::BTreeMap<TenantId, String>,
+    pub protected: bool,
+    pub lines: Vec<ProgrammeLine>,
+}
+
+/// The programme report of the reader's network over the quarters `first` to `last`: for its
+/// funders (protected figures) and its administrators. Structures' staff read their own
+/// structure's report instead.
+pub async fn programme(
+    ledger: &Ledger,
+    reader: &Reader,
+    first: Quarter,
+    last: Quarter,
+) -> Result<ProgrammeComputed, ReportRefusal> {
+    let funder = reader.has(Role::Funder) && !reader.has(Role::NetworkAdmin);
+    if !funder && !reader.has(Role::NetworkAdmin) {
+        return Err(ReportRefusal::Forbidden);
+    }
+    let quarters = Quarter::span(first, last).ok_or(ReportRefusal::BadInput(
+        "the programme report runs from a quarter to the same or a later one, three years at most",
+    ))?;
+    let network = reader.tenant;
+    let mut transaction = ledger
+        .store()
+        .begin_read_only()
+        .await
+        .map_err(|error| ReportRefusal::Internal(error.into()))?;
+    let structures: std::collections::BTreeMap<TenantId, String> =
+        ecusson_projections::directory::structures_of_network(transaction.as_mut(), network)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|entry| (entry.structure_id, entry.name))
+            .collect();
+    let ids: BTreeSet<TenantId> = structures.keys().copied().collect();
+    let tenants: BTreeSet<TenantId> = ids.iter().copied().chain([network]).collect();
+    let facts = ecusson_projections::reports::load_facts(transaction.as_mut(), network, &tenants)
+        .await
+        .map_err(internal)?;
+    let lines = ecusson_reports::programme::programme(&facts, network, &ids, &quarters);
+    Ok(ProgrammeComputed {
+        network,
+        quarters,
+        structures,
+        protected: funder,
+        lines,
+    })
 }

@@ -103,6 +103,10 @@ button{min-height:3rem;padding:.6rem 1.2rem;font:inherit;font-weight:700;color:#
 background:#1d3a6e;border:2px solid #1d3a6e;border-radius:.4rem;cursor:pointer}\
 button.secondary{color:#1d3a6e;background:#fff}\
 .error{padding:.75rem 1rem;border:3px double #a3201b;color:#6b120e;background:#fdecea}\
+.table-scroll{overflow-x:auto;margin:0 0 1rem}\
+table{border-collapse:collapse;font-size:.95rem}\
+th,td{padding:.3rem .5rem;border-bottom:1px solid #c8c8c8;text-align:left;vertical-align:top}\
+td.value{text-align:right;font-variant-numeric:tabular-nums}\
 @media (min-width:40rem){main{padding:2rem}}\
 @media print{\
 @page{size:A4;margin:12mm}\

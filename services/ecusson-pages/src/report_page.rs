@@ -19,24 +19,25 @@ pub struct Chart {
     pub bars: Vec<Bar>,
 }
 
-/// One line of the table: indicator, up to three dimensions, value, as written.
+/// Every figure as a table: a header, then rows of cells as written; the first
+/// `label_columns` cells of a row say what the others count.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Line {
-    pub indicator: String,
-    pub dimensions: [String; 3],
-    pub value: String,
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub label_columns: usize,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReportView {
-    /// "Rapport du réseau", "Rapport de la structure …".
+    /// "Rapport du réseau", "Rapport de la structure …", "Rapport de programme".
     pub title: String,
     /// "Du 1er janvier 2026 au 31 mars 2026", "Depuis le début", "Tel qu'au …".
     pub period: String,
     /// True for a funder's view: a note says how small counts are protected.
     pub protected: bool,
     pub charts: Vec<Chart>,
-    pub lines: Vec<Line>,
+    pub table: Table,
     /// Where the same figures are as CSV (an absolute http(s) URL).
     pub csv_url: String,
 }
@@ -93,16 +94,22 @@ pub fn render(view: &ReportView) -> String {
                 (chart(item))
             }
             h2 { "Tous les chiffres" }
-            table {
-                thead {
-                    tr { th { "Indicateur" } th { "Critère 1" } th { "Critère 2" } th { "Critère 3" } th { "Valeur" } }
-                }
-                tbody {
-                    @for line in &view.lines {
-                        tr {
-                            td { (line.indicator) }
-                            @for dimension in &line.dimensions { td { (dimension) } }
-                            td.value { (line.value) }
+            div.table-scroll {
+                table {
+                    thead {
+                        tr { @for name in &view.table.header { th scope="col" { (name) } } }
+                    }
+                    tbody {
+                        @for row in &view.table.rows {
+                            tr {
+                                @for (index, cell) in row.iter().enumerate() {
+                                    @if index < view.table.label_columns {
+                                        td { (cell) }
+                                    } @else {
+                                        td.value { (cell) }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -145,11 +152,21 @@ mod tests {
                     },
                 ],
             }],
-            lines: vec![Line {
-                indicator: "Badges attribués".to_owned(),
-                dimensions: ["Total".to_owned(), String::new(), String::new()],
-                value: "60".to_owned(),
-            }],
+            table: Table {
+                header: [
+                    "Indicateur",
+                    "Critère 1",
+                    "Critère 2",
+                    "Critère 3",
+                    "Valeur",
+                ]
+                .map(str::to_owned)
+                .to_vec(),
+                rows: vec![["Badges attribués", "Total", "", "", "60"]
+                    .map(str::to_owned)
+                    .to_vec()],
+                label_columns: 4,
+            },
             csv_url: "https://badges.example/reports/report.csv".to_owned(),
         }
     }
@@ -188,7 +205,7 @@ mod tests {
         let mut hostile = view();
         hostile.title = text.clone();
         hostile.charts[0].bars[0].label = text.clone();
-        hostile.lines[0].indicator = text.clone();
+        hostile.table.rows[0][0] = text.clone();
         let html = render(&hostile);
         let document = parse_page(&html, &text);
         assert_escaped(&html, &document);

@@ -16,10 +16,14 @@
 //! - [`disclosure`]: what a funder may be shown: counts of people under [`disclosure::K`]
 //!   suppressed, the others rounded to a multiple of 5 so that no difference between two
 //!   overlapping tables (a total minus a filtered part) gives back a small count.
+//! - [`programme`]: a funder's programme report, quarter by quarter and structure by
+//!   structure, as one wide table.
+//! - [`table`]: the figures as French rows and CSV.
 
 pub mod disclosure;
 pub mod facts;
 pub mod figures;
+pub mod programme;
 pub mod table;
 
 pub use facts::Facts;

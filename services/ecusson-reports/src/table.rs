@@ -217,27 +217,44 @@ pub fn rows(figures: &Figures, facts: &Facts, protected: bool) -> Vec<Row> {
 /// The rows as CSV for French spreadsheets: UTF-8 with a byte order mark, `;` between fields,
 /// CRLF line ends, a header line.
 pub fn csv(rows: &[Row]) -> Result<Vec<u8>, csv::Error> {
+    csv_table(
+        &[
+            "Indicateur",
+            "Critère 1",
+            "Critère 2",
+            "Critère 3",
+            "Valeur",
+        ],
+        rows.iter().map(|row| {
+            [
+                row.indicator,
+                &row.dimensions[0],
+                &row.dimensions[1],
+                &row.dimensions[2],
+                &row.value,
+            ]
+        }),
+    )
+}
+
+/// Any table as CSV for French spreadsheets (see [`csv`]): `header`, then `records`.
+pub fn csv_table<R, F>(
+    header: &[&str],
+    records: impl IntoIterator<Item = R>,
+) -> Result<Vec<u8>, csv::Error>
+where
+    R: IntoIterator<Item = F>,
+    F: AsRef<[u8]>,
+{
     let mut bytes = "\u{feff}".as_bytes().to_vec();
     {
         let mut writer = csv::WriterBuilder::new()
             .delimiter(b';')
             .terminator(csv::Terminator::CRLF)
             .from_writer(&mut bytes);
-        writer.write_record([
-            "Indicateur",
-            "Critère 1",
-            "Critère 2",
-            "Critère 3",
-            "Valeur",
-        ])?;
-        for row in rows {
-            writer.write_record([
-                row.indicator,
-                &row.dimensions[0],
-                &row.dimensions[1],
-                &row.dimensions[2],
-                &row.value,
-            ])?;
+        writer.write_record(header)?;
+        for record in records {
+            writer.write_record(record)?;
         }
         writer.flush()?;
     }

@@ -94,3 +94,146 @@ impl ReportQueries {
         })
     }
 }
+
+/// A count of people as published: `null` with `suppressed` when it is under 5 for a funder
+/// (shown "<5"); for a funder, the others are rounded to 5.
+#[derive(SimpleObject)]
+pub struct PublishedCount {
+    pub value: Option<i64>,
+    pub suppressed: bool,
+}
+
+impl From<ecusson_reports::disclosure::Shown> for PublishedCount {
+    fn from(shown: ecusson_reports::disclosure::Shown) -> Self {
+        match shown {
+            ecusson_reports::disclosure::Shown::Count(count) => Self {
+                value: Some(count as i64),
+                suppressed: false,
+            },
+            ecusson_reports::disclosure::Shown::Suppressed(_) => Self {
+                value: None,
+                suppressed: true,
+            },
+        }
+    }
+}
+
+/// Exits of one outcome.
+#[derive(SimpleObject)]
+pub struct ExitFigure {
+    pub outcome: super::earner::GqlExitOutcome,
+    pub count: PublishedCount,
+}
+
+/// One line of a programme report: a quarter (or the whole span) and a scope (the programme,
+/// or one structure).
+#[derive(SimpleObject)]
+pub struct ProgrammeLineView {
+    /// "2026-T1", or "Total" for the whole span.
+    pub period: String,
+    /// `null` for the whole programme.
+    pub structure_id: Option<ID>,
+    pub structure_name: Option<String>,
+    /// Structures where at least one badge was requested in the period.
+    pub structures_deployed: i64,
+    pub workers_badged: PublishedCount,
+    pub badges_awarded: PublishedCount,
+    /// Pathways 1, 2 and 3, in order.
+    pub badges_by_pathway: Vec<PublishedCount>,
+    /// Percent of the badges awarded with evidence, with a recommendation; `null` when it
+    /// cannot be shown.
+    pub evidence_rate: Option<i64>,
+    pub recommendation_rate: Option<i64>,
+    pub exits: Vec<ExitFigure>,
+}
+
+/// A funder's programme report.
+#[derive(SimpleObject)]
+pub struct ProgrammeReport {
+    pub network_id: ID,
+    /// The quarters, in order ("2026-T1").
+    pub quarters: Vec<String>,
+    pub protected: bool,
+    /// Per quarter then for the whole span; within each, the programme then each structure.
+    pub lines: Vec<ProgrammeLineView>,
+    /// The same as CSV and as a printable page (same bearer token).
+    pub csv_url: String,
+    pub html_url: String,
+}
+
+#[derive(Default)]
+pub struct ProgrammeQueries;
+
+#[Object]
+impl ProgrammeQueries {
+    /// The programme report of the caller's network, for its funders (protected figures) and
+    /// administrators: structures deployed, people badged, badges by pathway, evidence and
+    /// recommendation rates, exits by outcome, per calendar quarter from `from` to `until`
+    /// (both included, "2026-T1", three years at most) and per structure.
+    async fn programme_report(
+        &self,
+        ctx: &Context<'_>,
+        from: String,
+        until: String,
+    ) -> async_graphql::Result<ProgrammeReport> {
+        use ecusson_reports::programme::{publish, Quarter, EXIT_COLUMNS};
+        let principal = principal(ctx)?;
+        let quarter = |name: &str, text: &str| {
+            Quarter::parse(text).ok_or_else(|| {
+                coded(
+                    format!("{name} is a quarter such as 2026-T1"),
+                    ErrorCode::BadUserInput,
+                )
+            })
+        };
+        let (first, last) = (quarter("from", &from)?, quarter("until", &until)?);
+        let api = api(ctx);
+        let computed =
+            ecusson_app::reports::programme(&api.ledger, &reader(principal), first, last)
+                .await
+                .map_err(refusal_error)?;
+        let lines = computed
+            .lines
+            .iter()
+            .map(|line| {
+                let cells = publish(&line.figures, computed.protected);
+                ProgrammeLineView {
+                    period: line
+                        .quarter
+                        .map_or_else(|| "Total".to_owned(), Quarter::label),
+                    structure_id: line.structure.map(|id| ID(id.to_string())),
+                    structure_name: line
+                        .structure
+                        .and_then(|id| computed.structures.get(&id).cloned()),
+                    structures_deployed: cells.structures_deployed as i64,
+                    workers_badged: cells.workers_badged.into(),
+                    badges_awarded: cells.awards_total.into(),
+                    badges_by_pathway: cells
+                        .awards_by_pathway
+                        .into_iter()
+                        .map(PublishedCount::from)
+                        .collect(),
+                    evidence_rate: cells.evidence_rate.map(|rate| rate as i64),
+                    recommendation_rate: cells.recommendation_rate.map(|rate| rate as i64),
+                    exits: EXIT_COLUMNS
+                        .into_iter()
+                        .zip(cells.exits)
+                        .map(|(outcome, count)| ExitFigure {
+                            outcome: outcome.into(),
+                            count: count.into(),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let query = format!("from={}&until={}", first.label(), last.label());
+        Ok(ProgrammeReport {
+            network_id: ID(computed.network.to_string()),
+            quarters: computed.quarters.iter().map(|q| q.label()).collect(),
+            protected: computed.protected,
+            lines,
+            csv_url: format!("{}/reports/programme.csv?{query}", api.site.base()),
+            html_url: format!("{}/reports/programme.html?{query}", api.site.base()),
+        })
+    }
+}
