@@ -10,7 +10,7 @@ use ecusson_domain::{PersonId, Role, TenantId};
 use ecusson_store::VaultKey;
 use serde_json::{json, Value};
 
-const REPORT: &str = "query($s: ID, $from: DateTime, $until: DateTime, $asOf: DateTime) { report(structureId: $s, from: $from, until: $until, asOf: $asOf) { tenantIds from until asOf protected figures } }";
+const REPORT: &str = "query($s: ID, $from: DateTime, $until: DateTime, $asOf: DateTime) { report(structureId: $s, from: $from, until: $until, asOf: $asOf) { tenantIds from until asOf protected figures indicators { awardsTotal { value suppressed } workersBadged { value suppressed } evidenceRate requests { state count { value suppressed } } awards { badgeClassName count { value suppressed } } exits { outcome badges count { value suppressed } } } } }";
 
 fn total_requests(figures: &Value) -> u64 {
     figures["requests"]
@@ -172,6 +172,37 @@ async fn reports_live_and_as_of(test_store: TestStore) {
         figures["decisionTime"]["medianHours"].is_null()
             || figures["decisionTime"]["count"] != "<5"
     );
+    // The typed indicators say the same as the JSON figures, for staff and for funders.
+    let same = |json: &Value, typed: &Value| match json {
+        Value::String(text) => {
+            text == "<5" && typed["suppressed"] == true && typed["value"].is_null()
+        }
+        number => typed["value"] == *number && typed["suppressed"] == false,
+    };
+    for report in [&network, &protected] {
+        let (figures, indicators) = (&report["figures"], &report["indicators"]);
+        assert!(
+            same(&figures["awardsTotal"], &indicators["awardsTotal"]),
+            "{report:#}"
+        );
+        assert!(
+            same(&figures["workersBadged"], &indicators["workersBadged"]),
+            "{report:#}"
+        );
+        for (json, typed) in figures["exits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(indicators["exits"].as_array().unwrap())
+        {
+            assert!(same(&json["count"], &typed["count"]), "{json} {typed}");
+        }
+        assert!(indicators["awards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|award| award["badgeClassName"].is_string()));
+    }
     let text = protected.to_string();
     for worker in &world.workers {
         assert!(

@@ -36,10 +36,14 @@ pub struct Report {
     pub as_of: Option<chrono::DateTime<chrono::Utc>>,
     /// True when small counts are suppressed and the others rounded (a funder's view).
     pub protected: bool,
-    /// The figures (see `ecusson-reports`): requests by state, mode and route, decision time,
-    /// awards by class with pathway and skill type, evidence and recommendation rates,
-    /// workers badged, committee throughput, exits by outcome and badges held.
+    /// The figures as one JSON value (the shape of `ecusson-reports`' `Figures`, or
+    /// `ProtectedFigures` for a funder).
+    #[graphql(deprecation = "use `indicators`, the same figures as typed fields")]
     pub figures: async_graphql::Json<serde_json::Value>,
+    /// The figures: requests by state, mode and route, decision time, awards by class with
+    /// pathway and skill type, evidence and recommendation rates, workers badged, committee
+    /// throughput, exits by outcome and badges held.
+    pub indicators: ReportIndicators,
 }
 
 #[derive(Default)]
@@ -91,6 +95,11 @@ impl ReportQueries {
             as_of,
             protected: computed.protected,
             figures: async_graphql::Json(figures_json),
+            indicators: ReportIndicators::of(
+                &computed.figures,
+                &computed.facts,
+                computed.protected,
+            ),
         })
     }
 }
@@ -235,5 +244,185 @@ impl ProgrammeQueries {
             csv_url: format!("{}/reports/programme.csv?{query}", api.site.base()),
             html_url: format!("{}/reports/programme.html?{query}", api.site.base()),
         })
+    }
+}
+
+/// Where the requests counted stand.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(
+    name = "ReportRequestState",
+    remote = "ecusson_reports::facts::RequestState"
+)]
+pub enum GqlReportRequestState {
+    Pending,
+    Approved,
+    Refused,
+    Withdrawn,
+}
+
+/// How the requests counted were made.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(name = "ReportRequestMode", remote = "ecusson_reports::facts::Mode")]
+pub enum GqlReportMode {
+    Pair,
+    CollectiveWorkshop,
+    Individual,
+}
+
+/// Who decided the requests counted.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(name = "ReportRoute", remote = "ecusson_reports::facts::Route")]
+pub enum GqlReportRoute {
+    Evaluator,
+    Committee,
+    Automatic,
+}
+
+/// How many badges a worker held when they left.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(name = "BadgeBand", remote = "ecusson_reports::figures::BadgeBand")]
+pub enum GqlBadgeBand {
+    None,
+    OneOrTwo,
+    ThreeToFive,
+    SixOrMore,
+}
+
+#[derive(SimpleObject)]
+pub struct RequestFigure {
+    pub state: GqlReportRequestState,
+    pub mode: GqlReportMode,
+    pub route: GqlReportRoute,
+    pub count: PublishedCount,
+}
+
+/// How long something took, in hours; statistics `null` under 5 people for a funder.
+#[derive(SimpleObject)]
+pub struct SpreadFigure {
+    pub count: PublishedCount,
+    pub median_hours: Option<f64>,
+    pub p90_hours: Option<f64>,
+}
+
+#[derive(SimpleObject)]
+pub struct AwardFigure {
+    pub pathway_rank: Option<i32>,
+    pub skill_type: Option<GqlSkillType>,
+    pub badge_class_id: ID,
+    pub badge_class_name: Option<String>,
+    pub count: PublishedCount,
+}
+
+#[derive(SimpleObject)]
+pub struct CommitteeFigure {
+    pub committee_id: ID,
+    pub decided: SpreadFigure,
+}
+
+#[derive(SimpleObject)]
+pub struct ExitBandFigure {
+    pub outcome: super::earner::GqlExitOutcome,
+    pub badges: GqlBadgeBand,
+    pub count: PublishedCount,
+}
+
+/// A report's figures, typed: the same as `figures`, each count of people as published to
+/// the caller (exact for staff, protected for a funder).
+#[derive(SimpleObject)]
+pub struct ReportIndicators {
+    /// Structures where at least one badge was requested in the period.
+    pub active_structures: i64,
+    pub requests: Vec<RequestFigure>,
+    pub decision_time: SpreadFigure,
+    pub awards: Vec<AwardFigure>,
+    pub awards_total: PublishedCount,
+    /// Percent of the awards with evidence, with a recommendation (5-point steps for a
+    /// funder); `null` without awards, or when it cannot be shown.
+    pub evidence_rate: Option<f64>,
+    pub recommendation_rate: Option<f64>,
+    pub workers_badged: PublishedCount,
+    pub committees: Vec<CommitteeFigure>,
+    pub exits: Vec<ExitBandFigure>,
+}
+
+impl ReportIndicators {
+    pub(crate) fn of(
+        figures: &ecusson_reports::Figures,
+        facts: &ecusson_reports::Facts,
+        protected: bool,
+    ) -> Self {
+        use ecusson_reports::disclosure;
+        use ecusson_reports::programme::published;
+        let count = |count: u64| PublishedCount::from(published(count, protected));
+        let rate = |part: u64, whole: u64| {
+            if protected {
+                disclosure::rate(part, whole).map(|percent| percent as f64)
+            } else {
+                (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
+            }
+        };
+        let spread = |spread: &ecusson_reports::figures::Spread| {
+            let statistic = |value: Option<f64>| {
+                if protected {
+                    disclosure::statistic(spread.count, value)
+                } else {
+                    value
+                }
+            };
+            SpreadFigure {
+                count: count(spread.count),
+                median_hours: statistic(spread.median_hours),
+                p90_hours: statistic(spread.p90_hours),
+            }
+        };
+        Self {
+            active_structures: figures.active_structures as i64,
+            requests: figures
+                .requests
+                .iter()
+                .map(|row| RequestFigure {
+                    state: row.state.into(),
+                    mode: row.mode.into(),
+                    route: row.route.into(),
+                    count: count(row.count),
+                })
+                .collect(),
+            decision_time: spread(&figures.decision_time),
+            awards: figures
+                .awards
+                .iter()
+                .map(|row| AwardFigure {
+                    pathway_rank: row.pathway_rank.map(i32::from),
+                    skill_type: row.skill_type.map(Into::into),
+                    badge_class_id: ID(row.badge_class_id.to_string()),
+                    badge_class_name: facts
+                        .classes
+                        .get(&row.badge_class_id)
+                        .map(|class| class.name.clone()),
+                    count: count(row.count),
+                })
+                .collect(),
+            awards_total: count(figures.awards_total),
+            evidence_rate: rate(figures.awards_with_evidence, figures.awards_total),
+            recommendation_rate: rate(figures.awards_with_recommendation, figures.awards_total),
+            workers_badged: count(figures.workers_badged),
+            committees: figures
+                .committees
+                .iter()
+                .map(|committee| CommitteeFigure {
+                    committee_id: ID(committee.committee_id.to_string()),
+                    decided: spread(&committee.decided),
+                })
+                .collect(),
+            exits: figures
+                .exits
+                .iter()
+                .map(|row| ExitBandFigure {
+                    outcome: row.outcome.into(),
+                    badges: row.badges.into(),
+                    count: count(row.count),
+                })
+                .collect(),
+        }
     }
 }
