@@ -150,4 +150,46 @@ async fn reads_of_personal_data_are_logged(test_store: TestStore) {
     api.stop().await;
 }
 
-crate::on_both_backends!(reads_of_personal_data_are_logged);
+/// The log is kept for its retention period: a purge deletes the entries written before the
+/// cutoff, oldest first and at most a batch at a time, and keeps every later one.
+async fn the_access_log_is_purged_after_its_retention(test_store: TestStore) {
+    use ecusson_store::access_log::{of_subject, purge_before, record, AccessEntry};
+    let store = test_store.store.as_ref();
+    let (tenant, subject) = (TenantId::new(), PersonId::new());
+    let now = chrono::Utc::now();
+    let days_ago = [400, 380, 366, 364, 10, 0];
+    for days in days_ago {
+        record(
+            store,
+            &AccessEntry {
+                tenant_id: tenant,
+                subject_id: subject,
+                access_id: uuid::Uuid::now_v7(),
+                accessed_at: now - chrono::Duration::days(days),
+                reader_tenant_id: tenant,
+                reader_id: PersonId::new(),
+                reader_roles: vec!["COUNSELLOR".to_owned()],
+                what: "evidence".to_owned(),
+                channel: "graphql".to_owned(),
+            },
+        )
+        .await
+        .expect("an entry");
+    }
+    let cutoff = now - chrono::Duration::days(365);
+    assert_eq!(
+        purge_before(store, cutoff, 2).await.unwrap(),
+        2,
+        "a batch at most"
+    );
+    assert_eq!(purge_before(store, cutoff, 2).await.unwrap(), 1);
+    assert_eq!(purge_before(store, cutoff, 2).await.unwrap(), 0);
+    let kept = of_subject(store, tenant, subject, None, 100).await.unwrap();
+    assert_eq!(kept.len(), 3);
+    assert!(kept.iter().all(|entry| entry.accessed_at >= cutoff));
+}
+
+crate::on_both_backends!(
+    reads_of_personal_data_are_logged,
+    the_access_log_is_purged_after_its_retention
+);

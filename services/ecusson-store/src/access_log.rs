@@ -1,5 +1,6 @@
 //! The access log of personal data (migration 0011): who read which person's data, when, and
-//! what kind of it. Append-only; keyed by the person's tenant. Written by the API before it
+//! what kind of it. Append-only, and kept for a retention period only ([`purge_before`],
+//! migration 0013); keyed by the person's tenant. Written by the API before it
 //! answers the data (a failed write answers nothing), read by the network's administrators and
 //! by the person themself.
 
@@ -49,6 +50,33 @@ pub async fn record(store: &dyn EventStore, entry: &AccessEntry) -> Result<(), S
         )
         .await?;
     transaction.commit().await
+}
+
+/// How long the access log is kept by default: the CNIL's guidance for access logs is six
+/// months to a year; a year lets a worker ask "who read my file this past year".
+pub const DEFAULT_RETENTION_DAYS: u32 = 365;
+
+/// Deletes the entries written before `cutoff`, at most `limit` of them (the oldest first),
+/// and says how many went. Run again while it deletes `limit`.
+pub async fn purge_before(
+    store: &dyn EventStore,
+    cutoff: DateTime<Utc>,
+    limit: usize,
+) -> Result<u64, StoreError> {
+    let mut transaction = store.begin_read_model().await?;
+    let deleted = transaction
+        .execute(
+            "delete from personal_data_access where (tenant_id, subject_id, access_id) in \
+             (select tenant_id, subject_id, access_id from personal_data_access \
+              where accessed_at < $1 order by accessed_at limit $2)",
+            &[
+                SqlValue::text(cutoff.to_rfc3339_opts(SecondsFormat::Micros, true)),
+                SqlValue::Int(i64::try_from(limit).unwrap_or(i64::MAX)),
+            ],
+        )
+        .await?;
+    transaction.commit().await?;
+    Ok(deleted)
 }
 
 /// The reads of one person's data, newest first, before `before` (an access id), at most

@@ -221,6 +221,10 @@ pub struct ServeArgs {
     /// ...or once the oldest waiting event has waited this many seconds.
     #[arg(long, env = "ECUSSON_SEAL_EVERY_SECONDS", default_value_t = 60)]
     pub seal_every_seconds: u64,
+    /// Days the access log of personal data is kept before `serve` purges it (the CNIL's
+    /// guidance for access logs: six months to a year).
+    #[arg(long, env = "ECUSSON_ACCESS_LOG_RETENTION_DAYS", default_value_t = ecusson_store::access_log::DEFAULT_RETENTION_DAYS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub access_log_retention_days: u32,
     /// Do not run the projections here (run `ecusson projections run` elsewhere).
     #[arg(long)]
     pub no_projections: bool,

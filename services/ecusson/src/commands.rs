@@ -57,6 +57,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     every: std::time::Duration::from_secs(args.seal_every_seconds),
                     ..Default::default()
                 },
+                access_log_retention_days: args.access_log_retention_days,
             },
         )
         .await

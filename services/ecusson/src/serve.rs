@@ -30,6 +30,8 @@ pub struct ServeOptions {
     pub public_url: Option<String>,
     /// When the audit sealer signs a checkpoint of a tenant's log.
     pub seal_policy: ecusson_app::audit::SealPolicy,
+    /// Days the access log of personal data is kept.
+    pub access_log_retention_days: u32,
 }
 
 /// The seed of the demonstration network `serve --demo` loads (the same as `ecusson demo`'s
@@ -78,6 +80,11 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
     let sweeper = tokio::spawn(sweep_expiries(
         Ledger::new(stores.events.clone()),
         wake.clone(),
+        stopped.clone(),
+    ));
+    let purger = tokio::spawn(purge_access_log(
+        stores.events.clone(),
+        options.access_log_retention_days,
         stopped.clone(),
     ));
     let listener = std::net::TcpListener::bind(options.listen)
@@ -169,6 +176,9 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
     if let Err(error) = sweeper.await {
         tracing::error!(error = %error, "the expiry sweeper panicked");
     }
+    if let Err(error) = purger.await {
+        tracing::error!(error = %error, "the access log purger panicked");
+    }
     if let Err(error) = sealer.await {
         tracing::error!(error = %error, "the audit sealer panicked");
     }
@@ -216,6 +226,53 @@ async fn sweep_expiries(ledger: Ledger, wake: Arc<Notify>, mut stopped: watch::R
                 }
                 Err(error) => {
                     tracing::warn!(error = %error, "the expiry sweep failed; it runs again at the next tick");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// How often the access log is purged of entries past their retention.
+const ACCESS_LOG_PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3_600);
+
+/// Deletes the access log's entries older than `retention_days`, at start and then every
+/// [`ACCESS_LOG_PURGE_INTERVAL`], until `stopped` turns true; a failed purge is logged and
+/// retried at the next tick.
+async fn purge_access_log(
+    store: Arc<dyn ecusson_store::EventStore>,
+    retention_days: u32,
+    mut stopped: watch::Receiver<bool>,
+) {
+    const BATCH: usize = 5_000;
+    let mut ticks = tokio::time::interval(ACCESS_LOG_PURGE_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            changed = stopped.changed() => {
+                if changed.is_err() || *stopped.borrow() {
+                    return;
+                }
+            }
+        }
+        let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(retention_days));
+        loop {
+            match ecusson_store::access_log::purge_before(store.as_ref(), cutoff, BATCH).await {
+                Ok(deleted) => {
+                    if deleted > 0 {
+                        tracing::info!(
+                            deleted,
+                            retention_days,
+                            "access log entries past their retention purged"
+                        );
+                    }
+                    if deleted < BATCH as u64 {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(error = %error, "the access log purge failed; it runs again at the next tick");
                     break;
                 }
             }
