@@ -63,7 +63,6 @@ fn object_mutations(world: &World) -> Vec<Case> {
         case("declineRecommendation", "mutation($w: ID!, $r: ID!) { declineRecommendation(input: {earnerId: $w, recommendationId: $r}) { recommendation { status } } }", json!({"w": w1, "r": world.recommendation})),
         case("recordPathwayExit", "mutation($w: ID!) { recordPathwayExit(input: {earnerId: $w, outcome: OTHER, exitedOn: \"2026-11-01\"}) { earner { earnerId } } }", json!({"w": w2})),
         case("eraseWorker", "mutation($s: ID!, $w: ID!) { eraseWorker(input: {structureId: $s, earnerId: $w}) { erased } }", json!({"s": world.first.to_string(), "w": w1})),
-        case("shareCv", "mutation($a: ID!) { shareCv(input: {awardIds: [$a], showName: true, showEvidence: true, showRecommendations: true, showPathway: true}) { share { url } } }", json!({"a": world.award})),
         case("revokeCvShare", "mutation($w: ID!, $s: ID!) { revokeCvShare(input: {earnerId: $w, shareId: $s}) { share { revoked } } }", json!({"w": w1, "s": PersonId::new().to_string()})),
     ]
 }
@@ -77,7 +76,9 @@ fn creating_mutations() -> Vec<Case> {
         case("appointStaff", "mutation($p: ID!) { appointStaff(input: {personId: $p, roles: [COUNSELLOR]}) { member { personId } } }", someone.clone()),
         case("registerOrganisation", "mutation { registerOrganisation(input: {kind: HOST_COMPANY, name: \"Entreprise\"}) { organisationId } }", json!({})),
         case("definePathway", "mutation { definePathway(input: {rank: 2, name: \"Parcours\", description: \"Texte\"}) { pathwayId } }", json!({})),
-        case("enrolWorker", "mutation($p: ID!) { enrolWorker(input: {earnerId: $p, enrolledOn: \"2026-10-01\"}) { earnerId } }", someone),
+        case("enrolWorker", "mutation($p: ID!) { enrolWorker(input: {earnerId: $p, enrolledOn: \"2026-10-01\"}) { earnerId } }", someone.clone()),
+        // The caller's own CV (it names one of the caller's badges).
+        case("shareCv", "mutation($p: ID!) { shareCv(input: {awardIds: [$p], showName: true, showEvidence: true, showRecommendations: true, showPathway: true}) { share { url } } }", someone),
     ]
 }
 

@@ -6,6 +6,8 @@
 //! runs 1EdTech's Open Badges 2.0 validator offline (`services/ecusson-badges/interop/python`,
 //! pinned by its requirements file, installed into a virtualenv under `target/` on first use).
 //!
+//! And `read_pdf`, which reads our PDFs back with another library.
+//!
 //! Everything here fails loudly when what it needs is missing: an interop test never skips.
 
 use serde_json::Value;
@@ -259,4 +261,27 @@ fn venv_python(venv: &Path) -> PathBuf {
     } else {
         venv.join("bin/python")
     }
+}
+
+/// The text of every page of a PDF and every link's URI, as `lopdf` (a PDF library that is not
+/// the one that wrote it) reads them: what a reader's search and clicks would find.
+pub fn read_pdf(bytes: &[u8]) -> (String, Vec<String>) {
+    let document = lopdf::Document::load_mem(bytes).expect("a readable PDF");
+    let pages: Vec<u32> = document.get_pages().keys().copied().collect();
+    let text = document.extract_text(&pages).expect("extractable text");
+    let mut links = Vec::new();
+    for page_id in document.get_pages().values() {
+        for annotation in document.get_page_annotations(*page_id).unwrap_or_default() {
+            let uri = annotation
+                .get(b"A")
+                .and_then(|action| document.dereference(action))
+                .and_then(|(_, action)| action.as_dict())
+                .and_then(|action| action.get(b"URI"))
+                .and_then(|uri| uri.as_str());
+            if let Ok(uri) = uri {
+                links.push(String::from_utf8_lossy(uri).into_owned());
+            }
+        }
+    }
+    (text, links)
 }

@@ -670,31 +670,9 @@ mod tests {
         assert_eq!(render(&view()).unwrap(), bytes);
         // Read back by another PDF library: the text (through the font's Unicode map) and
         // the links.
-        let (text, links) = read_back(&bytes);
+        let (text, links) = ecusson_interop::read_pdf(&bytes);
         assert!(text.contains("Aïcha Benali"), "{text}");
         assert!(text.contains("savoir-faire"), "{text}");
         assert!(links.contains(&"https://ecusson.example/badges/0193".to_owned()));
-    }
-
-    /// The text of every page, and every link's URI, as `lopdf` reads them.
-    pub(crate) fn read_back(bytes: &[u8]) -> (String, Vec<String>) {
-        let document = lopdf::Document::load_mem(bytes).expect("a readable PDF");
-        let pages: Vec<u32> = document.get_pages().keys().copied().collect();
-        let text = document.extract_text(&pages).expect("extractable text");
-        let mut links = Vec::new();
-        for page_id in document.get_pages().values() {
-            for annotation in document.get_page_annotations(*page_id).unwrap_or_default() {
-                let uri = annotation
-                    .get(b"A")
-                    .and_then(|action| document.dereference(action))
-                    .and_then(|(_, action)| action.as_dict())
-                    .and_then(|action| action.get(b"URI"))
-                    .and_then(|uri| uri.as_str());
-                if let Ok(uri) = uri {
-                    links.push(String::from_utf8_lossy(uri).into_owned());
-                }
-            }
-        }
-        (text, links)
     }
 }

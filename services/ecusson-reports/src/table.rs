@@ -7,6 +7,15 @@ use crate::facts::{Facts, Mode, RequestState, Route};
 use crate::figures::{BadgeBand, Figures, Spread};
 use ecusson_domain::{ExitOutcome, SkillType};
 
+/// The header of a report's table.
+pub const HEADER: [&str; 5] = [
+    "Indicateur",
+    "Critère 1",
+    "Critère 2",
+    "Critère 3",
+    "Valeur",
+];
+
 /// One line of a report.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row {
@@ -218,13 +227,7 @@ pub fn rows(figures: &Figures, facts: &Facts, protected: bool) -> Vec<Row> {
 /// CRLF line ends, a header line.
 pub fn csv(rows: &[Row]) -> Result<Vec<u8>, csv::Error> {
     csv_table(
-        &[
-            "Indicateur",
-            "Critère 1",
-            "Critère 2",
-            "Critère 3",
-            "Valeur",
-        ],
+        &HEADER,
         rows.iter().map(|row| {
             [
                 row.indicator,

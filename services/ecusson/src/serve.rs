@@ -195,6 +195,20 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
     Ok(())
 }
 
+/// Waits for the next tick: true, or false once `stopped` turns true (or its sender is gone).
+async fn next_tick(ticks: &mut tokio::time::Interval, stopped: &mut watch::Receiver<bool>) -> bool {
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => return true,
+            changed = stopped.changed() => {
+                if changed.is_err() || *stopped.borrow() {
+                    return false;
+                }
+            }
+        }
+    }
+}
+
 /// How often awards past their date are recorded as expired.
 const EXPIRY_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -205,13 +219,8 @@ async fn sweep_expiries(ledger: Ledger, wake: Arc<Notify>, mut stopped: watch::R
     let mut ticks = tokio::time::interval(EXPIRY_SWEEP_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            changed = stopped.changed() => {
-                if changed.is_err() || *stopped.borrow() {
-                    return;
-                }
-            }
+        if !next_tick(&mut ticks, &mut stopped).await {
+            return;
         }
         // A full page means more are due: sweep again at once.
         loop {
@@ -248,13 +257,8 @@ async fn purge_access_log(
     let mut ticks = tokio::time::interval(ACCESS_LOG_PURGE_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            changed = stopped.changed() => {
-                if changed.is_err() || *stopped.borrow() {
-                    return;
-                }
-            }
+        if !next_tick(&mut ticks, &mut stopped).await {
+            return;
         }
         let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(retention_days));
         loop {
@@ -296,13 +300,8 @@ async fn seal_logs(
     let mut reported = std::collections::HashSet::new();
     let mut ticks = tokio::time::interval(SEAL_INTERVAL);
     loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            changed = stopped.changed() => {
-                if changed.is_err() || *stopped.borrow() {
-                    return;
-                }
-            }
+        if !next_tick(&mut ticks, &mut stopped).await {
+            return;
         }
         match ecusson_app::audit::seal_all(&ledger, &vault, &site, policy, false).await {
             Ok(sweep) => {

@@ -360,14 +360,14 @@ impl EmployabilityMutations {
     ) -> async_graphql::Result<CvSharePayload> {
         let meta = request_meta(ctx, input.idempotency_key.as_deref(), &input)?;
         let principal = principal(ctx)?;
-        let earner_id = principal.subject;
-        require_enrolled(ctx, principal.tenant, earner_id).await?;
         if !principal.has_role(Role::Earner) {
             return Err(coded(
                 "only the worker shares their CV",
                 ErrorCode::Forbidden,
             ));
         }
+        let earner_id = principal.subject;
+        require_enrolled(ctx, principal.tenant, earner_id).await?;
         let awards = parse_ids(&input.award_ids, "awardIds")?
             .into_iter()
             .map(AwardId)
