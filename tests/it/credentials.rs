@@ -531,11 +531,20 @@ async fn credentials_are_issued_published_and_verified(test_store: TestStore) {
         .find(|key| key.algorithm == ecusson_domain::KeyAlgorithm::Ed25519)
         .unwrap()
         .clone();
+    // Proofs are dated to the second and a revocation fails every proof of its own second
+    // (the safe side): the compromise is dated after the credential's second, however fast
+    // the steps above ran.
+    let signed: chrono::DateTime<chrono::Utc> = credential["proof"][0]["created"]
+        .as_str()
+        .expect("a dated proof")
+        .parse()
+        .expect("an RFC 3339 date");
+    let compromised_since = chrono::Utc::now().max(signed + chrono::Duration::seconds(1));
     keys::revoke_key(
         &api.ledger,
         world.network,
         first_key.key_id,
-        chrono::Utc::now(),
+        compromised_since,
         ecusson_domain::KeyRevocationReason::KeyCompromise,
     )
     .await
