@@ -68,6 +68,7 @@ async fn employability_report_and_shared_cv(test_store: TestStore) {
         )
         .await;
     // A host company's spontaneous recommendation, which its author agrees to publish.
+    let before_public = chrono::Utc::now();
     let public_testimony = "Rigoureuse et attentive aux autres.";
     client
         .data(
@@ -116,6 +117,59 @@ async fn employability_report_and_shared_cv(test_store: TestStore) {
     assert_eq!(
         own["savoirFaire"].as_i64().unwrap() + own["savoirEtre"].as_i64().unwrap(),
         standing
+    );
+
+    // As of before the public recommendation: the record as it stood then, replayed.
+    const AS_OF: &str = "query($asOf: DateTime) { employabilityReport(asOf: $asOf) { asOf pathways { badges { awardId recommendations { testimony } } nextSteps } } }";
+    let then = client
+        .data(
+            &worker.token,
+            AS_OF,
+            json!({"asOf": before_public.to_rfc3339()}),
+        )
+        .await["employabilityReport"]
+        .clone();
+    let testimonies = then["pathways"].to_string();
+    assert!(testimonies.contains("Toujours à l'heure"), "{testimonies}");
+    assert!(!testimonies.contains(public_testimony), "{testimonies}");
+    let now = client
+        .data(
+            &worker.token,
+            AS_OF,
+            json!({"asOf": chrono::Utc::now().to_rfc3339()}),
+        )
+        .await["employabilityReport"]
+        .clone();
+    let badge_ids = |report: &Value| -> Vec<Value> {
+        report["pathways"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|pathway| {
+                pathway["badges"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|badge| badge["awardId"].clone())
+            })
+            .collect()
+    };
+    assert_eq!(
+        badge_ids(&now),
+        badge_ids(&own),
+        "as of now, the live report's badges"
+    );
+    assert!(now.to_string().contains(public_testimony));
+    assert_eq!(
+        client
+            .error(
+                &worker.token,
+                AS_OF,
+                json!({"asOf": "2000-01-01T00:00:00Z"})
+            )
+            .await,
+        "NOT_FOUND",
+        "not enrolled then"
     );
 
     // Their counsellor reads the same report (logged); nobody else reads it.

@@ -425,6 +425,25 @@ async fn reports_live_and_as_of(test_store: TestStore) {
         "Atelier du Fleuve"
     );
     assert!(value(&line(&until, None)["badgesAwarded"]) >= 3);
+    // As of now, replayed from the logs: the same lines.
+    const PROGRAMME_AS_OF: &str = "query($from: String!, $until: String!, $asOf: DateTime) { programmeReport(from: $from, until: $until, asOf: $asOf) { asOf lines { period structureId structureName structuresDeployed workersBadged { value suppressed } badgesAwarded { value suppressed } badgesByPathway { value suppressed } evidenceRate recommendationRate exits { outcome count { value suppressed } } } } }";
+    let replayed = client
+        .data(
+            &world.admin_token,
+            PROGRAMME_AS_OF,
+            json!({"from": from, "until": until, "asOf": chrono::Utc::now().to_rfc3339()}),
+        )
+        .await["programmeReport"]
+        .clone();
+    assert_eq!(replayed["lines"], programme["lines"]);
+    assert!(replayed["asOf"].is_string());
+    let funder_as_of =
+        json!({"from": from, "until": until, "asOf": chrono::Utc::now().to_rfc3339()});
+    assert_eq!(
+        client.error(&funder, PROGRAMME_AS_OF, funder_as_of).await,
+        "BAD_USER_INPUT",
+        "a funder's as-of is a quarter's start"
+    );
     // A funder: protected counts; a structure's staff and bad quarters are refused.
     let funded = client
         .data(&funder, PROGRAMME, json!({"from": from, "until": until}))

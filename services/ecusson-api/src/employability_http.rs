@@ -216,6 +216,7 @@ async fn worker_report(
             tenant,
             &earner,
             Audience::Full,
+            None,
         )
         .await?;
         let pdf_url = format!(

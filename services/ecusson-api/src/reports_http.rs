@@ -50,7 +50,8 @@ async fn programme_report(
         quarter("from").map_err(Refused::BadInput)?,
         quarter("until").map_err(Refused::BadInput)?,
     );
-    programme(&state.ledger, &reader(&principal), first, last)
+    let as_of = instant(parameters, "asOf").map_err(Refused::BadInput)?;
+    programme(&state.ledger, &reader(&principal), first, last, as_of)
         .await
         .map_err(Refused::Report)
 }
@@ -221,17 +222,23 @@ impl Refused {
 }
 
 /// The report's parameters, as GraphQL's `report` takes them.
+/// The instant parameter `name`, if given.
+fn instant(
+    parameters: &HashMap<String, String>,
+    name: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+    parameters
+        .get(name)
+        .map(|text| {
+            chrono::DateTime::parse_from_rfc3339(text)
+                .map(|at| at.with_timezone(&chrono::Utc))
+                .map_err(|_| format!("{name} must be an RFC 3339 instant, not {text:?}"))
+        })
+        .transpose()
+}
+
 fn parse_query(parameters: &HashMap<String, String>) -> Result<ReportQuery, String> {
-    let instant = |name: &str| {
-        parameters
-            .get(name)
-            .map(|text| {
-                chrono::DateTime::parse_from_rfc3339(text)
-                    .map(|at| at.with_timezone(&chrono::Utc))
-                    .map_err(|_| format!("{name} must be an RFC 3339 instant, not {text:?}"))
-            })
-            .transpose()
-    };
+    let instant = |name: &str| instant(parameters, name);
     Ok(ReportQuery {
         structure: parameters
             .get("structureId")

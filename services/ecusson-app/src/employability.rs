@@ -18,6 +18,7 @@ use ecusson_domain::earner::{
     Award, CvChoices, CvShare, Earner, RecommendationStatus, RequestStatus,
 };
 use ecusson_domain::network::Network;
+use ecusson_domain::Aggregate;
 use ecusson_domain::{
     AwardId, BadgeClassId, CvShareId, Date, ExitOutcome, PathwayId, PersonId, SkillType, TenantId,
 };
@@ -111,6 +112,8 @@ pub struct EmployabilityReport {
     pub savoir_faire: usize,
     pub savoir_etre: usize,
     pub generated_at: DateTime<Utc>,
+    /// Set when the report is the worker's record as it stood then.
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 impl EmployabilityReport {
@@ -145,8 +148,31 @@ pub async fn load_earner(
     Ok(loaded.state.earner_id().is_some().then_some(loaded.state))
 }
 
-/// The report of `earner` (its state, as [`load_earner`] gives it) for `audience`. An erased
-/// worker's report lists their badges with nothing of theirs (no name, evidence, testimony).
+/// The worker's state as their stream stood at `as_of` (every event recorded before it), or
+/// `None` when they were not enrolled in `tenant` then.
+pub async fn load_earner_as_of(
+    ledger: &Ledger,
+    tenant: TenantId,
+    earner_id: PersonId,
+    as_of: DateTime<Utc>,
+) -> Result<Option<Earner>, AppError> {
+    let events = ledger
+        .stream_events(tenant, &stream(Earner::stream_name(earner_id))?)
+        .await?;
+    let earner = Earner::from_events(
+        events
+            .iter()
+            .filter(|(recorded_at, _)| *recorded_at < as_of)
+            .map(|(_, event)| event),
+    );
+    Ok(earner.earner_id().is_some().then_some(earner))
+}
+
+/// The report of `earner` (its state, as [`load_earner`] gives it) for `audience`, today; or
+/// as it stood at `as_of` (the state from [`load_earner_as_of`]: badges standing then, requests
+/// under way then; the next steps, which depend on the catalogue of the day, are left out). An
+/// erased worker's report lists their badges with nothing of theirs (no name, evidence,
+/// testimony).
 pub async fn build(
     ledger: &Ledger,
     vault: &Vault,
@@ -154,13 +180,15 @@ pub async fn build(
     tenant: TenantId,
     earner: &Earner,
     audience: Audience<'_>,
+    as_of: Option<DateTime<Utc>>,
 ) -> Result<EmployabilityReport, AppError> {
     let earner_id = earner.earner_id().ok_or_else(|| {
         AppError::internal(ecusson_store::StoreError::Corrupt(
             "an employability report of a worker who is not enrolled".into(),
         ))
     })?;
-    let now = ledger.now();
+    let generated_at = ledger.now();
+    let now = as_of.map_or(generated_at, |as_of| as_of.min(generated_at));
     let today = now.date_naive();
     let (network_id, structure_name) = network_of(ledger, tenant).await?.ok_or_else(|| {
         AppError::internal(ecusson_store::StoreError::Corrupt(format!(
@@ -298,7 +326,8 @@ pub async fn build(
                     .entry(class.pathway_id)
                     .or_default()
                     .push(class.name.clone());
-            } else if !standing.contains(&class.badge_class_id)
+            } else if as_of.is_none()
+                && !standing.contains(&class.badge_class_id)
                 && !class.retired
                 && !class.automatic_validation
                 && entry
@@ -376,7 +405,8 @@ pub async fn build(
         savoir_faire: count(SkillType::SavoirFaire),
         savoir_etre: count(SkillType::SavoirEtre),
         pathways,
-        generated_at: now,
+        generated_at,
+        as_of,
     })
 }
 
@@ -447,6 +477,7 @@ pub async fn open_shared(
         link.tenant,
         &earner,
         Audience::Shared(&share.choices),
+        None,
     )
     .await?;
     Ok(Some((report, share)))

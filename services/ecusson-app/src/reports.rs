@@ -217,16 +217,23 @@ pub struct ProgrammeComputed {
 
 /// The programme report of the reader's network over the quarters `first` to `last`: for its
 /// funders (protected figures) and its administrators. Structures' staff read their own
-/// structure's report instead.
+/// structure's report instead. `as_of` replays the logs as they stood then (for a funder, the
+/// first instant of a quarter), as [`compute`] does.
 pub async fn programme(
     ledger: &Ledger,
     reader: &Reader,
     first: Quarter,
     last: Quarter,
+    as_of: Option<DateTime<Utc>>,
 ) -> Result<ProgrammeComputed, ReportRefusal> {
     let funder = reader.has(Role::Funder) && !reader.has(Role::NetworkAdmin);
     if !funder && !reader.has(Role::NetworkAdmin) {
         return Err(ReportRefusal::Forbidden);
+    }
+    if funder && as_of.is_some_and(|at| !is_quarter_start(at)) {
+        return Err(ReportRefusal::BadInput(
+            "a funder's report is as of the first instant of a quarter (e.g. 2026-04-01T00:00:00Z)",
+        ));
     }
     let quarters = Quarter::span(first, last).ok_or(ReportRefusal::BadInput(
         "the programme report runs from a quarter to the same or a later one, three years at most",
@@ -246,9 +253,14 @@ pub async fn programme(
             .collect();
     let ids: BTreeSet<TenantId> = structures.keys().copied().collect();
     let tenants: BTreeSet<TenantId> = ids.iter().copied().chain([network]).collect();
-    let facts = ecusson_projections::reports::load_facts(transaction.as_mut(), network, &tenants)
-        .await
-        .map_err(internal)?;
+    let facts = match as_of {
+        None => ecusson_projections::reports::load_facts(transaction.as_mut(), network, &tenants)
+            .await
+            .map_err(internal)?,
+        Some(as_of) => replay(ledger, network, &tenants, as_of)
+            .await
+            .map_err(ReportRefusal::Internal)?,
+    };
     let lines = ecusson_reports::programme::programme(&facts, network, &ids, &quarters);
     Ok(ProgrammeComputed {
         network,

@@ -157,6 +157,8 @@ pub struct EmployabilityReportView {
     pub savoir_etre: i32,
     pub pathways: Vec<PathwayProgressView>,
     pub generated_at: chrono::DateTime<chrono::Utc>,
+    /// Set when the report is the worker's record as it stood then.
+    pub as_of: Option<chrono::DateTime<chrono::Utc>>,
     /// The printable page and the PDF (with the same bearer token).
     pub html_url: String,
     pub pdf_url: String,
@@ -184,6 +186,7 @@ impl EmployabilityReportView {
                 .map(PathwayProgressView::of)
                 .collect(),
             generated_at: report.generated_at,
+            as_of: report.as_of,
             html_url: format!("{base}/report.html"),
             pdf_url: format!("{base}/report.pdf"),
         }
@@ -270,19 +273,24 @@ pub struct EmployabilityQueries;
 impl EmployabilityQueries {
     /// A worker's employability report: badges by pathway and skill type, their evidence and
     /// recommendations, the steps of the pathway, its dates and exit. The worker reads theirs
-    /// (no argument); their structure's staff name the worker (the read is logged).
+    /// (no argument); their structure's staff name the worker (the read is logged). `asOf`
+    /// gives the record as it stood then, replayed from the worker's log (badges standing
+    /// then, requests under way then; no next steps).
     async fn employability_report(
         &self,
         ctx: &Context<'_>,
         earner_id: Option<ID>,
+        as_of: Option<chrono::DateTime<chrono::Utc>>,
     ) -> async_graphql::Result<EmployabilityReportView> {
         let earner_id = readable_worker(ctx, earner_id.as_ref()).await?;
         let tenant = principal(ctx)?.tenant;
         let api = api(ctx);
-        let earner = report::load_earner(&api.ledger, tenant, earner_id)
-            .await
-            .map_err(graphql_error)?
-            .ok_or_else(|| coded(format!("earner {earner_id} not found"), ErrorCode::NotFound))?;
+        let earner = match as_of {
+            None => report::load_earner(&api.ledger, tenant, earner_id).await,
+            Some(as_of) => report::load_earner_as_of(&api.ledger, tenant, earner_id, as_of).await,
+        }
+        .map_err(graphql_error)?
+        .ok_or_else(|| coded(format!("earner {earner_id} not found"), ErrorCode::NotFound))?;
         super::personal_data::record_access(ctx, tenant, earner_id, "employability_report").await?;
         let built = report::build(
             &api.ledger,
@@ -291,6 +299,7 @@ impl EmployabilityQueries {
             tenant,
             &earner,
             Audience::Full,
+            as_of,
         )
         .await
         .map_err(graphql_error)?;

@@ -163,6 +163,7 @@ pub struct ProgrammeReport {
     /// The quarters, in order ("2026-T1").
     pub quarters: Vec<String>,
     pub protected: bool,
+    pub as_of: Option<chrono::DateTime<chrono::Utc>>,
     /// Per quarter then for the whole span; within each, the programme then each structure.
     pub lines: Vec<ProgrammeLineView>,
     /// The same as CSV and as a printable page (same bearer token).
@@ -178,12 +179,14 @@ impl ProgrammeQueries {
     /// The programme report of the caller's network, for its funders (protected figures) and
     /// administrators: structures deployed, people badged, badges by pathway, evidence and
     /// recommendation rates, exits by outcome, per calendar quarter from `from` to `until`
-    /// (both included, "2026-T1", three years at most) and per structure.
+    /// (both included, "2026-T1", three years at most) and per structure. `asOf` replays the
+    /// logs as they stood then (a funder: the first instant of a quarter).
     async fn programme_report(
         &self,
         ctx: &Context<'_>,
         from: String,
         until: String,
+        as_of: Option<chrono::DateTime<chrono::Utc>>,
     ) -> async_graphql::Result<ProgrammeReport> {
         use ecusson_reports::programme::{publish, Quarter, EXIT_COLUMNS};
         let principal = principal(ctx)?;
@@ -198,7 +201,7 @@ impl ProgrammeQueries {
         let (first, last) = (quarter("from", &from)?, quarter("until", &until)?);
         let api = api(ctx);
         let computed =
-            ecusson_app::reports::programme(&api.ledger, &reader(principal), first, last)
+            ecusson_app::reports::programme(&api.ledger, &reader(principal), first, last, as_of)
                 .await
                 .map_err(refusal_error)?;
         let lines = computed
@@ -235,11 +238,18 @@ impl ProgrammeQueries {
                 }
             })
             .collect();
-        let query = format!("from={}&until={}", first.label(), last.label());
+        let mut query = format!("from={}&until={}", first.label(), last.label());
+        if let Some(as_of) = as_of {
+            query.push_str(&format!(
+                "&asOf={}",
+                as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ));
+        }
         Ok(ProgrammeReport {
             network_id: ID(computed.network.to_string()),
             quarters: computed.quarters.iter().map(|q| q.label()).collect(),
             protected: computed.protected,
+            as_of,
             lines,
             csv_url: format!("{}/reports/programme.csv?{query}", api.site.base()),
             html_url: format!("{}/reports/programme.html?{query}", api.site.base()),
