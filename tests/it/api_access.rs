@@ -78,7 +78,7 @@ fn creating_mutations() -> Vec<Case> {
         case("definePathway", "mutation { definePathway(input: {rank: 2, name: \"Parcours\", description: \"Texte\"}) { pathwayId } }", json!({})),
         case("enrolWorker", "mutation($p: ID!) { enrolWorker(input: {earnerId: $p, enrolledOn: \"2026-10-01\"}) { earnerId } }", someone.clone()),
         // The caller's own CV (it names one of the caller's badges).
-        case("shareCv", "mutation($p: ID!) { shareCv(input: {awardIds: [$p], showName: true, showEvidence: true, showRecommendations: true, showPathway: true}) { share { url } } }", someone),
+        case("shareCv", "mutation($p: ID!) { shareCv(input: {awardIds: [$p], showName: true, showRecommendations: true, showPathway: true}) { share { url } } }", someone),
     ]
 }
 

@@ -10,7 +10,7 @@ use ecusson_api::auth::DevSecret;
 use ecusson_store::VaultKey;
 use serde_json::{json, Value};
 
-const REPORT: &str = "query($id: ID) { employabilityReport(earnerId: $id) { earnerId name structureName networkName enrolledOn daysInPathway savoirFaire savoirEtre htmlUrl pdfUrl pathways { rank name badges { awardId name skillType standing awardedAt pageUrl evidence { kind text } recommendations { organisation testimony public } } underWay nextSteps } } }";
+const REPORT: &str = "query($id: ID) { employabilityReport(earnerId: $id) { earnerId name structureName networkName enrolledOn daysInPathway savoirFaire savoirEtre htmlUrl pdfUrl pathways { rank name badges { awardId name skillType standing awardedAt pageUrl evidence { evidenceId kind text } recommendations { organisation testimony public } } underWay nextSteps } } }";
 const SHARE: &str = "mutation($input: ShareCvInput!) { shareCv(input: $input) { share { shareId url pdfUrl open revoked awardIds showName } outcome { eventTypes } } }";
 const REVOKE: &str = "mutation($input: RevokeCvShareInput!) { revokeCvShare(input: $input) { share { open revoked } outcome { eventTypes } } }";
 const SHARES: &str = "query($id: ID) { cvShares(earnerId: $id) { shareId url open revoked } }";
@@ -222,7 +222,10 @@ async fn employability_report_and_shared_cv(test_store: TestStore) {
     assert_eq!((status, content_type.as_str()), (200, "application/pdf"));
     let (text, links) = ecusson_interop::read_pdf(&pdf);
     assert!(text.contains(name), "{text}");
-    assert!(text.contains("Toujours à l'heure"), "{text}");
+    // A page or a PDF may be handed to anyone: only testimonies whose authors agreed.
+    assert!(text.contains(public_testimony), "{text}");
+    assert!(!text.contains("Toujours à l'heure"), "{text}");
+    assert!(!page.contains("Toujours à l'heure"));
     assert!(
         links.contains(&badge["pageUrl"].as_str().unwrap().to_owned()),
         "{links:?}"
@@ -232,7 +235,7 @@ async fn employability_report_and_shared_cv(test_store: TestStore) {
     // A shared CV: the badge and its public recommendations, no name, no evidence, no dates.
     assert_eq!(
         client
-            .error(&world.counsellor.token, SHARE, json!({"input": {"awardIds": [world.award], "showName": true, "showEvidence": true, "showRecommendations": true, "showPathway": true}}))
+            .error(&world.counsellor.token, SHARE, json!({"input": {"awardIds": [world.award], "showName": true, "showRecommendations": true, "showPathway": true}}))
             .await,
         "FORBIDDEN",
         "only the worker shares their CV"
@@ -241,7 +244,7 @@ async fn employability_report_and_shared_cv(test_store: TestStore) {
         .data(
             &worker.token,
             SHARE,
-            json!({"input": {"awardIds": [world.award], "showName": false, "showEvidence": false, "showRecommendations": true, "showPathway": false}}),
+            json!({"input": {"awardIds": [world.award], "showName": false, "showRecommendations": true, "showPathway": false}}),
         )
         .await["shareCv"]
         .clone();
@@ -259,6 +262,8 @@ async fn employability_report_and_shared_cv(test_store: TestStore) {
         "Trois mois sans retard",
         "Photo du planning",
         "Entrée en parcours",
+        "Atelier du Fleuve",
+        "valable jusqu'au",
     ] {
         assert!(!page.contains(hidden), "the shared CV shows {hidden:?}");
     }
@@ -290,18 +295,31 @@ async fn employability_report_and_shared_cv(test_store: TestStore) {
         .iter()
         .all(|event| !event.payload_json.get().contains(token)));
 
-    // A second link shows the name; the worker's list has both.
+    // A second link shows the name, the photo (not the narrative) and the pathway; the
+    // worker's list has both, their staff see the choices but not the links.
+    let photo = badge["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|piece| piece["text"] == "Photo du planning tenu")
+        .expect("the photo")["evidenceId"]
+        .clone();
     let named = client
         .data(
             &worker.token,
             SHARE,
-            json!({"input": {"awardIds": [world.award], "showName": true, "showEvidence": true, "showRecommendations": false, "showPathway": true, "expiresOn": "2999-12-31"}}),
+            json!({"input": {"awardIds": [world.award], "showName": true, "evidenceIds": [photo], "showRecommendations": false, "showPathway": true, "expiresOn": "2999-12-31"}}),
         )
         .await["shareCv"]["share"]
         .clone();
     let named_url = named["url"].as_str().unwrap().to_owned();
     let page = String::from_utf8(get(&named_url, None).await.2).unwrap();
     assert!(page.contains(name) && page.contains("Photo du planning tenu"));
+    assert!(
+        !page.contains("Trois mois sans retard"),
+        "a piece not chosen"
+    );
+    assert!(page.contains("Atelier du Fleuve"), "the pathway shown");
     assert!(page.contains("31 décembre 2999"));
     assert!(
         !page.contains(public_testimony),
@@ -309,6 +327,17 @@ async fn employability_report_and_shared_cv(test_store: TestStore) {
     );
     let shares = client.data(&worker.token, SHARES, json!({})).await["cvShares"].clone();
     assert_eq!(shares.as_array().unwrap().len(), 2);
+    assert!(shares[0]["url"].is_string());
+    let seen_by_staff = client
+        .data(&world.counsellor.token, SHARES, json!({"id": worker.id()}))
+        .await["cvShares"]
+        .clone();
+    assert_eq!(seen_by_staff.as_array().unwrap().len(), 2);
+    assert!(seen_by_staff
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|share| share["url"].is_null()));
 
     // A forged link, and a revoked one, open nothing.
     let mut forged = url.clone().into_bytes();

@@ -91,9 +91,12 @@ pub(crate) fn page_view(
                                 )
                             })
                             .collect(),
+                        // A page or a PDF may be handed to anyone: testimonies whose authors
+                        // did not agree to their publication stay in the application.
                         recommendations: badge
                             .recommendations
                             .iter()
+                            .filter(|recommendation| recommendation.public)
                             .map(|recommendation| {
                                 (
                                     recommendation.organisation.clone().unwrap_or_else(|| {
@@ -138,6 +141,8 @@ fn document(view: &EmployabilityView, pdf: bool) -> Result<HttpResponse, Refusal
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header(("X-Robots-Tag", "noindex"))
         .body(bytes))
 }
 

@@ -162,7 +162,7 @@ pub async fn load_earner_as_of(
     let earner = Earner::from_events(
         events
             .iter()
-            .filter(|(recorded_at, _)| *recorded_at < as_of)
+            .take_while(|(recorded_at, _)| *recorded_at < as_of)
             .map(|(_, event)| event),
     );
     Ok(earner.earner_id().is_some().then_some(earner))
@@ -256,16 +256,16 @@ pub async fn build(
                 ),
             )));
         };
-        let evidence = if shows(|choices| choices.show_evidence) {
-            let mut pieces = earner
-                .request(award.request_id)
-                .map(|request| request.evidence.clone())
-                .unwrap_or_default();
-            pieces.extend(award.evidence.iter().copied());
-            evidence_texts(vault, tenant, pieces).await?
-        } else {
-            Vec::new()
-        };
+        let mut pieces = earner
+            .request(award.request_id)
+            .map(|request| request.evidence.clone())
+            .unwrap_or_default();
+        pieces.extend(award.evidence.iter().copied());
+        // A shared CV shows the pieces the worker chose for it, one by one.
+        pieces.retain(|piece| {
+            shared.is_none_or(|choices| choices.evidence.contains(&piece.evidence_id))
+        });
+        let evidence = evidence_texts(vault, tenant, pieces).await?;
         let mut recommendations = Vec::new();
         for (_, recommendation) in earner.recommendations() {
             let shown = recommendation.award_id == *award_id
@@ -296,8 +296,12 @@ pub async fn build(
                 name: content.name.clone(),
                 description: content.description.clone(),
                 skill_type: content.skill_type,
+                // Dates tell when the pathway ran: the end of validity too, when badges last a
+                // fixed time.
                 awarded_at: shows(|choices| choices.show_pathway).then_some(award.awarded_at),
-                expires_at: award.expires_at,
+                expires_at: award
+                    .expires_at
+                    .filter(|_| shows(|choices| choices.show_pathway)),
                 standing: standing_of(award, now),
                 page_url: site.badge_page(*award_id),
                 evidence,
@@ -397,7 +401,8 @@ pub async fn build(
         network_name: network
             .name()
             .map_or_else(|| network_id.to_string(), str::to_owned),
-        structure_name,
+        // The structure says the worker was in an insertion pathway: part of the pathway.
+        structure_name: structure_name.filter(|_| show_pathway),
         name,
         enrolled_on,
         exit,

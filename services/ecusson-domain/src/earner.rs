@@ -177,7 +177,8 @@ pub struct CvChoices {
     /// The badges shown (only while they stand: a revoked or expired badge disappears).
     pub awards: Vec<AwardId>,
     pub show_name: bool,
-    pub show_evidence: bool,
+    /// The pieces of evidence shown, chosen one by one (a piece added later is not shown).
+    pub evidence: Vec<EvidenceId>,
     /// Only those whose recommender agreed to publication too.
     pub show_recommendations: bool,
     /// Enrolment, badge dates, exit and its outcome.
@@ -1463,7 +1464,7 @@ impl Aggregate for Earner {
                         choices: CvChoices {
                             awards: event.awards.clone(),
                             show_name: event.show_name,
-                            show_evidence: event.show_evidence,
+                            evidence: event.evidence.clone(),
                             show_recommendations: event.show_recommendations,
                             show_pathway: event.show_pathway,
                         },
@@ -1523,6 +1524,26 @@ impl Earner {
                 )));
             }
         }
+        check_unique("evidence", &choices.evidence)?;
+        let shown: BTreeSet<EvidenceId> = choices
+            .awards
+            .iter()
+            .filter_map(|award_id| self.awards.get(award_id))
+            .flat_map(|award| {
+                let requested = self
+                    .requests
+                    .get(&award.request_id)
+                    .map(|request| request.evidence.clone())
+                    .unwrap_or_default();
+                requested.into_iter().chain(award.evidence.iter().copied())
+            })
+            .map(|piece| piece.evidence_id)
+            .collect();
+        if let Some(other) = choices.evidence.iter().find(|piece| !shown.contains(piece)) {
+            return Err(DomainError::NotFound(format!(
+                "evidence {other} among the badges shown"
+            )));
+        }
         let today = context.now.date_naive();
         if expires_on.is_some_and(|last_day| last_day < today) {
             return Err(DomainError::InvalidInput(
@@ -1544,7 +1565,7 @@ impl Earner {
             shared_at: context.now,
             awards: choices.awards.clone(),
             show_name: choices.show_name,
-            show_evidence: choices.show_evidence,
+            evidence: choices.evidence.clone(),
             show_recommendations: choices.show_recommendations,
             show_pathway: choices.show_pathway,
             expires_on,

@@ -327,8 +327,8 @@ pub struct CvShared {
     /// The badges shown (those still standing when the link is opened).
     pub awards: Vec<AwardId>,
     pub show_name: bool,
-    /// The evidence of the badges shown.
-    pub show_evidence: bool,
+    /// The pieces of evidence shown, chosen one by one among those of the badges shown.
+    pub evidence: Vec<EvidenceId>,
     /// Recommendations whose recommender also agreed to publication.
     pub show_recommendations: bool,
     /// The pathway's dates: enrolment, each badge's date, the exit and its outcome.

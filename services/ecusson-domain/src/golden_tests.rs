@@ -294,7 +294,7 @@ fn samples() -> Vec<DomainEvent> {
             shared_at: at("2025-05-02T09:00:00Z"),
             awards: vec![id(0xA000)],
             show_name: true,
-            show_evidence: true,
+            evidence: vec![id(0xE000)],
             show_recommendations: false,
             show_pathway: true,
             expires_on: Some(date("2026-06-30")),

@@ -56,6 +56,33 @@ pub fn rate(part: u64, whole: u64) -> Option<u64> {
     Some(((percent / 5.0).round() * 5.0) as u64)
 }
 
+/// Whether the awards of `figures` are about fewer than [`K`] people (but some): then their
+/// counts and rates would tell about those few (one worker with six badges: "5 badges, 80 %
+/// with evidence" is that worker's record), so they are suppressed too.
+pub fn few_people(figures: &Figures) -> bool {
+    (1..K).contains(&figures.workers_badged)
+}
+
+/// A count of awards as a funder sees it: as [`show`], suppressed when they are about few
+/// people ([`few_people`]).
+pub fn award_count(count: u64, figures: &Figures) -> Shown {
+    if count > 0 && few_people(figures) {
+        SUPPRESSED
+    } else {
+        show(count)
+    }
+}
+
+/// A share of the awards (with evidence, with a recommendation) as a funder sees it: as
+/// [`rate`], and never when the awards are about few people.
+pub fn award_rate(part: u64, figures: &Figures) -> Option<u64> {
+    if few_people(figures) {
+        None
+    } else {
+        rate(part, figures.awards_total)
+    }
+}
+
 /// A statistic over `count` people, or `None` under [`K`].
 pub fn statistic<T>(count: u64, value: Option<T>) -> Option<T> {
     if count < K {
@@ -176,12 +203,12 @@ pub fn protect(figures: &Figures) -> ProtectedFigures {
                 pathway_rank: row.pathway_rank,
                 skill_type: row.skill_type,
                 badge_class_id: row.badge_class_id,
-                count: show(row.count),
+                count: award_count(row.count, figures),
             })
             .collect(),
-        awards_total: show(figures.awards_total),
-        evidence_rate: rate(figures.awards_with_evidence, figures.awards_total),
-        recommendation_rate: rate(figures.awards_with_recommendation, figures.awards_total),
+        awards_total: award_count(figures.awards_total, figures),
+        evidence_rate: award_rate(figures.awards_with_evidence, figures),
+        recommendation_rate: award_rate(figures.awards_with_recommendation, figures),
         workers_badged: show(figures.workers_badged),
         committees: figures
             .committees

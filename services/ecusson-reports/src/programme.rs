@@ -148,11 +148,22 @@ pub fn published(count: u64, protected: bool) -> Shown {
     }
 }
 
-/// A rate in percent as published: `None` when it cannot be shown (no award, or too few
-/// people for a funder).
-pub fn published_rate(part: u64, whole: u64, protected: bool) -> Option<u64> {
+/// A count of awards of `figures` as published: as it is, or protected for a funder (see
+/// [`disclosure::award_count`]).
+pub fn published_awards(count: u64, figures: &Figures, protected: bool) -> Shown {
     if protected {
-        disclosure::rate(part, whole)
+        disclosure::award_count(count, figures)
+    } else {
+        Shown::Count(count)
+    }
+}
+
+/// A share of the awards of `figures` in percent as published: `None` when it cannot be
+/// shown (no award, or, for a funder, too few people: [`disclosure::award_rate`]).
+pub fn published_rate(part: u64, figures: &Figures, protected: bool) -> Option<u64> {
+    let whole = figures.awards_total;
+    if protected {
+        disclosure::award_rate(part, figures)
     } else {
         (whole > 0).then(|| (part * 100 + whole / 2) / whole)
     }
@@ -181,19 +192,13 @@ pub fn publish(figures: &Figures, protected: bool) -> PublishedLine {
     PublishedLine {
         structures_deployed: figures.active_structures,
         workers_badged: published(figures.workers_badged, protected),
-        awards_total: published(figures.awards_total, protected),
-        awards_by_pathway: [1, 2, 3]
-            .map(|rank| published(by_pathway.get(&Some(rank)).copied().unwrap_or(0), protected)),
-        evidence_rate: published_rate(
-            figures.awards_with_evidence,
-            figures.awards_total,
-            protected,
-        ),
-        recommendation_rate: published_rate(
-            figures.awards_with_recommendation,
-            figures.awards_total,
-            protected,
-        ),
+        awards_total: published_awards(figures.awards_total, figures, protected),
+        awards_by_pathway: [1, 2, 3].map(|rank| {
+            let count = by_pathway.get(&Some(rank)).copied().unwrap_or(0);
+            published_awards(count, figures, protected)
+        }),
+        evidence_rate: published_rate(figures.awards_with_evidence, figures, protected),
+        recommendation_rate: published_rate(figures.awards_with_recommendation, figures, protected),
         exits: EXIT_COLUMNS
             .map(|outcome| published(exits.get(&outcome).copied().unwrap_or(0), protected)),
     }
@@ -307,12 +312,28 @@ mod tests {
         assert_eq!(staff.evidence_rate, Some(75));
         let funder = publish(&figures, true);
         assert_eq!(funder.workers_badged, disclosure::SUPPRESSED);
+        assert_eq!(
+            funder.awards_total,
+            disclosure::SUPPRESSED,
+            "twelve badges of three people tell about those three"
+        );
+        assert_eq!(funder.evidence_rate, None);
+        assert_eq!(funder.structures_deployed, 2, "structures are not people");
+        let more = Figures {
+            workers_badged: 6,
+            ..figures.clone()
+        };
+        let funder = publish(&more, true);
         assert_eq!(funder.awards_total, Shown::Count(10));
         assert_eq!(funder.evidence_rate, None, "three awards without evidence");
         assert_eq!(
             funder.recommendation_rate, None,
             "two with a recommendation"
         );
-        assert_eq!(funder.structures_deployed, 2, "structures are not people");
+        let even_more = Figures {
+            awards_with_evidence: 6,
+            ..more
+        };
+        assert_eq!(publish(&even_more, true).evidence_rate, Some(50));
     }
 }

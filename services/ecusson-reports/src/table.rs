@@ -90,6 +90,8 @@ pub fn hours_text(hours: f64) -> String {
 /// How values are written: as they are, or protected for a funder.
 struct Writer {
     protected: bool,
+    /// Protected awards are about fewer than 5 people (see [`disclosure::few_people`]).
+    few_people: bool,
 }
 
 impl Writer {
@@ -103,9 +105,21 @@ impl Writer {
         }
     }
 
+    /// A count of awards: suppressed for a funder when they are about few people.
+    fn awards(&self, count: u64) -> String {
+        if self.protected && self.few_people && count > 0 {
+            return "<5".to_owned();
+        }
+        self.count(count)
+    }
+
+    /// A share of the awards.
     fn rate(&self, part: u64, whole: u64) -> String {
         let percent = if self.protected {
-            disclosure::rate(part, whole).map(|percent| percent as f64)
+            (!self.few_people)
+                .then(|| disclosure::rate(part, whole))
+                .flatten()
+                .map(|percent| percent as f64)
         } else {
             (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
         };
@@ -135,7 +149,10 @@ fn row(indicator: &'static str, dimensions: [&str; 3], value: String) -> Row {
 
 /// The rows of `figures`; class names from the catalogue of `facts`.
 pub fn rows(figures: &Figures, facts: &Facts, protected: bool) -> Vec<Row> {
-    let writer = Writer { protected };
+    let writer = Writer {
+        protected,
+        few_people: disclosure::few_people(figures),
+    };
     let mut rows = Vec::new();
     rows.push(row(
         "Structures actives",
@@ -177,13 +194,13 @@ pub fn rows(figures: &Figures, facts: &Facts, protected: bool) -> Vec<Row> {
                 skill_label(award.skill_type).to_owned(),
                 name,
             ],
-            value: writer.count(award.count),
+            value: writer.awards(award.count),
         });
     }
     rows.push(row(
         "Badges attribués",
         ["Total", "", ""],
-        writer.count(figures.awards_total),
+        writer.awards(figures.awards_total),
     ));
     rows.push(row(
         "Badges avec preuve",

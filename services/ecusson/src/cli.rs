@@ -223,7 +223,7 @@ pub struct ServeArgs {
     pub seal_every_seconds: u64,
     /// Days the access log of personal data is kept before `serve` purges it (the CNIL's
     /// guidance for access logs: six months to a year).
-    #[arg(long, env = "ECUSSON_ACCESS_LOG_RETENTION_DAYS", default_value_t = ecusson_store::access_log::DEFAULT_RETENTION_DAYS, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "ECUSSON_ACCESS_LOG_RETENTION_DAYS", default_value_t = ecusson_store::access_log::DEFAULT_RETENTION_DAYS, value_parser = clap::value_parser!(u32).range(1..=36_500))]
     pub access_log_retention_days: u32,
     /// Do not run the projections here (run `ecusson projections run` elsewhere).
     #[arg(long)]

@@ -10,7 +10,7 @@ use ecusson_app::employability::{
     PathwayProgress,
 };
 use ecusson_domain::earner::{CvChoices, CvShare};
-use ecusson_domain::{AwardId, CvShareId, Date};
+use ecusson_domain::{AwardId, CvShareId, Date, EvidenceId};
 
 /// Who reads a worker's employability report: the worker, and their structure's staff.
 pub(crate) fn may_read_report(principal: &Principal, earner: PersonId) -> bool {
@@ -198,9 +198,11 @@ impl EmployabilityReportView {
 #[graphql(name = "CvShare")]
 pub struct CvShareView {
     pub share_id: ID,
-    /// The page an employer opens; `.pdf` after it for the PDF.
-    pub url: String,
-    pub pdf_url: String,
+    /// The page an employer opens; `.pdf` after it for the PDF. The worker's only: their
+    /// staff see the link's choices and may revoke it, but do not get the link itself (it
+    /// would open the worker's CV without an account, past the access log).
+    pub url: Option<String>,
+    pub pdf_url: Option<String>,
     pub shared_at: chrono::DateTime<chrono::Utc>,
     /// The last day it opens; `null` until revoked.
     pub expires_on: Option<Date>,
@@ -209,7 +211,7 @@ pub struct CvShareView {
     pub open: bool,
     pub award_ids: Vec<ID>,
     pub show_name: bool,
-    pub show_evidence: bool,
+    pub evidence_ids: Vec<ID>,
     pub show_recommendations: bool,
     pub show_pathway: bool,
 }
@@ -223,18 +225,21 @@ impl CvShareView {
         share: &CvShare,
     ) -> Self {
         let api = api(ctx);
-        let token = cv_token(
-            &cv_link_key(&api.vault),
-            &CvLink {
-                tenant,
-                earner,
-                share: share_id,
-            },
-        );
-        let url = api.site.cv_page(&token);
+        let own = principal(ctx).is_ok_and(|principal| principal.subject == earner);
+        let url = own.then(|| {
+            let token = cv_token(
+                &cv_link_key(&api.vault),
+                &CvLink {
+                    tenant,
+                    earner,
+                    share: share_id,
+                },
+            );
+            api.site.cv_page(&token)
+        });
         Self {
             share_id: ID(share_id.to_string()),
-            pdf_url: format!("{url}.pdf"),
+            pdf_url: url.as_ref().map(|url| format!("{url}.pdf")),
             url,
             shared_at: share.shared_at,
             expires_on: share.expires_on,
@@ -242,7 +247,7 @@ impl CvShareView {
             open: share.opens_on(api.ledger.now().date_naive()),
             award_ids: ids(&share.choices.awards),
             show_name: share.choices.show_name,
-            show_evidence: share.choices.show_evidence,
+            evidence_ids: ids(&share.choices.evidence),
             show_recommendations: share.choices.show_recommendations,
             show_pathway: share.choices.show_pathway,
         }
@@ -331,7 +336,10 @@ pub struct ShareCvInput {
     /// The badges shown (standing ones: a badge revoked or expired later disappears).
     pub award_ids: Vec<ID>,
     pub show_name: bool,
-    pub show_evidence: bool,
+    /// The pieces of evidence shown, chosen among those of the badges shown (a piece added
+    /// later is not shown).
+    #[graphql(default)]
+    pub evidence_ids: Vec<ID>,
     /// Recommendations whose authors agreed to publication.
     pub show_recommendations: bool,
     /// Enrolment, badge dates, the exit and its outcome.
@@ -361,7 +369,9 @@ pub struct EmployabilityMutations;
 #[Object]
 impl EmployabilityMutations {
     /// The caller, a worker, shares their CV through a new link, choosing what it shows. Each
-    /// person given the CV can get a link of their own, revoked on its own.
+    /// person given the CV can get a link of their own, revoked on its own. Each badge's own
+    /// page, which the CV links to, shows what the worker made public with
+    /// `setPublicationConsent`.
     async fn share_cv(
         &self,
         ctx: &Context<'_>,
@@ -387,7 +397,10 @@ impl EmployabilityMutations {
             choices: CvChoices {
                 awards,
                 show_name: input.show_name,
-                show_evidence: input.show_evidence,
+                evidence: parse_ids(&input.evidence_ids, "evidenceIds")?
+                    .into_iter()
+                    .map(EvidenceId)
+                    .collect(),
                 show_recommendations: input.show_recommendations,
                 show_pathway: input.show_pathway,
             },

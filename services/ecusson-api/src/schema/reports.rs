@@ -362,11 +362,12 @@ impl ReportIndicators {
         protected: bool,
     ) -> Self {
         use ecusson_reports::disclosure;
-        use ecusson_reports::programme::published;
+        use ecusson_reports::programme::{published, published_awards};
         let count = |count: u64| PublishedCount::from(published(count, protected));
+        let awards = |count: u64| PublishedCount::from(published_awards(count, figures, protected));
         let rate = |part: u64, whole: u64| {
             if protected {
-                disclosure::rate(part, whole).map(|percent| percent as f64)
+                disclosure::award_rate(part, figures).map(|percent| percent as f64)
             } else {
                 (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
             }
@@ -409,10 +410,10 @@ impl ReportIndicators {
                         .classes
                         .get(&row.badge_class_id)
                         .map(|class| class.name.clone()),
-                    count: count(row.count),
+                    count: awards(row.count),
                 })
                 .collect(),
-            awards_total: count(figures.awards_total),
+            awards_total: awards(figures.awards_total),
             evidence_rate: rate(figures.awards_with_evidence, figures.awards_total),
             recommendation_rate: rate(figures.awards_with_recommendation, figures.awards_total),
             workers_badged: count(figures.workers_badged),

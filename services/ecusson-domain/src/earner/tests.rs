@@ -1892,7 +1892,7 @@ fn share(awards: Vec<AwardId>, expires_on: Option<Date>) -> EarnerCommand {
         choices: CvChoices {
             awards,
             show_name: true,
-            show_evidence: false,
+            evidence: vec![],
             show_recommendations: true,
             show_pathway: false,
         },
@@ -1906,7 +1906,7 @@ fn shared(expires_on: Option<Date>) -> DomainEvent {
         shared_at: now(),
         awards: vec![award_id()],
         show_name: true,
-        show_evidence: false,
+        evidence: vec![],
         show_recommendations: true,
         show_pathway: false,
         expires_on,
@@ -2030,4 +2030,45 @@ fn erasure_closes_every_link() {
     given::<Earner>(history)
         .when(share(vec![award_id()], None), &as_earner())
         .then_error(DomainError::RuleViolated("erased".to_owned()));
+}
+
+#[test]
+fn a_shared_cv_shows_pieces_of_evidence_chosen_among_its_badges() {
+    let mut history = holding_a_badge();
+    history.push(DomainEvent::EvidenceAdded(EvidenceAdded {
+        request_id: request_id(),
+        award_id: Some(award_id()),
+        evidence: evidence(1),
+    }));
+    let with_evidence = |pieces: Vec<EvidenceId>| EarnerCommand::ShareCv {
+        share_id: share_id(),
+        choices: CvChoices {
+            awards: vec![award_id()],
+            evidence: pieces,
+            ..CvChoices::default()
+        },
+        expires_on: None,
+    };
+    let earner = given::<Earner>(history.clone())
+        .when(with_evidence(vec![id(0xE01)]), &as_earner())
+        .then([DomainEvent::CvShared(CvShared {
+            share_id: share_id(),
+            shared_at: now(),
+            awards: vec![award_id()],
+            show_name: false,
+            evidence: vec![id(0xE01)],
+            show_recommendations: false,
+            show_pathway: false,
+            expires_on: None,
+        })]);
+    assert_eq!(
+        earner.cv_share(share_id()).unwrap().choices.evidence,
+        vec![id::<EvidenceId>(0xE01)]
+    );
+    given::<Earner>(history.clone())
+        .when(with_evidence(vec![id(0xE09)]), &as_earner())
+        .then_error(DomainError::NotFound("evidence".to_owned()));
+    given::<Earner>(history)
+        .when(with_evidence(vec![id(0xE01), id(0xE01)]), &as_earner())
+        .then_error(DomainError::InvalidInput("evidence".to_owned()));
 }
