@@ -56,20 +56,50 @@ pub fn rate(part: u64, whole: u64) -> Option<u64> {
     Some(((percent / 5.0).round() * 5.0) as u64)
 }
 
+/// Whether `people` are fewer than [`K`] (but some).
+fn few(people: u64) -> bool {
+    (1..K).contains(&people)
+}
+
 /// Whether the awards of `figures` are about fewer than [`K`] people (but some): then their
 /// counts and rates would tell about those few (one worker with six badges: "5 badges, 80 %
 /// with evidence" is that worker's record), so they are suppressed too.
 pub fn few_people(figures: &Figures) -> bool {
-    (1..K).contains(&figures.workers_badged)
+    few(figures.workers_badged)
 }
 
-/// A count of awards as a funder sees it: as [`show`], suppressed when they are about few
-/// people ([`few_people`]).
-pub fn award_count(count: u64, figures: &Figures) -> Shown {
-    if count > 0 && few_people(figures) {
+/// Whether the requests of `figures` are about fewer than [`K`] people (but some).
+pub fn few_requesters(figures: &Figures) -> bool {
+    few(figures.requesters)
+}
+
+/// A count of things (awards, requests) about `people` as a funder sees it: as [`show`], and
+/// suppressed when they are about fewer than [`K`] people.
+pub fn about(count: u64, people: u64) -> Shown {
+    if count > 0 && few(people) {
         SUPPRESSED
     } else {
         show(count)
+    }
+}
+
+/// A count of awards as a funder sees it (see [`about`], [`few_people`]).
+pub fn award_count(count: u64, figures: &Figures) -> Shown {
+    about(count, figures.workers_badged)
+}
+
+/// A count of requests or decisions as a funder sees it (see [`about`]).
+pub fn request_count(count: u64, figures: &Figures) -> Shown {
+    about(count, figures.requesters)
+}
+
+/// A statistic over `count` requests of `people` as a funder sees it: under [`K`] of
+/// either, none.
+pub fn request_statistic<T>(count: u64, people: u64, value: Option<T>) -> Option<T> {
+    if few(people) {
+        None
+    } else {
+        statistic(count, value)
     }
 }
 
@@ -121,11 +151,12 @@ pub struct ProtectedSpread {
 }
 
 impl ProtectedSpread {
-    fn of(spread: &Spread) -> Self {
+    /// A spread of the requests of `people`.
+    fn of(spread: &Spread, people: u64) -> Self {
         Self {
-            count: show(spread.count),
-            median_hours: statistic(spread.count, spread.median_hours),
-            p90_hours: statistic(spread.count, spread.p90_hours),
+            count: about(spread.count, people),
+            median_hours: request_statistic(spread.count, people, spread.median_hours),
+            p90_hours: request_statistic(spread.count, people, spread.p90_hours),
         }
     }
 }
@@ -192,10 +223,10 @@ pub fn protect(figures: &Figures) -> ProtectedFigures {
                 state: row.state,
                 mode: row.mode,
                 route: row.route,
-                count: show(row.count),
+                count: request_count(row.count, figures),
             })
             .collect(),
-        decision_time: ProtectedSpread::of(&figures.decision_time),
+        decision_time: ProtectedSpread::of(&figures.decision_time, figures.requesters),
         awards: figures
             .awards
             .iter()
@@ -215,7 +246,7 @@ pub fn protect(figures: &Figures) -> ProtectedFigures {
             .iter()
             .map(|committee| ProtectedCommittee {
                 committee_id: committee.committee_id,
-                decided: ProtectedSpread::of(&committee.decided),
+                decided: ProtectedSpread::of(&committee.decided, figures.requesters),
             })
             .collect(),
         exits: figures
@@ -267,6 +298,48 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Counts of requests or awards are not counts of people: seven requests of one worker,
+    /// or six badges of one worker, are that worker's record.
+    #[test]
+    fn counts_of_things_about_a_few_people_are_suppressed() {
+        use crate::facts::{Mode, RequestState, Route};
+        use crate::figures::{RequestCount, Spread};
+        let figures = Figures {
+            requests: vec![RequestCount {
+                state: RequestState::Approved,
+                mode: Mode::Pair,
+                route: Route::Evaluator,
+                count: 7,
+            }],
+            decision_time: Spread {
+                count: 7,
+                median_hours: Some(24.0),
+                p90_hours: Some(48.0),
+            },
+            requesters: 1,
+            awards_total: 6,
+            awards_with_evidence: 6,
+            workers_badged: 1,
+            ..Figures::default()
+        };
+        let protected = protect(&figures);
+        assert_eq!(protected.requests[0].count, SUPPRESSED);
+        assert_eq!(protected.decision_time.count, SUPPRESSED);
+        assert_eq!(protected.decision_time.median_hours, None);
+        assert_eq!(protected.awards_total, SUPPRESSED);
+        assert_eq!(protected.evidence_rate, None);
+        let many = Figures {
+            requesters: 5,
+            workers_badged: 5,
+            ..figures
+        };
+        let protected = protect(&many);
+        assert_eq!(protected.requests[0].count, Shown::Count(5));
+        assert_eq!(protected.decision_time.median_hours, Some(24.0));
+        assert_eq!(protected.awards_total, Shown::Count(5));
+        assert_eq!(protected.evidence_rate, Some(100));
     }
 
     #[test]

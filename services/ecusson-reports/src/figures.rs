@@ -124,6 +124,8 @@ pub struct Figures {
     pub awards_with_recommendation: u64,
     /// Distinct workers awarded in the period.
     pub workers_badged: u64,
+    /// Distinct workers whose requests are counted (made, or decided, in the period).
+    pub requesters: u64,
     pub committees: Vec<CommitteeFigures>,
     /// Exits in the period, by outcome and the badges (standing or not) earned by then.
     pub exits: Vec<ExitCount>,
@@ -160,11 +162,13 @@ pub fn figures(facts: &Facts, tenants: &BTreeSet<TenantId>, period: Period) -> F
     let mut requests: BTreeMap<(RequestState, Mode, Route), u64> = BTreeMap::new();
     let mut decisions = Vec::new();
     let mut by_committee: BTreeMap<CommitteeId, Vec<f64>> = BTreeMap::new();
+    let mut requesters: BTreeSet<(TenantId, PersonId)> = BTreeSet::new();
     for ((tenant, _), request) in &facts.requests {
         if !tenants.contains(tenant) {
             continue;
         }
         if period.contains(request.requested_at) {
+            requesters.insert((*tenant, request.earner_id));
             active.insert(*tenant);
             *requests
                 .entry((request.state, request.mode, request.route))
@@ -174,6 +178,7 @@ pub fn figures(facts: &Facts, tenants: &BTreeSet<TenantId>, period: Period) -> F
             (request.ended_at, request.state)
         {
             if period.contains(ended) {
+                requesters.insert((*tenant, request.earner_id));
                 let waited = hours(request.requested_at, ended);
                 decisions.push(waited);
                 if let Some(committee) = request.committee_id {
@@ -183,6 +188,7 @@ pub fn figures(facts: &Facts, tenants: &BTreeSet<TenantId>, period: Period) -> F
         }
     }
     figures.active_structures = active.len() as u64;
+    figures.requesters = requesters.len() as u64;
     figures.requests = requests
         .into_iter()
         .map(|((state, mode, route), count)| RequestCount {

@@ -92,6 +92,8 @@ struct Writer {
     protected: bool,
     /// Protected awards are about fewer than 5 people (see [`disclosure::few_people`]).
     few_people: bool,
+    /// Protected requests are about fewer than 5 people.
+    few_requesters: bool,
 }
 
 impl Writer {
@@ -108,6 +110,15 @@ impl Writer {
     /// A count of awards: suppressed for a funder when they are about few people.
     fn awards(&self, count: u64) -> String {
         if self.protected && self.few_people && count > 0 {
+            return "<5".to_owned();
+        }
+        self.count(count)
+    }
+
+    /// A count of requests or decisions: suppressed for a funder when they are about few
+    /// people.
+    fn requests(&self, count: u64) -> String {
+        if self.protected && self.few_requesters && count > 0 {
             return "<5".to_owned();
         }
         self.count(count)
@@ -131,7 +142,9 @@ impl Writer {
 
     fn statistic(&self, spread: &Spread, value: Option<f64>) -> String {
         let value = if self.protected {
-            disclosure::statistic(spread.count, value)
+            (!self.few_requesters)
+                .then(|| disclosure::statistic(spread.count, value))
+                .flatten()
         } else {
             value
         };
@@ -152,6 +165,7 @@ pub fn rows(figures: &Figures, facts: &Facts, protected: bool) -> Vec<Row> {
     let writer = Writer {
         protected,
         few_people: disclosure::few_people(figures),
+        few_requesters: disclosure::few_requesters(figures),
     };
     let mut rows = Vec::new();
     rows.push(row(
@@ -167,11 +181,15 @@ pub fn rows(figures: &Figures, facts: &Facts, protected: bool) -> Vec<Row> {
                 mode_label(request.mode),
                 route_label(request.route),
             ],
-            writer.count(request.count),
+            writer.requests(request.count),
         ));
     }
     let spread = &figures.decision_time;
-    rows.push(row("Décisions", ["", "", ""], writer.count(spread.count)));
+    rows.push(row(
+        "Décisions",
+        ["", "", ""],
+        writer.requests(spread.count),
+    ));
     rows.push(row(
         "Délai de décision (heures)",
         ["médiane", "", ""],
@@ -222,7 +240,7 @@ pub fn rows(figures: &Figures, facts: &Facts, protected: bool) -> Vec<Row> {
         rows.push(row(
             "Décisions du comité",
             [&id, "", ""],
-            writer.count(committee.decided.count),
+            writer.requests(committee.decided.count),
         ));
         rows.push(row(
             "Délai du comité (heures)",

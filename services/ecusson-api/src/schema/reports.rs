@@ -372,16 +372,23 @@ impl ReportIndicators {
                 (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
             }
         };
+        let requests = |count: u64| {
+            PublishedCount::from(if protected {
+                disclosure::request_count(count, figures)
+            } else {
+                disclosure::Shown::Count(count)
+            })
+        };
         let spread = |spread: &ecusson_reports::figures::Spread| {
             let statistic = |value: Option<f64>| {
                 if protected {
-                    disclosure::statistic(spread.count, value)
+                    disclosure::request_statistic(spread.count, figures.requesters, value)
                 } else {
                     value
                 }
             };
             SpreadFigure {
-                count: count(spread.count),
+                count: requests(spread.count),
                 median_hours: statistic(spread.median_hours),
                 p90_hours: statistic(spread.p90_hours),
             }
@@ -395,7 +402,7 @@ impl ReportIndicators {
                     state: row.state.into(),
                     mode: row.mode.into(),
                     route: row.route.into(),
-                    count: count(row.count),
+                    count: requests(row.count),
                 })
                 .collect(),
             decision_time: spread(&figures.decision_time),
