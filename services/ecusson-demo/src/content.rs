@@ -411,17 +411,17 @@ pub const EVIDENCE_DOCUMENTS: [&str; 6] = [
     "Relevé de présence du mois, commenté par l'ETI.",
 ];
 pub const EVIDENCE_PHOTOS: [&str; 4] = [
-    "Photo : massif replanté au parc municipal, avant et après.",
-    "Photo : atelier rangé et matériel nettoyé en fin de journée.",
-    "Photo : meubles remis en état et étiquetés pour la boutique.",
-    "Photo : EPI portés lors du chantier d'élagage.",
+    "Massif replanté au parc municipal, avant et après.",
+    "Atelier rangé et matériel nettoyé en fin de journée.",
+    "Meubles remis en état et étiquetés pour la boutique.",
+    "EPI portés lors du chantier d'élagage.",
 ];
 pub const EVIDENCE_NARRATIVES: [&str; 5] = [
-    "Récit : « Au début je n'osais pas demander. Maintenant j'explique les consignes aux nouveaux. »",
-    "Récit : « J'ai préparé seul·e mon itinéraire en bus pour aller en PMSMP. »",
-    "Récit : « J'ai présenté le chantier aux élus lors de la visite, sans mes notes. »",
-    "Récit : « J'ai créé mon adresse mail et envoyé mon CV depuis mon téléphone. »",
-    "Récit : « Pendant l'inventaire, j'ai organisé le travail avec deux collègues. »",
+    "« Au début je n'osais pas demander. Maintenant j'explique les consignes aux nouveaux. »",
+    "« J'ai préparé seul·e mon itinéraire en bus pour aller en PMSMP. »",
+    "« J'ai présenté le chantier aux élus lors de la visite, sans mes notes. »",
+    "« J'ai créé mon adresse mail et envoyé mon CV depuis mon téléphone. »",
+    "« Pendant l'inventaire, j'ai organisé le travail avec deux collègues. »",
 ];
 pub const EVIDENCE_LINKS: [&str; 2] = [
     "Lien vers le CV 2.0 : https://example.org/cv/",
@@ -449,11 +449,11 @@ pub const REVOCATION_NOTES: [&str; 4] = [
 ];
 /// Testimonies; `{}` is replaced by the earner's first name.
 pub const TESTIMONIES: [&str; 5] = [
-    "« {} a fait preuve de sérieux et de ponctualité pendant toute la durée de la mise en situation. »",
-    "« Très bonne intégration dans notre équipe de préparation de commandes ; {} sait demander de l'aide quand il le faut. »",
-    "« {} a tenu le poste en autonomie dès la deuxième semaine. Nous recommandons sans réserve. »",
-    "« Travail soigné et respect des consignes de sécurité : {} serait le bienvenu ou la bienvenue chez nous. »",
-    "« Excellent contact avec la clientèle, {} a été très apprécié·e. »",
+    "{} a fait preuve de sérieux et de ponctualité pendant toute la durée de la mise en situation.",
+    "Très bonne intégration dans notre équipe de préparation de commandes ; {} sait demander de l'aide quand il le faut.",
+    "{} a tenu le poste en autonomie dès la deuxième semaine. Nous recommandons sans réserve.",
+    "Travail soigné et respect des consignes de sécurité : {} serait le bienvenu ou la bienvenue chez nous.",
+    "Excellent contact avec la clientèle, {} a été très apprécié·e.",
 ];
 pub const STAFF_NOTES: [&str; 3] = [
     "Accueil le lundi et le jeudi, bureau du rez-de-chaussée.",

@@ -119,9 +119,9 @@ pub fn pathway_facts(view: &EmployabilityView) -> Vec<String> {
     facts
 }
 
-/// The heading of a pathway.
+/// The heading of a pathway ("Parcours 2 — Autonomie"; its name alone when it says so).
 pub fn pathway_heading(pathway: &PathwayView) -> String {
-    if pathway.rank <= 3 {
+    if pathway.rank <= 3 && !pathway.name.to_lowercase().starts_with("parcours") {
         format!("Parcours {} — {}", pathway.rank, pathway.name)
     } else {
         pathway.name.clone()
@@ -329,6 +329,14 @@ pub(crate) mod tests {
         assert!(html.contains("Compétences reconnues par badges"));
         assert!(html.contains("30 juin 2026"));
         assert!(!html.contains("Aïcha"));
+    }
+
+    #[test]
+    fn a_pathway_is_named_once() {
+        let mut pathway = view().pathways.remove(0);
+        assert_eq!(pathway_heading(&pathway), "Parcours 1 — Premiers pas");
+        pathway.name = "Parcours 1 : premiers pas dans la structure".to_owned();
+        assert_eq!(pathway_heading(&pathway), pathway.name);
     }
 
     #[test]

@@ -354,7 +354,7 @@ impl Layout {
             );
             for (from, testimony) in &badge.recommendations {
                 self.paragraph(
-                    &format!("« {testimony} »"),
+                    &quoted(testimony),
                     (MARGIN + 8.0, text_width - 8.0),
                     Style::new(9.5, weight, Tone::Ink),
                     None,
@@ -582,6 +582,16 @@ pub fn render(view: &EmployabilityView) -> Result<Vec<u8>, PdfError> {
     document
         .finish()
         .map_err(|error| PdfError(format!("{error:?}")))
+}
+
+/// A testimony between French quotation marks, unless it has its own.
+fn quoted(testimony: &str) -> String {
+    let testimony = testimony.trim();
+    if testimony.starts_with('«') || testimony.starts_with('"') {
+        testimony.to_owned()
+    } else {
+        format!("« {testimony} »")
+    }
 }
 
 fn fill(color: rgb::Color) -> Fill {
