@@ -345,15 +345,7 @@ fn view(state: &ServerState, computed: &Computed, query_string: &str) -> ReportV
         },
     ];
     let table = Table {
-        header: [
-            "Indicateur",
-            "Critère 1",
-            "Critère 2",
-            "Critère 3",
-            "Valeur",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
+        header: table::HEADER.map(str::to_owned).to_vec(),
         rows: table::rows(figures, &computed.facts, protected)
             .into_iter()
             .map(
