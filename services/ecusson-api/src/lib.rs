@@ -2,6 +2,7 @@
 //! mutation per domain command, queries over aggregates and read models), and the server.
 
 pub mod auth;
+mod documents;
 mod employability_http;
 pub mod error;
 pub mod issuer;

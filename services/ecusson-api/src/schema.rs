@@ -69,6 +69,7 @@ pub fn build_schema(context: ApiContext) -> EcussonSchema {
     )
     .data(context)
     .data(NetworkOfStructure::default())
+    .data(KnownStreams::default())
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .finish()
@@ -219,6 +220,35 @@ impl NetworkOfStructure {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(structure, network);
+    }
+}
+
+/// Streams seen to exist, per tenant. The log is append-only: a stream that has an event
+/// keeps it (an erased worker's stream too), so "this stream exists" stays true once seen,
+/// and [`require_stream`] asks the log once per stream and process instead of once per
+/// request. Bounded: past [`KnownStreams::CAPACITY`] entries the set starts again empty.
+#[derive(Default)]
+struct KnownStreams(std::sync::RwLock<std::collections::HashSet<(TenantId, String)>>);
+
+impl KnownStreams {
+    const CAPACITY: usize = 100_000;
+
+    fn contains(&self, tenant: TenantId, stream_name: &str) -> bool {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .contains(&(tenant, stream_name.to_owned()))
+    }
+
+    fn insert(&self, tenant: TenantId, stream_name: &str) {
+        let mut known = self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if known.len() >= Self::CAPACITY {
+            known.clear();
+        }
+        known.insert((tenant, stream_name.to_owned()));
     }
 }
 
@@ -378,6 +408,10 @@ async fn require_stream(
     stream_name: &str,
     what: impl std::fmt::Display + Send,
 ) -> async_graphql::Result<()> {
+    let known = ctx.data_unchecked::<KnownStreams>();
+    if known.contains(tenant, stream_name) {
+        return Ok(());
+    }
     let version = api(ctx)
         .ledger
         .store()
@@ -387,6 +421,7 @@ async fn require_stream(
     if version == 0 {
         return Err(coded(format!("{what} not found"), ErrorCode::NotFound));
     }
+    known.insert(tenant, stream_name);
     Ok(())
 }
 
@@ -523,4 +558,35 @@ fn parse_ids(values: &[ID], what: &str) -> async_graphql::Result<Vec<Uuid>> {
 
 fn roles(roles: &[GqlRole]) -> Vec<Role> {
     roles.iter().map(|role| (*role).into()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KnownStreams;
+    use ecusson_domain::TenantId;
+
+    #[test]
+    fn a_known_stream_is_known_in_its_own_tenant_only() {
+        let known = KnownStreams::default();
+        let (tenant, other) = (TenantId::new(), TenantId::new());
+        assert!(!known.contains(tenant, "earner-1"));
+        known.insert(tenant, "earner-1");
+        assert!(known.contains(tenant, "earner-1"));
+        assert!(!known.contains(other, "earner-1"));
+        assert!(!known.contains(tenant, "earner-2"));
+    }
+
+    #[test]
+    fn the_known_streams_are_bounded() {
+        let known = KnownStreams::default();
+        let tenant = TenantId::new();
+        for index in 0..KnownStreams::CAPACITY {
+            known.insert(tenant, &format!("earner-{index}"));
+        }
+        assert!(known.contains(tenant, "earner-0"));
+        // One more starts the set again: only the newest is known.
+        known.insert(tenant, "earner-new");
+        assert!(known.contains(tenant, "earner-new"));
+        assert!(!known.contains(tenant, "earner-0"));
+    }
 }

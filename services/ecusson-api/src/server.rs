@@ -43,6 +43,8 @@ pub struct ServerState {
     pub wake: Arc<tokio::sync::Notify>,
     /// Verifications of uploaded badges running at once (CPU-bound: one per core).
     pub verifications: Arc<tokio::sync::Semaphore>,
+    /// GraphQL documents parsed once and reused (see [`crate::documents`]).
+    documents: Arc<crate::documents::ParsedDocuments>,
 }
 
 impl ServerState {
@@ -64,6 +66,7 @@ impl ServerState {
             verifications: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
             )),
+            documents: Arc::default(),
         }
     }
 }
@@ -162,6 +165,7 @@ async fn execute(
     http: &HttpRequest,
     mut request: async_graphql::Request,
 ) -> Result<async_graphql::Response, Unauthenticated> {
+    state.documents.prepare(&mut request);
     let span = request_span(http, &mut request);
     async move {
         if let Some(principal) = authenticate(state, http)? {
@@ -211,8 +215,8 @@ fn request_span(http: &HttpRequest, request: &mut async_graphql::Request) -> tra
     if span.is_disabled() {
         return span;
     }
-    // The document is parsed here once and kept in the request for the schema; a document
-    // that does not parse is reported by the schema as usual.
+    // The document was parsed (or found parsed) before, and is kept in the request for the
+    // schema; a document that does not parse is reported by the schema as usual.
     let operation_name = request.operation_name.clone();
     if let Ok(document) = request.parsed_query() {
         let operation = match (&document.operations, operation_name.as_deref()) {
