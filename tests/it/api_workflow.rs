@@ -28,7 +28,7 @@ pub struct RunningApi {
     server: actix_web::dev::ServerHandle,
     served: tokio::task::JoinHandle<std::io::Result<()>>,
     stop_runners: watch::Sender<bool>,
-    runners: Vec<tokio::task::JoinHandle<Result<(), ecusson_projections::ProjectionError>>>,
+    runner: tokio::task::JoinHandle<Result<(), ecusson_projections::ProjectionError>>,
 }
 
 impl RunningApi {
@@ -53,7 +53,7 @@ impl RunningApi {
             ProjectionEngine::new(store.clone(), EngineSettings::for_backend(stores.backend));
         let wake = Arc::new(Notify::new());
         let (stop_runners, stopped) = watch::channel(false);
-        let runners = engine.spawn(wake.clone(), stopped);
+        let runner = engine.spawn(wake.clone(), stopped);
         let ledger = Ledger::with_clock(store.clone(), clock);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let address = listener.local_addr().expect("the bound address");
@@ -83,7 +83,7 @@ impl RunningApi {
             server: handle,
             served,
             stop_runners,
-            runners,
+            runner,
         }
     }
 
@@ -110,12 +110,10 @@ impl RunningApi {
             .expect("the server task")
             .expect("the server ran");
         self.stop_runners.send(true).expect("runners listen");
-        for runner in self.runners {
-            runner
-                .await
-                .expect("runner task")
-                .expect("runner stopped cleanly");
-        }
+        self.runner
+            .await
+            .expect("runner task")
+            .expect("runner stopped cleanly");
     }
 }
 

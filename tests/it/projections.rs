@@ -2,7 +2,8 @@
 //! steps, with appends in between) give the same tables as a rebuild, byte for byte (checksums);
 //! the read models answer the queue, committee, history and catalogue questions; a batch rolled
 //! back before its commit changes neither the read model nor the checkpoint; an undecodable
-//! event stops a projection at its position; runners follow the feed until shut down.
+//! event stops a projection at its position; runners follow the feed until shut down, reading
+//! each batch once for every projection, and a projection that fails stops alone.
 
 use crate::helpers::*;
 use chrono::NaiveDate;
@@ -21,6 +22,7 @@ crate::on_both_backends!(
     a_batch_rolled_back_before_commit_changes_nothing,
     an_undecodable_event_stops_the_projection_at_its_position,
     runners_follow_the_feed_until_shut_down,
+    a_failing_projection_stops_alone_while_the_runner_goes_on,
 );
 
 /// Small batches, so that requests and their decisions fall in different batches.
@@ -1217,11 +1219,7 @@ async fn runners_follow_the_feed_until_shut_down(test: TestStore) {
     );
     let wake = Arc::new(tokio::sync::Notify::new());
     let (shutdown, shutdown_signal) = tokio::sync::watch::channel(false);
-    let runners = engine.spawn(wake.clone(), shutdown_signal);
-    assert_eq!(
-        runners.len(),
-        ecusson_projections::standard_projections().len()
-    );
+    let runner = engine.spawn(wake.clone(), shutdown_signal);
 
     let network = Network::new();
     network.catalogue_and_adoptions(store.as_ref()).await;
@@ -1244,17 +1242,110 @@ async fn runners_follow_the_feed_until_shut_down(test: TestStore) {
     }
 
     shutdown.send(true).expect("runners listen");
-    for runner in runners {
-        let result = tokio::time::timeout(Duration::from_secs(10), runner)
-            .await
-            .expect("runner stops")
-            .expect("runner task");
-        assert!(result.is_ok(), "{result:?}");
-    }
+    let result = tokio::time::timeout(Duration::from_secs(10), runner)
+        .await
+        .expect("runner stops")
+        .expect("runner task");
+    assert!(result.is_ok(), "{result:?}");
     let incremental = checksums(&engine).await;
     engine
         .rebuild(ProjectionSelection::All, &mut |_, _| {})
         .await
         .expect("rebuild");
     assert_eq!(checksums(&engine).await, incremental);
+}
+
+/// The runner reads each batch once for all projections; one that fails (here the catalogue,
+/// at every batch) stops alone, and the others follow the feed to its end. The runner reports
+/// the stopped one when it ends.
+async fn a_failing_projection_stops_alone_while_the_runner_goes_on(test: TestStore) {
+    let store = test.store.clone();
+    let crash = Arc::new(AtomicBool::new(true));
+    let projections: Vec<Arc<dyn Projection>> = standard_projections()
+        .into_iter()
+        .map(|inner| {
+            if inner.name() == "catalogue" {
+                Arc::new(CrashBeforeCommit {
+                    inner,
+                    crash: crash.clone(),
+                }) as Arc<dyn Projection>
+            } else {
+                inner
+            }
+        })
+        .collect();
+    let engine = ProjectionEngine::with_projections(
+        store.clone(),
+        projections,
+        EngineSettings {
+            batch_size: 7,
+            poll_interval: Duration::from_secs(30),
+            ..EngineSettings::default()
+        },
+    );
+    let empty_catalogue = engine.checksum("catalogue").await.expect("checksum");
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let (shutdown, shutdown_signal) = tokio::sync::watch::channel(false);
+    let runner = engine.spawn(wake.clone(), shutdown_signal);
+
+    let network = Network::new();
+    network.catalogue_and_adoptions(store.as_ref()).await;
+    let requests = network.first_requests(store.as_ref()).await;
+    network.decisions(store.as_ref(), &requests).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let statuses = engine.status().await.expect("status");
+        if statuses
+            .iter()
+            .filter(|status| status.projection != "catalogue")
+            .all(|status| status.events_behind == 0)
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the other projections did not catch up: {statuses:?}"
+        );
+        wake.notify_waiters();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let catalogue = engine
+        .status()
+        .await
+        .expect("status")
+        .into_iter()
+        .find(|status| status.projection == "catalogue")
+        .expect("the catalogue's status");
+    assert_eq!(catalogue.checkpoint.events_processed, 0, "{catalogue:?}");
+    assert!(catalogue.events_behind > 0);
+    assert_eq!(
+        engine.checksum("catalogue").await.expect("checksum"),
+        empty_catalogue
+    );
+
+    shutdown.send(true).expect("the runner listens");
+    let result = tokio::time::timeout(Duration::from_secs(10), runner)
+        .await
+        .expect("the runner stops")
+        .expect("runner task");
+    match result {
+        Err(ProjectionError::Stopped(names)) => assert_eq!(names, "catalogue"),
+        other => panic!("expected the catalogue reported as stopped, got {other:?}"),
+    }
+
+    // What the others wrote is what a rebuild of them writes.
+    let followed = checksums(&engine).await;
+    let rebuilt = ProjectionEngine::new(store.clone(), small_batches());
+    rebuilt
+        .rebuild(ProjectionSelection::All, &mut |_, _| {})
+        .await
+        .expect("rebuild");
+    let rebuilt = checksums(&rebuilt).await;
+    let others = |checksums: Vec<(&'static str, String)>| {
+        checksums
+            .into_iter()
+            .filter(|(name, _)| *name != "catalogue")
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(others(followed), others(rebuilt));
 }

@@ -217,41 +217,39 @@ impl ProjectionEngine {
         }
     }
 
-    /// Starts one task per projection. Each catches up, then waits for `wake` or its poll
-    /// interval, and returns when `shutdown` turns true (or its sender is dropped). A task
-    /// returns an error when its projection cannot go on (an undecodable or inconsistent
-    /// event); transient store failures are logged and retried.
+    /// Starts the runner of this engine's projections: one task that reads each batch of the
+    /// feed once, decodes it once, and applies it to every projection at once (each in its own
+    /// transaction, on its own task); then waits for `wake` or its poll interval, and returns
+    /// when `shutdown` turns true (or its sender is dropped). Transient store failures are
+    /// logged and retried. A projection that cannot go on (an event its read model cannot
+    /// take) stops alone, logged when it stops, and the others go on; the task then ends with
+    /// [`ProjectionError::Stopped`] naming it. An event that cannot be decoded stops them all
+    /// (every projection reads every event): the task ends with that error.
     pub fn spawn(
         &self,
         wake: Arc<Notify>,
         shutdown: watch::Receiver<bool>,
-    ) -> Vec<JoinHandle<Result<(), ProjectionError>>> {
-        self.projections
-            .iter()
-            .map(|projection| {
-                let engine = self.clone();
-                let projection = projection.clone();
-                let wake = wake.clone();
-                let shutdown = shutdown.clone();
-                tokio::spawn(
-                    async move { engine.run_until_stopped(projection, wake, shutdown).await },
-                )
-            })
-            .collect()
+    ) -> JoinHandle<Result<(), ProjectionError>> {
+        let engine = self.clone();
+        tokio::spawn(async move { engine.run_until_stopped(wake, shutdown).await })
     }
 
-    /// Runs one projection until `shutdown` turns true. See [`ProjectionEngine::spawn`].
+    /// Runs this engine's projections until `shutdown` turns true. See
+    /// [`ProjectionEngine::spawn`].
     pub async fn run_until_stopped(
         &self,
-        projection: Arc<dyn Projection>,
         wake: Arc<Notify>,
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), ProjectionError> {
-        let name = projection.name();
-        tracing::info!(projection.name = name, "projection runner started");
+        let mut running = self.projections.clone();
+        let mut stopped: Vec<&'static str> = Vec::new();
+        tracing::info!(
+            projections = %self.projection_names().join(", "),
+            "projection runner started"
+        );
         let mut last_start: Option<tokio::time::Instant> = None;
         loop {
-            if *shutdown.borrow() {
+            if *shutdown.borrow() || running.is_empty() {
                 break;
             }
             if let Some(last_start) = last_start {
@@ -273,27 +271,43 @@ impl ProjectionEngine {
             tokio::pin!(notified);
             notified.as_mut().enable();
             let mut left_to_another = false;
+            let mut failures = Vec::new();
             match self
                 .catch_up_together(
-                    std::slice::from_ref(&projection),
+                    &running,
                     Some(&shutdown),
                     BatchLock::Try,
                     &mut |_| {},
+                    Some(&mut failures),
                 )
                 .await
             {
                 Ok(reports) => {
-                    left_to_another = reports.iter().any(|report| report.locked_elsewhere);
+                    left_to_another = reports.iter().all(|report| report.locked_elsewhere);
                 }
                 Err(error) if error.is_transient() => {
-                    tracing::warn!(projection.name = name, error = %error, "projection runner will retry");
+                    tracing::warn!(error = %error, "projection runner will retry");
                 }
-                // Not logged here: the caller that handles the stop reports it, once.
+                // The feed itself (every projection): not logged here, the caller that handles
+                // the stop reports it, once.
                 Err(error) => return Err(error),
             }
-            // Another worker has the projection: look again after the poll interval only, not
-            // at every wake-up hint, so that a node standing by does not read the feed at every
-            // append just to find the lock taken again.
+            for (name, error) in failures {
+                if error.is_transient() {
+                    tracing::warn!(projection.name = name, error = %error, "projection will retry");
+                } else {
+                    tracing::error!(
+                        projection.name = name,
+                        error = %error,
+                        "projection stopped; the others go on"
+                    );
+                    running.retain(|projection| projection.name() != name);
+                    stopped.push(name);
+                }
+            }
+            // Another worker has every projection: look again after the poll interval only,
+            // not at every wake-up hint, so that a node standing by does not read the feed at
+            // every append just to find the locks taken again.
             tokio::select! {
                 _ = &mut notified, if !left_to_another => {}
                 _ = tokio::time::sleep(self.settings.poll_interval) => {}
@@ -304,11 +318,12 @@ impl ProjectionEngine {
                 }
             }
         }
-        tracing::info!(
-            projection.name = name,
-            "projection runner stopped on request"
-        );
-        Ok(())
+        if stopped.is_empty() {
+            tracing::info!("projection runner stopped on request");
+            Ok(())
+        } else {
+            Err(ProjectionError::Stopped(stopped.join(", ")))
+        }
     }
 
     /// Applies everything the feed holds beyond the selected projections' checkpoints. A
@@ -319,7 +334,7 @@ impl ProjectionEngine {
         selection: ProjectionSelection,
     ) -> Result<Vec<CatchUpReport>, ProjectionError> {
         let projections = self.select(&selection)?;
-        self.catch_up_together(&projections, None, BatchLock::Try, &mut |_| {})
+        self.catch_up_together(&projections, None, BatchLock::Try, &mut |_| {}, None)
             .await
     }
 
@@ -403,9 +418,13 @@ impl ProjectionEngine {
         progress(0, total);
         let started = Instant::now();
         let reports = self
-            .catch_up_together(projections, None, BatchLock::Wait, &mut |processed| {
-                progress(processed, total.max(processed))
-            })
+            .catch_up_together(
+                projections,
+                None,
+                BatchLock::Wait,
+                &mut |processed| progress(processed, total.max(processed)),
+                None,
+            )
             .await?;
         tracing::info!(
             projection.names = %label,
@@ -545,6 +564,7 @@ impl ProjectionEngine {
         stop: Option<&watch::Receiver<bool>>,
         lock: BatchLock,
         on_batch: &mut (dyn FnMut(u64) + Send),
+        mut failures: Option<&mut Vec<(&'static str, ProjectionError)>>,
     ) -> Result<Vec<CatchUpReport>, ProjectionError> {
         let label = projections
             .iter()
@@ -605,11 +625,22 @@ impl ProjectionEngine {
             let events_read = events.len() as u64;
             // On error the prefetched batch is thrown away (`Prefetch` aborts it when dropped).
             let outcomes = self
-                .apply_batch(projections, &checkpoints, &left, lock, &label, events)
-                .await?;
+                .apply_batch(projections, &checkpoints, &left, lock, events)
+                .await;
             let mut reload = false;
             let mut restart = false;
             for (index, outcome) in outcomes.into_iter().enumerate() {
+                let outcome = match (outcome, failures.as_deref_mut()) {
+                    (Ok(outcome), _) => outcome,
+                    // A follower leaves a failed projection and goes on with the others.
+                    (Err(error), Some(failures)) => {
+                        failures.push((projections[index].name(), error));
+                        left[index] = true;
+                        restart = true;
+                        continue;
+                    }
+                    (Err(error), None) => return Err(error),
+                };
                 match outcome {
                     BatchOutcome::Applied(next) => {
                         applied[index] +=
@@ -663,18 +694,17 @@ impl ProjectionEngine {
     /// left to another worker). Each projection writes its rows and its checkpoint in its own
     /// transaction, on its own task: on PostgreSQL the projections then use several connections
     /// and cores at once, so a batch costs as much as its slowest projection rather than the
-    /// sum of all. Returns what happened to each projection. If one projection fails, the
-    /// others may have committed the batch; their checkpoints say so, and the next run reads
-    /// from the lowest checkpoint again.
+    /// sum of all. Returns what happened to each projection, its failure included: the others
+    /// may have committed the batch; their checkpoints say so, and the next read starts from
+    /// the lowest checkpoint again.
     async fn apply_batch(
         &self,
         projections: &[Arc<dyn Projection>],
         checkpoints: &[Checkpoint],
         left: &[bool],
         lock: BatchLock,
-        label: &str,
         events: Vec<DecodedEvent>,
-    ) -> Result<Vec<BatchOutcome>, ProjectionError> {
+    ) -> Vec<Result<BatchOutcome, ProjectionError>> {
         let events = Arc::new(events);
         let tasks: Vec<_> = projections
             .iter()
@@ -703,30 +733,19 @@ impl ProjectionEngine {
             })
             .collect();
         let mut outcomes = Vec::with_capacity(tasks.len());
-        let mut first_error = None;
-        for task in tasks {
-            let Some(task) = task else {
-                outcomes.push(BatchOutcome::Nothing);
-                continue;
-            };
-            // Every task is awaited, even after a failure, so that none outlives this call.
-            match task.await {
-                Ok(Ok(outcome)) => outcomes.push(outcome),
-                Ok(Err(error)) => {
-                    first_error.get_or_insert(error);
-                }
-                Err(join_error) => {
-                    first_error.get_or_insert(ProjectionError::Store {
-                        projection: label.to_owned(),
+        // Every task is awaited, even after a failure, so that none outlives this call.
+        for (task, projection) in tasks.into_iter().zip(projections) {
+            outcomes.push(match task {
+                None => Ok(BatchOutcome::Nothing),
+                Some(task) => task.await.unwrap_or_else(|join_error| {
+                    Err(ProjectionError::Store {
+                        projection: projection.name().to_owned(),
                         source: ecusson_store::StoreError::Internal(Box::new(join_error)),
-                    });
-                }
-            }
+                    })
+                }),
+            });
         }
-        match first_error {
-            Some(error) => Err(error),
-            None => Ok(outcomes),
-        }
+        outcomes
     }
 }
 

@@ -45,6 +45,10 @@ pub enum ProjectionError {
         projections: String,
         waited_seconds: u64,
     },
+    /// The runner went on without these projections, each stopped by an error of its own
+    /// (logged when it stopped); it reports them when it ends.
+    #[error("projections {0} stopped while the runner went on")]
+    Stopped(String),
     #[error("no projection is named {0}")]
     UnknownProjection(String),
     #[error("store error in projection {projection}")]

@@ -204,11 +204,7 @@ pub async fn run(url: &DatabaseUrl, options: &HttpBenchOptions) -> anyhow::Resul
     // 2. The server, as `ecusson serve` builds it, and the projection runners.
     let wake = Arc::new(tokio::sync::Notify::new());
     let (stop_runners, stopped) = tokio::sync::watch::channel(false);
-    let runners = if options.no_projections {
-        Vec::new()
-    } else {
-        engine.spawn(wake.clone(), stopped)
-    };
+    let runner = (!options.no_projections).then(|| engine.spawn(wake.clone(), stopped));
     let authenticator = Authenticator::new(AuthSettings::development(secret.clone()))
         .await
         .context("development authentication")?;
@@ -284,11 +280,11 @@ pub async fn run(url: &DatabaseUrl, options: &HttpBenchOptions) -> anyhow::Resul
         .context("the server task")?
         .context("the server")?;
     let _ = stop_runners.send(true);
-    for runner in runners {
+    if let Some(runner) = runner {
         runner
             .await
-            .context("a projection runner panicked")?
-            .context("a projection runner failed")?;
+            .context("the projection runner panicked")?
+            .context("the projection runner failed")?;
     }
 
     // 4. The store's own single-event append rate, same pool settings, same process. A pool of

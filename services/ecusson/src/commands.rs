@@ -190,17 +190,21 @@ async fn projections(url: &DatabaseUrl, command: ProjectionsCommand) -> anyhow::
             } else {
                 let (stop, stopped) = tokio::sync::watch::channel(false);
                 let wake = std::sync::Arc::new(tokio::sync::Notify::new());
-                let handles = engine.spawn(wake, stopped);
-                tokio::signal::ctrl_c()
-                    .await
-                    .context("waiting for Ctrl-C")?;
-                stop.send(true).ok();
-                for handle in handles {
-                    handle
-                        .await
-                        .context("projection task panicked")?
-                        .context("projection failed")?;
-                }
+                let mut runner = engine.spawn(wake, stopped);
+                // Until Ctrl-C, or until the runner ends by itself (an event no projection can
+                // decode, or every projection stopped): then the process fails, for its
+                // supervisor to see.
+                let ended = tokio::select! {
+                    signal = tokio::signal::ctrl_c() => {
+                        signal.context("waiting for Ctrl-C")?;
+                        stop.send(true).ok();
+                        runner.await
+                    }
+                    ended = &mut runner => ended,
+                };
+                ended
+                    .context("the projection runner panicked")?
+                    .context("projections failed")?;
             }
         }
         ProjectionsCommand::Status { json } => {

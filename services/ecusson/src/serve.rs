@@ -72,11 +72,9 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
     );
     let wake = Arc::new(Notify::new());
     let (stop, stopped) = watch::channel(false);
-    let runners = if options.projections {
-        engine.spawn(wake.clone(), stopped.clone())
-    } else {
-        Vec::new()
-    };
+    let runner = options
+        .projections
+        .then(|| engine.spawn(wake.clone(), stopped.clone()));
     let sweeper = tokio::spawn(sweep_expiries(
         Ledger::new(stores.events.clone()),
         wake.clone(),
@@ -185,11 +183,11 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
     if let Err(error) = issuer.await {
         tracing::error!(error = %error, "the credential issuer panicked");
     }
-    for runner in runners {
+    if let Some(runner) = runner {
         match runner.await {
             Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::error!(error = %error, "a projection had stopped"),
-            Err(error) => tracing::error!(error = %error, "a projection runner panicked"),
+            Ok(Err(error)) => tracing::error!(error = %error, "projections had stopped"),
+            Err(error) => tracing::error!(error = %error, "the projection runner panicked"),
         }
     }
     Ok(())
