@@ -1207,39 +1207,59 @@ async fn an_undecodable_event_stops_the_projection_at_its_position(test: TestSto
     ));
 }
 
+/// A runner's settings with a long poll interval: only the wake-up hint makes it catch up in
+/// time.
+fn woken_runner_settings() -> EngineSettings {
+    EngineSettings {
+        batch_size: 7,
+        poll_interval: Duration::from_secs(30),
+        ..EngineSettings::default()
+    }
+}
+
+/// A catalogue, requests in every structure, and decisions on them.
+async fn requests_and_decisions(store: &dyn EventStore) {
+    let network = Network::new();
+    network.catalogue_and_adoptions(store).await;
+    let requests = network.first_requests(store).await;
+    network.decisions(store, &requests).await;
+}
+
+/// Wakes the runner until every projection `watched` picks has applied the whole log (20 s at
+/// most); returns the statuses of all.
+async fn wake_until_caught_up(
+    engine: &ProjectionEngine,
+    wake: &tokio::sync::Notify,
+    watched: impl Fn(&ProjectionStatus) -> bool,
+) -> Vec<ProjectionStatus> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        wake.notify_waiters();
+        let statuses = engine.status().await.expect("status");
+        if statuses
+            .iter()
+            .filter(|status| watched(status))
+            .all(|status| status.events_behind == 0)
+        {
+            return statuses;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the runner did not catch up: {statuses:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn runners_follow_the_feed_until_shut_down(test: TestStore) {
     let store = test.store.clone();
-    let engine = ProjectionEngine::new(
-        store.clone(),
-        EngineSettings {
-            batch_size: 7,
-            poll_interval: Duration::from_secs(30),
-            ..EngineSettings::default()
-        },
-    );
+    let engine = ProjectionEngine::new(store.clone(), woken_runner_settings());
     let wake = Arc::new(tokio::sync::Notify::new());
     let (shutdown, shutdown_signal) = tokio::sync::watch::channel(false);
     let runner = engine.spawn(wake.clone(), shutdown_signal);
 
-    let network = Network::new();
-    network.catalogue_and_adoptions(store.as_ref()).await;
-    let requests = network.first_requests(store.as_ref()).await;
-    network.decisions(store.as_ref(), &requests).await;
-    // The poll interval is long: only the wake-up hint can make the runners catch up in time.
-    wake.notify_waiters();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let statuses = engine.status().await.expect("status");
-        if statuses.iter().all(|status| status.events_behind == 0) {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "runners did not catch up: {statuses:?}"
-        );
-        wake.notify_waiters();
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    requests_and_decisions(store.as_ref()).await;
+    wake_until_caught_up(&engine, &wake, |_| true).await;
 
     shutdown.send(true).expect("runners listen");
     let result = tokio::time::timeout(Duration::from_secs(10), runner)
@@ -1274,45 +1294,17 @@ async fn a_failing_projection_stops_alone_while_the_runner_goes_on(test: TestSto
             }
         })
         .collect();
-    let engine = ProjectionEngine::with_projections(
-        store.clone(),
-        projections,
-        EngineSettings {
-            batch_size: 7,
-            poll_interval: Duration::from_secs(30),
-            ..EngineSettings::default()
-        },
-    );
+    let engine =
+        ProjectionEngine::with_projections(store.clone(), projections, woken_runner_settings());
     let empty_catalogue = engine.checksum("catalogue").await.expect("checksum");
     let wake = Arc::new(tokio::sync::Notify::new());
     let (shutdown, shutdown_signal) = tokio::sync::watch::channel(false);
     let runner = engine.spawn(wake.clone(), shutdown_signal);
 
-    let network = Network::new();
-    network.catalogue_and_adoptions(store.as_ref()).await;
-    let requests = network.first_requests(store.as_ref()).await;
-    network.decisions(store.as_ref(), &requests).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let statuses = engine.status().await.expect("status");
-        if statuses
-            .iter()
-            .filter(|status| status.projection != "catalogue")
-            .all(|status| status.events_behind == 0)
-        {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the other projections did not catch up: {statuses:?}"
-        );
-        wake.notify_waiters();
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let catalogue = engine
-        .status()
-        .await
-        .expect("status")
+    requests_and_decisions(store.as_ref()).await;
+    let statuses =
+        wake_until_caught_up(&engine, &wake, |status| status.projection != "catalogue").await;
+    let catalogue = statuses
         .into_iter()
         .find(|status| status.projection == "catalogue")
         .expect("the catalogue's status");
