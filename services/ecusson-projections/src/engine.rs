@@ -275,10 +275,12 @@ impl ProjectionEngine {
             match self
                 .catch_up_together(
                     &running,
-                    Some(&shutdown),
+                    Some(Follow {
+                        stop: &shutdown,
+                        failures: &mut failures,
+                    }),
                     BatchLock::Try,
                     &mut |_| {},
-                    Some(&mut failures),
                 )
                 .await
             {
@@ -334,7 +336,7 @@ impl ProjectionEngine {
         selection: ProjectionSelection,
     ) -> Result<Vec<CatchUpReport>, ProjectionError> {
         let projections = self.select(&selection)?;
-        self.catch_up_together(&projections, None, BatchLock::Try, &mut |_| {}, None)
+        self.catch_up_together(&projections, None, BatchLock::Try, &mut |_| {})
             .await
     }
 
@@ -418,13 +420,9 @@ impl ProjectionEngine {
         progress(0, total);
         let started = Instant::now();
         let reports = self
-            .catch_up_together(
-                projections,
-                None,
-                BatchLock::Wait,
-                &mut |processed| progress(processed, total.max(processed)),
-                None,
-            )
+            .catch_up_together(projections, None, BatchLock::Wait, &mut |processed| {
+                progress(processed, total.max(processed))
+            })
             .await?;
         tracing::info!(
             projection.names = %label,
@@ -556,16 +554,17 @@ impl ProjectionEngine {
     ///
     /// With [`BatchLock::Try`], a projection whose lock another worker holds is left to that
     /// worker for the rest of the call (its report says `locked_elsewhere`); so is one whose
-    /// checkpoint another worker moved, if this call follows the feed (`stop`). A catch-up or
-    /// rebuild that finds a checkpoint moved reloads it and goes on from there instead.
+    /// checkpoint another worker moved, if this call follows the feed (`follow`), and so is one
+    /// that fails (its error goes to `follow.failures`). A catch-up or rebuild that finds a
+    /// checkpoint moved reloads it and goes on from there instead, and stops at a failure.
     async fn catch_up_together(
         &self,
         projections: &[Arc<dyn Projection>],
-        stop: Option<&watch::Receiver<bool>>,
+        mut follow: Option<Follow<'_>>,
         lock: BatchLock,
         on_batch: &mut (dyn FnMut(u64) + Send),
-        mut failures: Option<&mut Vec<(&'static str, ProjectionError)>>,
     ) -> Result<Vec<CatchUpReport>, ProjectionError> {
+        let stop = follow.as_ref().map(|follow| follow.stop);
         let label = projections
             .iter()
             .map(|projection| projection.name())
@@ -630,11 +629,11 @@ impl ProjectionEngine {
             let mut reload = false;
             let mut restart = false;
             for (index, outcome) in outcomes.into_iter().enumerate() {
-                let outcome = match (outcome, failures.as_deref_mut()) {
+                let outcome = match (outcome, follow.as_mut()) {
                     (Ok(outcome), _) => outcome,
                     // A follower leaves a failed projection and goes on with the others.
-                    (Err(error), Some(failures)) => {
-                        failures.push((projections[index].name(), error));
+                    (Err(error), Some(follow)) => {
+                        follow.failures.push((projections[index].name(), error));
                         left[index] = true;
                         restart = true;
                         continue;
@@ -747,6 +746,13 @@ impl ProjectionEngine {
         }
         outcomes
     }
+}
+
+/// A catch-up that follows the feed (the runner's): it ends when `stop` turns true, and leaves
+/// a projection that fails to go on with the others, its error put in `failures`.
+struct Follow<'a> {
+    stop: &'a watch::Receiver<bool>,
+    failures: &'a mut Vec<(&'static str, ProjectionError)>,
 }
 
 /// What one batch did to one projection.
