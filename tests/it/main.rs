@@ -6,6 +6,7 @@ mod api_subscriptions;
 mod api_workflow;
 mod audit;
 mod canonical_form;
+mod coalesced_reads;
 mod credentials;
 mod employability;
 mod erasure;

@@ -8,6 +8,7 @@
 pub mod access_log;
 pub mod audit;
 pub mod canonical;
+mod coalesce;
 pub mod connect;
 pub mod lock;
 pub mod oauth;
@@ -23,6 +24,7 @@ pub mod verify;
 use async_trait::async_trait;
 use ecusson_domain::TenantId;
 
+pub use coalesce::CoalescedReads;
 pub use connect::{connect, connect_with, DatabaseUrl, PoolSettings, Stores};
 pub use lock::HeldLocks;
 pub use read_model::{ReadModelTransaction, SqlValue};

@@ -5,6 +5,7 @@
 //! extends the hash chain and inserts the batch. The cross-tenant feed reads only rows whose
 //! transaction is older than every running transaction, so it never skips a late commit.
 
+use crate::coalesce::{CoalescedReads, ReadCoalescer};
 use crate::prepare::{append_outcome, decode_page, prepare_append, recorded_event, tenant_head};
 use crate::read_model::{ReadModelTransaction, SqlValue};
 use crate::types::*;
@@ -14,20 +15,31 @@ use ecusson_domain::TenantId;
 use sqlx::encode::IsNull;
 use sqlx::postgres::{PgArgumentBuffer, PgPool, PgRow, PgTypeInfo, Postgres};
 use sqlx::{Column, Row, TypeInfo, ValueRef};
+use std::sync::Arc;
 use uuid::Uuid;
 
 #[derive(Clone)]
 pub struct PostgresEventStore {
     pool: PgPool,
+    /// Concurrent single-statement reads of one statement go as one (see [`ReadCoalescer`]).
+    reads: Arc<ReadCoalescer>,
 }
 
 impl PostgresEventStore {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            reads: Arc::default(),
+        }
     }
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// How single-statement reads are being coalesced (see [`crate::coalesce`]).
+    pub fn coalesced_reads(&self) -> CoalescedReads {
+        self.reads.statistics()
     }
 }
 
@@ -445,10 +457,7 @@ impl EventStore for PostgresEventStore {
         sql: &str,
         params: &[SqlValue],
     ) -> Result<Vec<Vec<SqlValue>>, StoreError> {
-        let rows = bind_all(sqlx::query(sql), params)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(row_values).collect()
+        self.reads.read(&self.pool, sql, params).await
     }
 }
 
@@ -475,7 +484,7 @@ struct PostgresReadModelTransaction {
     transaction: sqlx::Transaction<'static, Postgres>,
 }
 
-fn bind_all<'q>(
+pub(crate) fn bind_all<'q>(
     mut query: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
     params: &'q [SqlValue],
 ) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
@@ -490,15 +499,16 @@ fn bind_all<'q>(
     query
 }
 
-fn row_values(row: &PgRow) -> Result<Vec<SqlValue>, StoreError> {
-    (0..row.columns().len())
+/// The values of a row from column `first` on.
+pub(crate) fn row_values(row: &PgRow, first: usize) -> Result<Vec<SqlValue>, StoreError> {
+    (first..row.columns().len())
         .map(|index| {
             let raw = row.try_get_raw(index)?;
             if raw.is_null() {
                 return Ok(SqlValue::Null);
             }
-            let type_name = raw.type_info().name().to_owned();
-            Ok(match type_name.as_str() {
+            let type_info = raw.type_info();
+            Ok(match type_info.name() {
                 "INT8" => SqlValue::Int(row.try_get::<i64, _>(index)?),
                 "INT4" => SqlValue::Int(i64::from(row.try_get::<i32, _>(index)?)),
                 "INT2" => SqlValue::Int(i64::from(row.try_get::<i16, _>(index)?)),
@@ -534,7 +544,7 @@ impl ReadModelTransaction for PostgresReadModelTransaction {
         let rows = bind_all(sqlx::query(sql), params)
             .fetch_all(&mut *self.transaction)
             .await?;
-        rows.iter().map(row_values).collect()
+        rows.iter().map(|row| row_values(row, 0)).collect()
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

@@ -1,0 +1,426 @@
+//! Coalesced single-statement reads on PostgreSQL ([`crate::EventStore::read_once`]).
+//!
+//! Under load, many callers run the same read-model statement with different parameters at
+//! the same moment: thirty-two partners each reading one worker's history, say. Each statement
+//! alone costs a round trip, a protocol exchange and a pool lease (with sqlx's ping when the
+//! connection goes back) for a few index pages of work. Here, calls of one statement (the
+//! same SQL text and the same kinds of parameters) that arrive while that statement is
+//! already running wait for it to finish, then go together as ONE statement:
+//!
+//! ```sql
+//! select b.ecusson_call, r.*
+//! from unnest($1::text[], $2::bigint[]) with ordinality as b(p1, p2, ecusson_call)
+//! cross join lateral (<the statement, with $1 and $2 read as b.p1 and b.p2>) as r
+//! ```
+//!
+//! Each call's parameters are one row of the unnested arrays; the statement runs once per row
+//! as a lateral subquery (a nested loop over the calls, in their order), so each call gets
+//! exactly the rows, in the order, that its statement alone would give: `ecusson_call` says
+//! whose each row is. All calls of a batch read one snapshot, taken after every one of them was
+//! made, which is all that a single statement promised them.
+//!
+//! Who runs the batch: the callers themselves, never a background task (sqlx's connections
+//! are driven by the runtime that awaits them, and actix runs one runtime per worker thread).
+//! At most [`LEADERS`] callers of a statement run it at once; a caller that finds them all
+//! busy queues its call. A leader takes every queued call of its statement (up to
+//! [`MAX_BATCH`]) along with its own, answers them all, and then hands the lead to the oldest
+//! call queued since, which runs the next batch with its own. Nobody leads twice, so nobody
+//! waits for strangers' batches beyond the one that answers them. When the load is light, no
+//! call ever queues and each statement runs alone, exactly as it is written.
+//!
+//! Only `select` statements without NULL parameters go this way (a NULL has no array type to
+//! travel in); anything else runs alone. When a batch fails, each of its calls runs alone,
+//! so one call's error never becomes another's.
+
+use crate::read_model::SqlValue;
+use crate::StoreError;
+use sqlx::postgres::{PgPool, PgRow, Postgres};
+use sqlx::Row;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+
+/// Callers of one statement that run it at the same time. Two keeps both cores of a small
+/// machine busy while the queue fills behind them; more would mean smaller batches.
+pub(crate) const LEADERS: usize = 2;
+
+/// Calls answered by one statement at most (each adds one element to each array).
+pub(crate) const MAX_BATCH: usize = 64;
+
+pub(crate) type Rows = Vec<Vec<SqlValue>>;
+
+/// What coalesces: the statement and the kind of each parameter.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Signature {
+    sql: String,
+    kinds: Vec<Kind>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Kind {
+    Int,
+    Text,
+    Bytes,
+}
+
+impl Kind {
+    fn of(value: &SqlValue) -> Option<Kind> {
+        match value {
+            SqlValue::Null => None,
+            SqlValue::Int(_) => Some(Kind::Int),
+            SqlValue::Text(_) => Some(Kind::Text),
+            SqlValue::Bytes(_) => Some(Kind::Bytes),
+        }
+    }
+
+    fn array_type(self) -> &'static str {
+        match self {
+            Kind::Int => "bigint[]",
+            Kind::Text => "text[]",
+            Kind::Bytes => "bytea[]",
+        }
+    }
+}
+
+/// One caller's statement, waiting in its lane.
+struct Call {
+    params: Vec<SqlValue>,
+    reply: oneshot::Sender<Answer>,
+}
+
+enum Answer {
+    Rows(Result<Rows, StoreError>),
+    /// The previous leader left: run the next batch, starting with this (your own) call. A
+    /// lead that is never received (its caller went away) passes on when it is dropped.
+    Lead(Leader, Vec<SqlValue>),
+}
+
+type Lanes = Arc<Mutex<HashMap<Arc<Signature>, Lane>>>;
+
+/// The calls of one signature: how many leaders run it now, and who waits.
+#[derive(Default)]
+struct Lane {
+    leaders: usize,
+    queue: VecDeque<Call>,
+}
+
+/// Coalesces concurrent `read_once` calls; see the module header.
+#[derive(Default)]
+pub(crate) struct ReadCoalescer {
+    lanes: Lanes,
+    batches: AtomicU64,
+    batched_calls: AtomicU64,
+}
+
+/// What the coalescer is doing and has done, for operators and tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CoalescedReads {
+    /// Callers running a statement now, for themselves and whoever they took along.
+    pub leading: usize,
+    /// Calls waiting for a running statement to finish.
+    pub waiting: usize,
+    /// Statements that answered several calls at once, since the store was opened.
+    pub batches: u64,
+    /// Calls answered by those statements.
+    pub batched_calls: u64,
+}
+
+impl ReadCoalescer {
+    pub(crate) fn statistics(&self) -> CoalescedReads {
+        let lanes = lock(&self.lanes);
+        CoalescedReads {
+            leading: lanes.values().map(|lane| lane.leaders).sum(),
+            waiting: lanes.values().map(|lane| lane.queue.len()).sum(),
+            batches: self.batches.load(Ordering::Relaxed),
+            batched_calls: self.batched_calls.load(Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) async fn read(
+        &self,
+        pool: &PgPool,
+        sql: &str,
+        params: &[SqlValue],
+    ) -> Result<Rows, StoreError> {
+        let Some(kinds) = coalescable(sql, params) else {
+            return run_alone(pool, sql, params).await;
+        };
+        let signature = Arc::new(Signature {
+            sql: sql.to_owned(),
+            kinds,
+        });
+        let waiting = {
+            let mut lanes = lock(&self.lanes);
+            let lane = lanes.entry(signature.clone()).or_default();
+            if lane.leaders < LEADERS {
+                lane.leaders += 1;
+                None
+            } else {
+                let (reply, answer) = oneshot::channel();
+                lane.queue.push_back(Call {
+                    params: params.to_vec(),
+                    reply,
+                });
+                Some(answer)
+            }
+        };
+        let (leader, own) = match waiting {
+            None => (
+                Leader {
+                    lanes: self.lanes.clone(),
+                    signature: signature.clone(),
+                    armed: true,
+                },
+                params.to_vec(),
+            ),
+            Some(answer) => match answer.await {
+                Ok(Answer::Rows(rows)) => return rows,
+                Ok(Answer::Lead(leader, own)) => (leader, own),
+                // The leader that held this call was dropped mid-batch (its caller went away):
+                // nobody will answer, so the call runs alone.
+                Err(_) => return run_alone(pool, sql, params).await,
+            },
+        };
+        let batch = leader.take_batch();
+        let rows = self.run_batch(pool, &signature, own, batch).await;
+        drop(leader);
+        rows
+    }
+}
+
+fn lock(lanes: &Lanes) -> std::sync::MutexGuard<'_, HashMap<Arc<Signature>, Lane>> {
+    // The lanes are left consistent at every step, so a panic elsewhere poisons nothing.
+    lanes.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+/// One leader's place in its lane; leaving it, even by cancellation, hands the lead on.
+struct Leader {
+    lanes: Lanes,
+    signature: Arc<Signature>,
+    /// False for a lead refused by a caller that went away: it is already handed on.
+    armed: bool,
+}
+
+impl Leader {
+    /// The calls queued behind this leader, the oldest first.
+    fn take_batch(&self) -> Vec<Call> {
+        let mut lanes = lock(&self.lanes);
+        let Some(lane) = lanes.get_mut(&*self.signature) else {
+            return Vec::new();
+        };
+        let take = lane.queue.len().min(MAX_BATCH - 1);
+        lane.queue.drain(..take).collect()
+    }
+}
+
+impl Drop for Leader {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let mut lanes = lock(&self.lanes);
+        let Some(lane) = lanes.get_mut(&*self.signature) else {
+            return;
+        };
+        // The lead goes to the oldest queued call whose caller still waits.
+        while let Some(call) = lane.queue.pop_front() {
+            let next = Leader {
+                lanes: self.lanes.clone(),
+                signature: self.signature.clone(),
+                armed: true,
+            };
+            match call.reply.send(Answer::Lead(next, call.params)) {
+                Ok(()) => return,
+                // Disarmed before it drops: the lanes are locked here, and the loop goes on.
+                Err(refused) => {
+                    if let Answer::Lead(mut next, _) = refused {
+                        next.armed = false;
+                    }
+                }
+            }
+        }
+        lane.leaders -= 1;
+        if lane.leaders == 0 {
+            lanes.remove(&*self.signature);
+        }
+    }
+}
+
+/// The kinds of the parameters, when the statement can be coalesced.
+fn coalescable(sql: &str, params: &[SqlValue]) -> Option<Vec<Kind>> {
+    let head = sql.trim_start().get(..7)?;
+    if !head.eq_ignore_ascii_case("select ") || params.is_empty() {
+        return None;
+    }
+    params.iter().map(Kind::of).collect()
+}
+
+impl ReadCoalescer {
+    /// Runs the leader's own call with the queued ones and answers the queued ones; returns
+    /// the leader's own rows.
+    async fn run_batch(
+        &self,
+        pool: &PgPool,
+        signature: &Signature,
+        own: Vec<SqlValue>,
+        queued: Vec<Call>,
+    ) -> Result<Rows, StoreError> {
+        if queued.is_empty() {
+            return run_alone(pool, &signature.sql, &own).await;
+        }
+        let mut calls: Vec<&[SqlValue]> = Vec::with_capacity(queued.len() + 1);
+        calls.push(&own);
+        calls.extend(queued.iter().map(|call| call.params.as_slice()));
+        match run_together(pool, signature, &calls).await {
+            Ok(mut answers) => {
+                self.batches.fetch_add(1, Ordering::Relaxed);
+                self.batched_calls
+                    .fetch_add(calls.len() as u64, Ordering::Relaxed);
+                let own_rows = std::mem::take(&mut answers[0]);
+                for (call, rows) in queued.into_iter().zip(answers.into_iter().skip(1)) {
+                    // A caller that went away no longer wants its rows.
+                    let _ = call.reply.send(Answer::Rows(Ok(rows)));
+                }
+                Ok(own_rows)
+            }
+            Err(error) => {
+                tracing::debug!(error = %error, calls = calls.len(), "a coalesced read failed; its calls run alone");
+                for call in queued {
+                    let rows = run_alone(pool, &signature.sql, &call.params).await;
+                    let _ = call.reply.send(Answer::Rows(rows));
+                }
+                run_alone(pool, &signature.sql, &own).await
+            }
+        }
+    }
+}
+
+async fn run_alone(pool: &PgPool, sql: &str, params: &[SqlValue]) -> Result<Rows, StoreError> {
+    let rows = crate::postgres::bind_all(sqlx::query(sql), params)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|row| crate::postgres::row_values(row, 0))
+        .collect()
+}
+
+/// One statement for every call (see the module header); the rows of each call, in order.
+async fn run_together(
+    pool: &PgPool,
+    signature: &Signature,
+    calls: &[&[SqlValue]],
+) -> Result<Vec<Rows>, StoreError> {
+    let sql = together_sql(signature);
+    let mut query = sqlx::query::<Postgres>(&sql);
+    for (index, kind) in signature.kinds.iter().enumerate() {
+        let column = calls.iter().map(|params| &params[index]);
+        query = match kind {
+            Kind::Int => query.bind(
+                column
+                    .map(|value| value.as_int())
+                    .collect::<Option<Vec<i64>>>(),
+            ),
+            Kind::Text => query.bind(
+                column
+                    .map(|value| value.as_text())
+                    .collect::<Option<Vec<&str>>>(),
+            ),
+            Kind::Bytes => query.bind(
+                column
+                    .map(|value| value.as_bytes())
+                    .collect::<Option<Vec<&[u8]>>>(),
+            ),
+        };
+    }
+    let rows: Vec<PgRow> = query.fetch_all(pool).await?;
+    let mut answers: Vec<Rows> = vec![Vec::new(); calls.len()];
+    for row in &rows {
+        let call: i64 = row.try_get(0)?;
+        let slot = usize::try_from(call - 1)
+            .ok()
+            .and_then(|index| answers.get_mut(index))
+            .ok_or_else(|| StoreError::Corrupt(format!("coalesced read row for call {call}")))?;
+        slot.push(crate::postgres::row_values(row, 1)?);
+    }
+    Ok(answers)
+}
+
+/// The statement of a batch: see the module header.
+fn together_sql(signature: &Signature) -> String {
+    let arrays: Vec<String> = signature
+        .kinds
+        .iter()
+        .enumerate()
+        .map(|(index, kind)| format!("${}::{}", index + 1, kind.array_type()))
+        .collect();
+    let columns: Vec<String> = (1..=signature.kinds.len())
+        .map(|number| format!("p{number}"))
+        .collect();
+    format!(
+        "select b.ecusson_call, r.* from unnest({}) with ordinality as b({}, ecusson_call) \
+         cross join lateral ({}) as r",
+        arrays.join(", "),
+        columns.join(", "),
+        outer_references(&signature.sql)
+    )
+}
+
+/// `$n` placeholders become `b.pn`, the call's own parameters in the batch. `$` never appears
+/// elsewhere in our read-model SQL (the same rule as [`crate::read_model`]'s SQLite rewrite).
+fn outer_references(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(|next| next.is_ascii_digit()) {
+            out.push_str("b.p");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_become_the_calls_columns() {
+        let signature = Signature {
+            sql: "select a from t where b = $1 and c > $2 order by c limit $10".to_owned(),
+            kinds: vec![Kind::Text, Kind::Int],
+        };
+        assert_eq!(
+            together_sql(&signature),
+            "select b.ecusson_call, r.* from unnest($1::text[], $2::bigint[]) with ordinality \
+             as b(p1, p2, ecusson_call) cross join lateral (select a from t where b = b.p1 \
+             and c > b.p2 order by c limit b.p10) as r"
+        );
+    }
+
+    #[test]
+    fn only_selects_without_nulls_coalesce() {
+        let key = [SqlValue::text("t"), SqlValue::Int(3)];
+        assert_eq!(
+            coalescable("  SELECT x from t where a = $1 and b = $2", &key),
+            Some(vec![Kind::Text, Kind::Int])
+        );
+        assert_eq!(
+            coalescable("select x from t where a = $1", &[SqlValue::Null]),
+            None
+        );
+        assert_eq!(coalescable("select 1", &[]), None);
+        assert_eq!(
+            coalescable("insert into t values ($1) returning x", &[SqlValue::Int(1)]),
+            None
+        );
+        assert_eq!(
+            coalescable(
+                "with x as (select 1) select * from x where $1 = 1",
+                &[SqlValue::Int(1)]
+            ),
+            None
+        );
+    }
+}

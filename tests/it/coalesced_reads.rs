@@ -1,0 +1,224 @@
+//! Coalesced single-statement reads on PostgreSQL: calls of one statement that arrive while it
+//! runs go together as one statement once it ends. Each call still gets exactly its own rows,
+//! in its own order, and its own error; a caller that goes away, leader or not, leaves the
+//! others answered.
+//!
+//! The tests hold an exclusive lock on the table read, so the first callers (the leaders) wait
+//! in the database while the others queue behind them; the coalescer's own counters say when
+//! everyone is in place, and releasing the lock lets them all go.
+
+use crate::helpers::{postgres_store, TestStore};
+use ecusson_store::postgres::PostgresEventStore;
+use ecusson_store::{CoalescedReads, EventStore, SqlValue, StoreError};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::task::JoinHandle;
+
+/// Rows of `coalesce_probe`: n from 1 to 2000, key `k{n % 40}` (50 rows per key).
+const ROWS: i64 = 2000;
+const KEYS: i64 = 40;
+const READ: &str = "select n, k from coalesce_probe where k = $1 and n >= $2 order by n desc";
+
+type Read = JoinHandle<Result<Vec<Vec<SqlValue>>, StoreError>>;
+
+struct Probe {
+    _database: TestStore,
+    store: Arc<PostgresEventStore>,
+    /// Holds `lock table coalesce_probe` until [`Probe::release`].
+    blocker: Option<sqlx::Transaction<'static, sqlx::Postgres>>,
+}
+
+impl Probe {
+    async fn locked() -> Probe {
+        let database = postgres_store().await;
+        database
+            .execute_raw("create table coalesce_probe (k text not null, n bigint not null)")
+            .await;
+        database
+            .execute_raw(&format!(
+                "insert into coalesce_probe select 'k' || (n % {KEYS}), n \
+                 from generate_series(1, {ROWS}) as n"
+            ))
+            .await;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect(&database.url)
+            .await
+            .expect("a pool on the test database");
+        let connection = Box::leak(Box::new(
+            PgConnection::connect(&database.url)
+                .await
+                .expect("the blocker's connection"),
+        ));
+        let mut blocker = connection.begin().await.expect("begin");
+        sqlx::query("lock table coalesce_probe in access exclusive mode")
+            .execute(&mut *blocker)
+            .await
+            .expect("lock the table");
+        Probe {
+            _database: database,
+            store: Arc::new(PostgresEventStore::new(pool)),
+            blocker: Some(blocker),
+        }
+    }
+
+    fn read(&self, sql: &'static str, params: Vec<SqlValue>) -> Read {
+        let store = self.store.clone();
+        tokio::spawn(async move { store.read_once(sql, &params).await })
+    }
+
+    /// Waits (polling the coalescer's counters, 30 s at most) until `done` holds.
+    async fn until(&self, what: &str, done: impl Fn(CoalescedReads) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let now = self.store.coalesced_reads();
+            if done(now) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "waited 30 s for {what}: {now:?}");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    async fn release(&mut self) {
+        if let Some(blocker) = self.blocker.take() {
+            blocker.commit().await.expect("release the lock");
+        }
+    }
+}
+
+/// Call `i`'s parameters: keys beyond the 40 that exist (no rows), thresholds all over.
+fn params_of(i: i64) -> Vec<SqlValue> {
+    vec![
+        SqlValue::Text(format!("k{}", i % (KEYS + 5))),
+        SqlValue::Int((i * 37) % ROWS),
+    ]
+}
+
+/// What `READ` gives for call `i`, computed here.
+fn expected(i: i64) -> Vec<Vec<SqlValue>> {
+    let key = i % (KEYS + 5);
+    let from = (i * 37) % ROWS;
+    (1..=ROWS)
+        .rev()
+        .filter(|n| n % KEYS == key && *n >= from)
+        .map(|n| vec![SqlValue::Int(n), SqlValue::Text(format!("k{key}"))])
+        .collect()
+}
+
+async fn answer(read: Read) -> Result<Vec<Vec<SqlValue>>, StoreError> {
+    tokio::time::timeout(Duration::from_secs(60), read)
+        .await
+        .expect("a read is answered within 60 s")
+        .expect("the read task ends")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_calls_go_together_and_each_gets_its_own_rows() {
+    let mut probe = Probe::locked().await;
+    let leaders: Vec<Read> = (0..2).map(|i| probe.read(READ, params_of(i))).collect();
+    probe.until("two leaders", |now| now.leading == 2).await;
+    let queued: Vec<Read> = (2..120).map(|i| probe.read(READ, params_of(i))).collect();
+    probe
+        .until("118 queued calls", |now| now.waiting == 118)
+        .await;
+    probe.release().await;
+
+    for (i, read) in leaders.into_iter().chain(queued).enumerate() {
+        let rows = answer(read).await.expect("the read succeeds");
+        assert_eq!(rows, expected(i as i64), "call {i}");
+    }
+    let after = probe.store.coalesced_reads();
+    assert!(
+        after.batches >= 2,
+        "118 queued calls take two batches at least (64 per batch): {after:?}"
+    );
+    assert!(after.batched_calls >= 65, "{after:?}");
+    assert_eq!(
+        (after.leading, after.waiting),
+        (0, 0),
+        "the lane is left empty"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_call_fails_alone_in_its_batch() {
+    // `100 / $3` divides by zero on every row of the failing call, and only there.
+    const DIVIDE: &str =
+        "select n, 100 / $3 from coalesce_probe where k = $1 and n >= $2 order by n desc";
+    let with_divisor = |i: i64, divisor: i64| {
+        let mut params = params_of(i);
+        params.push(SqlValue::Int(divisor));
+        params
+    };
+    let mut probe = Probe::locked().await;
+    let leaders: Vec<Read> = (0..2)
+        .map(|i| probe.read(DIVIDE, with_divisor(i, 1)))
+        .collect();
+    probe.until("two leaders", |now| now.leading == 2).await;
+    // The first call queued leads the first batch: it fails, with a key that has rows.
+    let failing_call = 45;
+    assert!(!expected(failing_call).is_empty());
+    let failing = probe.read(DIVIDE, with_divisor(failing_call, 0));
+    probe
+        .until("the failing call queued", |now| now.waiting == 1)
+        .await;
+    let queued: Vec<Read> = (2..40)
+        .map(|i| probe.read(DIVIDE, with_divisor(i, 1)))
+        .collect();
+    probe.until("all queued", |now| now.waiting == 39).await;
+    probe.release().await;
+
+    match answer(failing).await {
+        Err(StoreError::Internal(_)) | Err(StoreError::InvalidInput(_)) => {}
+        other => panic!("the division by zero fails its own call: {other:?}"),
+    }
+    for (i, read) in leaders.into_iter().chain(queued).enumerate() {
+        let rows = answer(read).await.expect("the others succeed");
+        let wanted: Vec<Vec<SqlValue>> = expected(i as i64)
+            .into_iter()
+            .map(|row| vec![row[0].clone(), SqlValue::Int(100)])
+            .collect();
+        assert_eq!(rows, wanted, "call {i}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_that_go_away_leave_the_others_answered() {
+    let mut probe = Probe::locked().await;
+    let leaders: Vec<Read> = (0..2).map(|i| probe.read(READ, params_of(i))).collect();
+    probe.until("two leaders", |now| now.leading == 2).await;
+    // The oldest queued caller goes away first: the lead must skip it.
+    let gone = probe.read(READ, params_of(2));
+    probe.until("one queued call", |now| now.waiting == 1).await;
+    let queued: Vec<Read> = (3..50).map(|i| probe.read(READ, params_of(i))).collect();
+    probe.until("all queued", |now| now.waiting == 48).await;
+    gone.abort();
+    for leader in &leaders {
+        leader.abort();
+    }
+    // The leads pass on, past the call whose caller left, to calls still waiting, and the
+    // first of them takes every call queued behind it.
+    probe
+        .until("new leaders holding every call", |now| {
+            now.leading >= 1 && now.waiting == 0
+        })
+        .await;
+    probe.release().await;
+
+    for (offset, read) in queued.into_iter().enumerate() {
+        let i = offset as i64 + 3;
+        let rows = answer(read).await.expect("the read succeeds");
+        assert_eq!(rows, expected(i), "call {i}");
+    }
+    for leader in leaders {
+        assert!(leader.await.unwrap_err().is_cancelled());
+    }
+    probe
+        .until("the lane left empty", |now| {
+            now.leading == 0 && now.waiting == 0
+        })
+        .await;
+}
