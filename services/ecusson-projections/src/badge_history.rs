@@ -327,17 +327,32 @@ fn history_to_row(entry: &BadgeHistoryEntry) -> Vec<SqlValue> {
     ]
 }
 
+#[cfg(test)]
 fn history_from_row(row: &[SqlValue]) -> Result<BadgeHistoryEntry, ProjectionError> {
     let reader = RowReader::new(HISTORY.name, row, HISTORY.columns.len())?;
-    let summary_text = reader.text(7)?;
+    // The other columns come in the order of a page's.
+    page_entry_from_row(reader.uuid(0)?, reader.uuid(1)?, &row[2..])
+}
+
+/// The columns a page of one earner's history reads: the table's, less the two the query
+/// names (`tenant_id`, `earner_id`), which the entries take from the query.
+const PAGE_COLUMNS: &str = "seq, request_id, award_id, event_type, recorded_at, summary";
+
+fn page_entry_from_row(
+    tenant_id: TenantId,
+    earner_id: PersonId,
+    row: &[SqlValue],
+) -> Result<BadgeHistoryEntry, ProjectionError> {
+    let reader = RowReader::new(HISTORY.name, row, 6)?;
+    let summary_text = reader.text(5)?;
     Ok(BadgeHistoryEntry {
-        tenant_id: reader.uuid(0)?,
-        earner_id: reader.uuid(1)?,
-        seq: reader.unsigned(2)?,
-        request_id: reader.uuid(3)?,
-        award_id: reader.optional_uuid(4)?,
-        event_type: reader.owned_text(5)?,
-        recorded_at: reader.timestamp(6)?,
+        tenant_id,
+        earner_id,
+        seq: reader.unsigned(0)?,
+        request_id: reader.uuid(1)?,
+        award_id: reader.optional_uuid(2)?,
+        event_type: reader.owned_text(3)?,
+        recorded_at: reader.timestamp(4)?,
         summary: serde_json::from_str(summary_text)
             .map_err(|_| reader.malformed("summary is not JSON"))?,
     })
@@ -354,8 +369,7 @@ pub async fn badge_history(
     let rows = transaction
         .fetch_all(
             &format!(
-                "select {} from badge_history where tenant_id = $1 and earner_id = $2 and seq > $3 order by seq limit $4",
-                HISTORY.columns.join(", ")
+                "select {PAGE_COLUMNS} from badge_history where tenant_id = $1 and earner_id = $2 and seq > $3 order by seq limit $4"
             ),
             &[
                 uuid_value(tenant_id),
@@ -366,7 +380,9 @@ pub async fn badge_history(
         )
         .await
         .map_err(ProjectionError::store(NAME))?;
-    rows.iter().map(|row| history_from_row(row)).collect()
+    rows.iter()
+        .map(|row| page_entry_from_row(tenant_id, earner_id, row))
+        .collect()
 }
 
 #[cfg(test)]

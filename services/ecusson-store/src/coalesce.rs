@@ -22,9 +22,10 @@
 //! Who runs the batch: the callers themselves, never a background task (sqlx's connections
 //! are driven by the runtime that awaits them, and actix runs one runtime per worker thread).
 //! At most [`LEADERS`] callers of a statement run it at once; a caller that finds them all
-//! busy queues its call. A leader takes every queued call of its statement (up to
-//! [`MAX_BATCH`]) along with its own, answers them all, and then hands the lead to the oldest
-//! call queued since, which runs the next batch with its own. Nobody leads twice, so nobody
+//! busy queues its call, unless [`FULL_BATCH`] calls would then wait: it leads them at once.
+//! A leader takes every queued call of its statement (up to [`MAX_BATCH`]) along with its own,
+//! answers them all, and then hands the lead to the oldest call queued since, which runs the
+//! next batch with its own. Nobody leads twice, so nobody
 //! waits for strangers' batches beyond the one that answers them. When the load is light, no
 //! call ever queues and each statement runs alone, exactly as it is written.
 //!
@@ -47,6 +48,12 @@ pub(crate) const LEADERS: usize = 2;
 
 /// Calls answered by one statement at most (each adds one element to each array).
 pub(crate) const MAX_BATCH: usize = 64;
+
+/// When this many calls wait (the newcomer included), the newcomer leads them at once even if
+/// [`LEADERS`] statements already run: the batch is large enough to pay for its round trip,
+/// and holding it longer would leave the processor idle while everyone waits. (Measured on
+/// the badge-history mix: 8 makes batches too small, 12 to 16 gain 2-3 % over never.)
+pub(crate) const FULL_BATCH: usize = 16;
 
 pub(crate) type Rows = Vec<Vec<SqlValue>>;
 
@@ -153,7 +160,7 @@ impl ReadCoalescer {
         let waiting = {
             let mut lanes = lock(&self.lanes);
             let lane = lanes.entry(signature.clone()).or_default();
-            if lane.leaders < LEADERS {
+            if lane.leaders < LEADERS || lane.queue.len() + 1 >= FULL_BATCH {
                 lane.leaders += 1;
                 None
             } else {

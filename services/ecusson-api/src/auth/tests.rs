@@ -1132,3 +1132,39 @@ async fn of_two_keys_with_one_kid_the_first_is_kept() {
         })
     );
 }
+
+#[tokio::test]
+async fn a_token_verified_lately_is_taken_again_while_jsonwebtoken_would_take_it() {
+    let fixture = Fixture::new();
+    let authenticator = fixture.development().await;
+    let token = fixture.dev_token(&fixture.claims());
+    let first = authenticator.authenticate(&token).unwrap();
+    assert_eq!(authenticator.authenticate(&token).unwrap(), first);
+    assert_eq!(authenticator.lock_verified().len(), 1);
+
+    // What is kept is looked up by the exact text, and its expiry is checked by the same
+    // rule as a verification's: expired once `exp` is more than the leeway in the past.
+    // Kept entries stand for tokens here (the text verifies nothing by itself), to set
+    // their expiry at will.
+    let leeway = CLOCK_SKEW_LEEWAY_SECONDS as i64;
+    for (text, expires_in, taken) in [
+        ("kept-valid", 600, true),
+        ("kept-within-leeway", 1 - leeway, true),
+        ("kept-expired", -leeway - 2, false),
+    ] {
+        authenticator.lock_verified().put(
+            text.to_owned(),
+            fixture.expected_principal(now() + expires_in),
+        );
+        let outcome = authenticator.authenticate(text);
+        assert_eq!(outcome.is_ok(), taken, "{text}: {outcome:?}");
+    }
+    assert!(
+        authenticator.lock_verified().peek("kept-expired").is_none(),
+        "an expired entry is dropped"
+    );
+    assert!(
+        authenticator.authenticate(&format!("{token}x")).is_err(),
+        "another text is verified, and fails"
+    );
+}
