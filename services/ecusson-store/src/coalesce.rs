@@ -373,19 +373,9 @@ fn together_sql(signature: &Signature) -> String {
     )
 }
 
-/// `$n` placeholders become `b.pn`, the call's own parameters in the batch. `$` never appears
-/// elsewhere in our read-model SQL (the same rule as [`crate::read_model`]'s SQLite rewrite).
+/// `$n` placeholders become `b.pn`, the call's own parameters in the batch.
 fn outer_references(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(|next| next.is_ascii_digit()) {
-            out.push_str("b.p");
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::read_model::replace_placeholder_sign(sql, "b.p")
 }
 
 #[cfg(test)]

@@ -80,14 +80,20 @@ pub trait ReadModelTransaction: Send {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
 
-/// Rewrites `$1`-style placeholders into SQLite's numbered `?1` form. `$` never appears
-/// elsewhere in our read-model SQL (no dollar quoting, no `$` in identifiers or literals).
+/// Rewrites `$1`-style placeholders into SQLite's numbered `?1` form.
 pub(crate) fn to_sqlite_placeholders(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
+    replace_placeholder_sign(sql, "?")
+}
+
+/// Replaces the `$` of every `$n` placeholder with `prefix`, keeping the number. `$` never
+/// appears elsewhere in our read-model SQL (no dollar quoting, no `$` in identifiers or
+/// literals).
+pub(crate) fn replace_placeholder_sign(sql: &str, prefix: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
         if c == '$' && chars.peek().is_some_and(|next| next.is_ascii_digit()) {
-            out.push('?');
+            out.push_str(prefix);
         } else {
             out.push(c);
         }
