@@ -3,9 +3,12 @@
 //! in its own order, and its own error; a caller that goes away, leader or not, leaves the
 //! others answered.
 //!
-//! The tests hold an exclusive lock on the table read, so the first callers (the leaders) wait
-//! in the database while the others queue behind them; the coalescer's own counters say when
-//! everyone is in place, and releasing the lock lets them all go.
+//! The statements read through a gate: a shared advisory lock, which a blocker connection
+//! holds exclusively, so the first callers (the leaders) wait in the database while the others
+//! queue behind them; the coalescer's own counters say when everyone is in place, and
+//! releasing the lock lets them all go. An advisory lock, not `lock table`: an exclusive table
+//! lock gives its transaction an id, which holds back the visibility horizon of the whole
+//! server, and with it the feeds of every other test's projections.
 
 use crate::helpers::{postgres_store, TestStore};
 use ecusson_store::postgres::PostgresEventStore;
@@ -19,15 +22,18 @@ use tokio::task::JoinHandle;
 /// Rows of `coalesce_probe`: n from 1 to 2000, key `k{n % 40}` (50 rows per key).
 const ROWS: i64 = 2000;
 const KEYS: i64 = 40;
-const READ: &str = "select n, k from coalesce_probe where k = $1 and n >= $2 order by n desc";
+/// The advisory lock the blocker holds; every statement of these tests waits for it.
+const GATE: i64 = 424_242;
+const READ: &str = "select n, k from (select pg_advisory_xact_lock_shared(424242)) as gate, \
+                    coalesce_probe where k = $1 and n >= $2 order by n desc";
 
 type Read = JoinHandle<Result<Vec<Vec<SqlValue>>, StoreError>>;
 
 struct Probe {
     _database: TestStore,
     store: Arc<PostgresEventStore>,
-    /// Holds `lock table coalesce_probe` until [`Probe::release`].
-    blocker: Option<sqlx::Transaction<'static, sqlx::Postgres>>,
+    /// Holds the advisory lock [`GATE`] until [`Probe::release`] (or until dropped).
+    blocker: PgConnection,
 }
 
 impl Probe {
@@ -47,20 +53,18 @@ impl Probe {
             .connect(&database.url)
             .await
             .expect("a pool on the test database");
-        let connection = Box::leak(Box::new(
-            PgConnection::connect(&database.url)
-                .await
-                .expect("the blocker's connection"),
-        ));
-        let mut blocker = connection.begin().await.expect("begin");
-        sqlx::query("lock table coalesce_probe in access exclusive mode")
-            .execute(&mut *blocker)
+        let mut blocker = PgConnection::connect(&database.url)
             .await
-            .expect("lock the table");
+            .expect("the blocker's connection");
+        sqlx::query("select pg_advisory_lock($1)")
+            .bind(GATE)
+            .execute(&mut blocker)
+            .await
+            .expect("take the gate's lock");
         Probe {
             _database: database,
             store: Arc::new(PostgresEventStore::new(pool)),
-            blocker: Some(blocker),
+            blocker,
         }
     }
 
@@ -83,9 +87,11 @@ impl Probe {
     }
 
     async fn release(&mut self) {
-        if let Some(blocker) = self.blocker.take() {
-            blocker.commit().await.expect("release the lock");
-        }
+        sqlx::query("select pg_advisory_unlock($1)")
+            .bind(GATE)
+            .execute(&mut self.blocker)
+            .await
+            .expect("release the gate's lock");
     }
 }
 
@@ -147,8 +153,8 @@ async fn queued_calls_go_together_and_each_gets_its_own_rows() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_call_fails_alone_in_its_batch() {
     // `100 / $3` divides by zero on every row of the failing call, and only there.
-    const DIVIDE: &str =
-        "select n, 100 / $3 from coalesce_probe where k = $1 and n >= $2 order by n desc";
+    const DIVIDE: &str = "select n, 100 / $3 from (select pg_advisory_xact_lock_shared(424242)) \
+                          as gate, coalesce_probe where k = $1 and n >= $2 order by n desc";
     let with_divisor = |i: i64, divisor: i64| {
         let mut params = params_of(i);
         params.push(SqlValue::Int(divisor));

@@ -157,39 +157,44 @@ impl ReadCoalescer {
             sql: sql.to_owned(),
             kinds,
         });
-        let waiting = {
+        // A caller that leads at once takes the queue in the same critical section, so that
+        // the next caller counts what is left, not what this one is about to take.
+        let registered = {
             let mut lanes = lock(&self.lanes);
             let lane = lanes.entry(signature.clone()).or_default();
             if lane.leaders < LEADERS || lane.queue.len() + 1 >= FULL_BATCH {
                 lane.leaders += 1;
-                None
+                Ok(lane.take_batch())
             } else {
                 let (reply, answer) = oneshot::channel();
                 lane.queue.push_back(Call {
                     params: params.to_vec(),
                     reply,
                 });
-                Some(answer)
+                Err(answer)
             }
         };
-        let (leader, own) = match waiting {
-            None => (
+        let (leader, own, batch) = match registered {
+            Ok(batch) => (
                 Leader {
                     lanes: self.lanes.clone(),
                     signature: signature.clone(),
                     armed: true,
                 },
                 params.to_vec(),
+                batch,
             ),
-            Some(answer) => match answer.await {
+            Err(answer) => match answer.await {
                 Ok(Answer::Rows(rows)) => return rows,
-                Ok(Answer::Lead(leader, own)) => (leader, own),
+                Ok(Answer::Lead(leader, own)) => {
+                    let batch = leader.take_batch();
+                    (leader, own, batch)
+                }
                 // The leader that held this call was dropped mid-batch (its caller went away):
                 // nobody will answer, so the call runs alone.
                 Err(_) => return run_alone(pool, sql, params).await,
             },
         };
-        let batch = leader.take_batch();
         let rows = self.run_batch(pool, &signature, own, batch).await;
         drop(leader);
         rows
@@ -212,12 +217,18 @@ struct Leader {
 impl Leader {
     /// The calls queued behind this leader, the oldest first.
     fn take_batch(&self) -> Vec<Call> {
-        let mut lanes = lock(&self.lanes);
-        let Some(lane) = lanes.get_mut(&*self.signature) else {
-            return Vec::new();
-        };
-        let take = lane.queue.len().min(MAX_BATCH - 1);
-        lane.queue.drain(..take).collect()
+        lock(&self.lanes)
+            .get_mut(&*self.signature)
+            .map(Lane::take_batch)
+            .unwrap_or_default()
+    }
+}
+
+impl Lane {
+    /// The oldest queued calls, as many as a batch takes besides its leader's.
+    fn take_batch(&mut self) -> Vec<Call> {
+        let take = self.queue.len().min(MAX_BATCH - 1);
+        self.queue.drain(..take).collect()
     }
 }
 
