@@ -121,116 +121,122 @@ async fn answer(read: Read) -> Result<Vec<Vec<SqlValue>>, StoreError> {
         .expect("the read task ends")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn queued_calls_go_together_and_each_gets_its_own_rows() {
-    let mut probe = Probe::locked().await;
-    let leaders: Vec<Read> = (0..2).map(|i| probe.read(READ, params_of(i))).collect();
-    probe.until("two leaders", |now| now.leading == 2).await;
-    // Each sixteenth caller to queue leads the fifteen before it at once (a full batch): of
-    // 118, 112 go in seven such batches, which wait on the lock too, and six wait.
-    let queued: Vec<Read> = (2..120).map(|i| probe.read(READ, params_of(i))).collect();
-    probe
-        .until("nine leaders and six queued calls", |now| {
-            now.leading == 9 && now.waiting == 6
-        })
-        .await;
-    probe.release().await;
+/// PostgreSQL only: SQLite runs reads in process, one after the other.
+mod postgres {
+    use super::*;
 
-    for (i, read) in leaders.into_iter().chain(queued).enumerate() {
-        let rows = answer(read).await.expect("the read succeeds");
-        assert_eq!(rows, expected(i as i64), "call {i}");
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn queued_calls_go_together_and_each_gets_its_own_rows() {
+        let mut probe = Probe::locked().await;
+        let leaders: Vec<Read> = (0..2).map(|i| probe.read(READ, params_of(i))).collect();
+        probe.until("two leaders", |now| now.leading == 2).await;
+        // Each sixteenth caller to queue leads the fifteen before it at once (a full batch): of
+        // 118, 112 go in seven such batches, which wait on the lock too, and six wait.
+        let queued: Vec<Read> = (2..120).map(|i| probe.read(READ, params_of(i))).collect();
+        probe
+            .until("nine leaders and six queued calls", |now| {
+                now.leading == 9 && now.waiting == 6
+            })
+            .await;
+        probe.release().await;
+
+        for (i, read) in leaders.into_iter().chain(queued).enumerate() {
+            let rows = answer(read).await.expect("the read succeeds");
+            assert_eq!(rows, expected(i as i64), "call {i}");
+        }
+        let after = probe.store.coalesced_reads();
+        assert!(after.batches >= 7, "seven full batches at least: {after:?}");
+        assert!(after.batched_calls >= 7 * 16, "{after:?}");
+        assert_eq!(
+            (after.leading, after.waiting),
+            (0, 0),
+            "the lane is left empty"
+        );
     }
-    let after = probe.store.coalesced_reads();
-    assert!(after.batches >= 7, "seven full batches at least: {after:?}");
-    assert!(after.batched_calls >= 7 * 16, "{after:?}");
-    assert_eq!(
-        (after.leading, after.waiting),
-        (0, 0),
-        "the lane is left empty"
-    );
-}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failing_call_fails_alone_in_its_batch() {
-    // `100 / $3` divides by zero on every row of the failing call, and only there.
-    const DIVIDE: &str = "select n, 100 / $3 from (select pg_advisory_xact_lock_shared(424242)) \
-                          as gate, coalesce_probe where k = $1 and n >= $2 order by n desc";
-    let with_divisor = |i: i64, divisor: i64| {
-        let mut params = params_of(i);
-        params.push(SqlValue::Int(divisor));
-        params
-    };
-    let mut probe = Probe::locked().await;
-    let leaders: Vec<Read> = (0..2)
-        .map(|i| probe.read(DIVIDE, with_divisor(i, 1)))
-        .collect();
-    probe.until("two leaders", |now| now.leading == 2).await;
-    // The first call to queue fails, with a key that has rows.
-    let failing_call = 45;
-    assert!(!expected(failing_call).is_empty());
-    let failing = probe.read(DIVIDE, with_divisor(failing_call, 0));
-    probe
-        .until("the failing call queued", |now| now.waiting == 1)
-        .await;
-    let queued: Vec<Read> = (2..40)
-        .map(|i| probe.read(DIVIDE, with_divisor(i, 1)))
-        .collect();
-    // The sixteenth and the thirty-second to queue lead at once (full batches): the first of
-    // them takes the failing call along.
-    probe
-        .until("all in place", |now| now.leading == 4 && now.waiting == 7)
-        .await;
-    probe.release().await;
-
-    match answer(failing).await {
-        Err(StoreError::Internal(_)) | Err(StoreError::InvalidInput(_)) => {}
-        other => panic!("the division by zero fails its own call: {other:?}"),
-    }
-    for (i, read) in leaders.into_iter().chain(queued).enumerate() {
-        let rows = answer(read).await.expect("the others succeed");
-        let wanted: Vec<Vec<SqlValue>> = expected(i as i64)
-            .into_iter()
-            .map(|row| vec![row[0].clone(), SqlValue::Int(100)])
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_call_fails_alone_in_its_batch() {
+        // `100 / $3` divides by zero on every row of the failing call, and only there.
+        const DIVIDE: &str =
+            "select n, 100 / $3 from (select pg_advisory_xact_lock_shared(424242)) \
+                              as gate, coalesce_probe where k = $1 and n >= $2 order by n desc";
+        let with_divisor = |i: i64, divisor: i64| {
+            let mut params = params_of(i);
+            params.push(SqlValue::Int(divisor));
+            params
+        };
+        let mut probe = Probe::locked().await;
+        let leaders: Vec<Read> = (0..2)
+            .map(|i| probe.read(DIVIDE, with_divisor(i, 1)))
             .collect();
-        assert_eq!(rows, wanted, "call {i}");
-    }
-}
+        probe.until("two leaders", |now| now.leading == 2).await;
+        // The first call to queue fails, with a key that has rows.
+        let failing_call = 45;
+        assert!(!expected(failing_call).is_empty());
+        let failing = probe.read(DIVIDE, with_divisor(failing_call, 0));
+        probe
+            .until("the failing call queued", |now| now.waiting == 1)
+            .await;
+        let queued: Vec<Read> = (2..40)
+            .map(|i| probe.read(DIVIDE, with_divisor(i, 1)))
+            .collect();
+        // The sixteenth and the thirty-second to queue lead at once (full batches): the first of
+        // them takes the failing call along.
+        probe
+            .until("all in place", |now| now.leading == 4 && now.waiting == 7)
+            .await;
+        probe.release().await;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn callers_that_go_away_leave_the_others_answered() {
-    let mut probe = Probe::locked().await;
-    let leaders: Vec<Read> = (0..2).map(|i| probe.read(READ, params_of(i))).collect();
-    probe.until("two leaders", |now| now.leading == 2).await;
-    // The oldest queued caller goes away first: the lead must skip it.
-    let gone = probe.read(READ, params_of(2));
-    probe.until("one queued call", |now| now.waiting == 1).await;
-    // Fourteen wait in all: fewer than a full batch, so nobody else leads them.
-    let queued: Vec<Read> = (3..16).map(|i| probe.read(READ, params_of(i))).collect();
-    probe.until("all queued", |now| now.waiting == 14).await;
-    gone.abort();
-    for leader in &leaders {
-        leader.abort();
+        match answer(failing).await {
+            Err(StoreError::Internal(_)) | Err(StoreError::InvalidInput(_)) => {}
+            other => panic!("the division by zero fails its own call: {other:?}"),
+        }
+        for (i, read) in leaders.into_iter().chain(queued).enumerate() {
+            let rows = answer(read).await.expect("the others succeed");
+            let wanted: Vec<Vec<SqlValue>> = expected(i as i64)
+                .into_iter()
+                .map(|row| vec![row[0].clone(), SqlValue::Int(100)])
+                .collect();
+            assert_eq!(rows, wanted, "call {i}");
+        }
     }
-    // The leads pass on, past the call whose caller left, to calls still waiting, and the
-    // first of them takes every call queued behind it.
-    probe
-        .until("new leaders holding every call", |now| {
-            now.leading >= 1 && now.waiting == 0
-        })
-        .await;
-    probe.release().await;
 
-    for (offset, read) in queued.into_iter().enumerate() {
-        let i = offset as i64 + 3;
-        let rows = answer(read).await.expect("the read succeeds");
-        assert_eq!(rows, expected(i), "call {i}");
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn callers_that_go_away_leave_the_others_answered() {
+        let mut probe = Probe::locked().await;
+        let leaders: Vec<Read> = (0..2).map(|i| probe.read(READ, params_of(i))).collect();
+        probe.until("two leaders", |now| now.leading == 2).await;
+        // The oldest queued caller goes away first: the lead must skip it.
+        let gone = probe.read(READ, params_of(2));
+        probe.until("one queued call", |now| now.waiting == 1).await;
+        // Fourteen wait in all: fewer than a full batch, so nobody else leads them.
+        let queued: Vec<Read> = (3..16).map(|i| probe.read(READ, params_of(i))).collect();
+        probe.until("all queued", |now| now.waiting == 14).await;
+        gone.abort();
+        for leader in &leaders {
+            leader.abort();
+        }
+        // The leads pass on, past the call whose caller left, to calls still waiting, and the
+        // first of them takes every call queued behind it.
+        probe
+            .until("new leaders holding every call", |now| {
+                now.leading >= 1 && now.waiting == 0
+            })
+            .await;
+        probe.release().await;
+
+        for (offset, read) in queued.into_iter().enumerate() {
+            let i = offset as i64 + 3;
+            let rows = answer(read).await.expect("the read succeeds");
+            assert_eq!(rows, expected(i), "call {i}");
+        }
+        for leader in leaders {
+            assert!(leader.await.unwrap_err().is_cancelled());
+        }
+        probe
+            .until("the lane left empty", |now| {
+                now.leading == 0 && now.waiting == 0
+            })
+            .await;
     }
-    for leader in leaders {
-        assert!(leader.await.unwrap_err().is_cancelled());
-    }
-    probe
-        .until("the lane left empty", |now| {
-            now.leading == 0 && now.waiting == 0
-        })
-        .await;
 }
