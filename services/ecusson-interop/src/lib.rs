@@ -2,7 +2,7 @@
 //! conformance material (read from `../shared/interop` beside the checkout, or from
 //! `ECUSSON_INTEROP_DIR`), validation against its JSON Schemas, and the Node harness that runs
 //! Digital Bazaar's independent implementation offline (`services/ecusson-badges/interop/node`,
-//! pinned by its lock file, installed with `npm ci` on first use), and the Python harness that
+//! pinned by its lock file, installed with `npm ci` on first use, one install at a time), and the Python harness that
 //! runs 1EdTech's Open Badges 2.0 validator offline (`services/ecusson-badges/interop/python`,
 //! pinned by its requirements file, installed into a virtualenv under `target/` on first use).
 //!
@@ -58,14 +58,7 @@ pub fn node_folder() -> PathBuf {
 pub fn run_node(script: &str, input: &Value) -> Value {
     use sha2::{Digest, Sha256};
     let folder = node_folder();
-    if !folder.join("node_modules/@digitalbazaar/vc").is_dir() {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--silent"])
-            .current_dir(&folder)
-            .status()
-            .expect("npm must be installed for the interop tests (Node 20 and npm)");
-        assert!(status.success(), "npm ci failed in {}", folder.display());
-    }
+    node_install(&folder);
     let digest: String = Sha256::digest(input.to_string().as_bytes())[..6]
         .iter()
         .map(|byte| format!("{byte:02x}"))
@@ -87,6 +80,57 @@ pub fn run_node(script: &str, input: &Value) -> Value {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{script} prints JSON"))
+}
+
+/// Installs the harness's pinned packages (`npm ci`) unless the lock file's digest is already
+/// recorded as installed. `npm ci` first deletes `node_modules`, so two installs at once break
+/// each other: the threads of one process queue on a mutex, and processes (another test binary,
+/// another checkout's run) on an exclusive lock of a file under the target folder. The digest is
+/// written only after a complete install, so an interrupted one is redone.
+fn node_install(folder: &Path) {
+    use sha2::{Digest, Sha256};
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let lock_file = folder.join("package-lock.json");
+    let pins = std::fs::read(&lock_file)
+        .unwrap_or_else(|error| panic!("read {}: {error}", lock_file.display()));
+    let digest: String = Sha256::digest(&pins)[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let marker = folder.join("node_modules/.ecusson-installed");
+    let installed = || std::fs::read_to_string(&marker).is_ok_and(|text| text == digest);
+    if installed() {
+        return;
+    }
+    let _threads = INSTALL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let target = target_folder();
+    std::fs::create_dir_all(&target)
+        .unwrap_or_else(|error| panic!("create {}: {error}", target.display()));
+    let guard = std::fs::File::create(target.join("npm-install.lock"))
+        .unwrap_or_else(|error| panic!("create the npm install lock: {error}"));
+    guard
+        .lock()
+        .unwrap_or_else(|error| panic!("lock the npm install lock: {error}"));
+    if installed() {
+        return;
+    }
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--silent"])
+        .current_dir(folder)
+        .status()
+        .expect("npm must be installed for the interop tests (Node 20 and npm)");
+    assert!(status.success(), "npm ci failed in {}", folder.display());
+    std::fs::write(&marker, &digest)
+        .unwrap_or_else(|error| panic!("write {}: {error}", marker.display()));
+}
+
+/// The cargo target folder, where the harnesses keep what they install.
+fn target_folder() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
 }
 
 /// What Digital Bazaar's verifier says of `credential`, whose key is listed by `controller`
@@ -182,9 +226,7 @@ fn python_venv() -> PathBuf {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect();
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let target = target_folder();
     let venv = target.join("ob2-validator-venv").join(&digest);
     let python = venv_python(&venv);
     let _installing = INSTALL
