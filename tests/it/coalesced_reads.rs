@@ -3,6 +3,10 @@
 //! in its own order, and its own error; a caller that goes away, leader or not, leaves the
 //! others answered.
 //!
+//! Reads of several streams (`read_streams`, what commands make) coalesce too: the streams of
+//! every queued call go into one call of `ecusson_read_streams`, and each caller gets the pages
+//! of its own streams, as reading each stream alone gives them.
+//!
 //! The statements read through a gate: a shared advisory lock, which a blocker connection
 //! holds exclusively, so the first callers (the leaders) wait in the database while the others
 //! queue behind them; the coalescer's own counters say when everyone is in place, and
@@ -10,9 +14,13 @@
 //! lock gives its transaction an id, which holds back the visibility horizon of the whole
 //! server, and with it the feeds of every other test's projections.
 
-use crate::helpers::{postgres_store, TestStore};
+use crate::helpers::{append_request, postgres_store, test_event, TestStore};
+use ecusson_domain::TenantId;
 use ecusson_store::postgres::PostgresEventStore;
-use ecusson_store::{CoalescedReads, EventStore, SqlValue, StoreError};
+use ecusson_store::{
+    CoalescedReads, EventStore, ExpectedVersion, RecordedEvent, SqlValue, StoreError, StreamId,
+    StreamRead,
+};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection};
 use std::sync::Arc;
@@ -238,5 +246,128 @@ mod postgres {
                 now.leading == 0 && now.waiting == 0
             })
             .await;
+    }
+
+    /// Pages of several streams: what each call of `read_streams` gets.
+    type Pages = Vec<Vec<RecordedEvent>>;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stream_reads_queued_together_each_get_their_own_pages() {
+        // Streams of two tenants, of 1 to 7 events; every call reads three of them (and one
+        // stream that does not exist) from various versions, at most 4 events each.
+        const MAX: usize = 4;
+        let database = postgres_store().await;
+        let tenants = [TenantId::new(), TenantId::new()];
+        let mut streams = Vec::new();
+        for (index, tenant) in tenants.iter().cycle().take(10).enumerate() {
+            let stream = format!("probe-{index}");
+            let events = (0..=index as u64 % 7).map(test_event).collect();
+            database
+                .append(append_request(
+                    *tenant,
+                    &stream,
+                    ExpectedVersion::NoStream,
+                    events,
+                ))
+                .await
+                .expect("append a probe stream");
+            streams.push((*tenant, StreamId::parse(&stream).unwrap()));
+        }
+        let reads_of = |call: usize| -> Vec<StreamRead> {
+            let mut reads: Vec<StreamRead> = (0..3)
+                .map(|offset| {
+                    let (tenant_id, stream_id) =
+                        streams[(call * 3 + offset) % streams.len()].clone();
+                    StreamRead {
+                        tenant_id,
+                        stream_id,
+                        after_version: ((call + offset) % 4) as u64,
+                    }
+                })
+                .collect();
+            reads.insert(
+                call % 4,
+                StreamRead {
+                    tenant_id: tenants[call % 2],
+                    stream_id: StreamId::parse("probe-missing").unwrap(),
+                    after_version: 0,
+                },
+            );
+            reads
+        };
+        // What reading each stream alone gives (another statement: `read_stream`).
+        let mut expected: Vec<Pages> = Vec::new();
+        for call in 0..14 {
+            let mut pages = Vec::new();
+            for read in reads_of(call) {
+                pages.push(
+                    database
+                        .read_stream(read.tenant_id, &read.stream_id, read.after_version, MAX)
+                        .await
+                        .expect("read one stream"),
+                );
+            }
+            expected.push(pages);
+        }
+        assert!(
+            expected.iter().flatten().any(|page| page.len() == MAX),
+            "some pages are cut at the limit"
+        );
+
+        // A store whose one connection the test holds: the first two callers lead and wait
+        // for it, the twelve others queue behind them (fewer than a full batch).
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&database.url)
+            .await
+            .expect("a pool on the test database");
+        let store = Arc::new(PostgresEventStore::new(pool.clone()));
+        let held = pool.acquire().await.expect("hold the pool's connection");
+        let until = |what: &'static str, done: fn(CoalescedReads) -> bool| {
+            let store = store.clone();
+            async move {
+                let deadline = Instant::now() + Duration::from_secs(30);
+                loop {
+                    let now = store.coalesced_stream_reads();
+                    if done(now) {
+                        return;
+                    }
+                    assert!(Instant::now() < deadline, "waited 30 s for {what}: {now:?}");
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+            }
+        };
+        let read = |call: usize| {
+            let store = store.clone();
+            let reads = reads_of(call);
+            tokio::spawn(async move { store.read_streams(&reads, MAX).await })
+        };
+        let leaders: Vec<JoinHandle<Result<Pages, StoreError>>> = (0..2).map(read).collect();
+        until("two leaders", |now| now.leading == 2).await;
+        let queued: Vec<JoinHandle<Result<Pages, StoreError>>> = (2..14).map(read).collect();
+        until("twelve queued calls", |now| {
+            now.leading == 2 && now.waiting == 12
+        })
+        .await;
+        drop(held);
+
+        for (call, read) in leaders.into_iter().chain(queued).enumerate() {
+            let pages = tokio::time::timeout(Duration::from_secs(60), read)
+                .await
+                .expect("a read is answered within 60 s")
+                .expect("the read task ends")
+                .expect("the read succeeds");
+            assert_eq!(pages, expected[call], "call {call}");
+        }
+        let after = store.coalesced_stream_reads();
+        assert!(
+            after.batches >= 1 && after.batched_calls >= 12,
+            "the queued calls went together: {after:?}"
+        );
+        assert_eq!(
+            (after.leading, after.waiting),
+            (0, 0),
+            "the lane is left empty"
+        );
     }
 }

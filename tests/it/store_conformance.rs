@@ -28,6 +28,7 @@ crate::on_both_backends!(
     vault_encrypts_versions_and_forgets_on_key_destruction,
     single_statement_reads_see_what_was_committed_and_write_nothing,
     sealed_vault_entries_are_written_only_with_their_events,
+    first_uses_of_a_persons_key_at_once_all_seal_under_the_one_kept,
     several_streams_read_at_once_as_one_by_one,
 );
 
@@ -761,6 +762,58 @@ async fn single_statement_reads_see_what_was_committed_and_write_nothing(store: 
         Err(StoreError::InvalidInput(_))
     ));
     assert_eq!(count(store.store.clone()).await, 3);
+}
+
+/// A person's first entries, sealed at once by many callers: each caller may create the
+/// person's key, one creation is kept, and every entry is sealed under that one (an entry
+/// sealed under a losing key would not decrypt).
+async fn first_uses_of_a_persons_key_at_once_all_seal_under_the_one_kept(store: TestStore) {
+    use ecusson_domain::VaultEntryId;
+    let vault = Vault::new(store.store.clone(), VaultKey::generate());
+    let (tenant, person) = (TenantId::new(), PersonId::new());
+    let sealing: Vec<_> = (0..24)
+        .map(|n| {
+            let vault = vault.clone();
+            tokio::spawn(async move {
+                let entry = VaultEntryId::new();
+                let text = format!("Pièce {n}");
+                let sealed = vault
+                    .seal_new(tenant, person, entry, text.as_bytes())
+                    .await
+                    .expect("seal a first entry");
+                (entry, text, sealed)
+            })
+        })
+        .collect();
+    let mut sealed = Vec::new();
+    for task in sealing {
+        sealed.push(task.await.expect("the sealing task ends"));
+    }
+    let keys = store
+        .read_once(
+            "select count(*) from person_key where tenant_id = $1 and person_id = $2",
+            &[SqlValue::text(tenant), SqlValue::text(person)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(keys[0][0].as_int(), Some(1), "one key kept");
+    let mut request = append_request(
+        tenant,
+        "earner-1",
+        ExpectedVersion::NoStream,
+        vec![test_event(1)],
+    );
+    request.vault_entries = sealed.iter().map(|(_, _, entry)| entry.clone()).collect();
+    store.append(request).await.unwrap();
+    for (entry, text, _) in sealed {
+        assert_eq!(
+            vault.get(tenant, person, entry).await.unwrap(),
+            VaultRead::Present {
+                version: 1,
+                plaintext: text.into_bytes()
+            }
+        );
+    }
 }
 
 /// Vault entries sealed ahead of an append are written by it, in its transaction, and only

@@ -1,4 +1,6 @@
-//! Coalesced single-statement reads on PostgreSQL ([`crate::EventStore::read_once`]).
+//! Coalesced reads on PostgreSQL: single-statement reads of the read models
+//! ([`crate::EventStore::read_once`]) and the reads of several streams that commands make
+//! ([`crate::EventStore::read_streams`]).
 //!
 //! Under load, many callers run the same read-model statement with different parameters at
 //! the same moment: thirty-two partners each reading one worker's history, say. Each statement
@@ -32,12 +34,25 @@
 //! Only `select` statements without NULL parameters go this way (a NULL has no array type to
 //! travel in); anything else runs alone. When a batch fails, each of its calls runs alone,
 //! so one call's error never becomes another's.
+//!
+//! Stream reads coalesce the same way, more simply: `ecusson_read_streams` already takes
+//! arrays (one element per stream, each read by its own index range scan, the rows tagged with
+//! the element's ordinal), so the streams of every call of a batch go into one call of it, and
+//! each caller gets back the pages of its own streams. Commands (a `requestBadge` reads the
+//! badge class, the structure's adoption, its staff and the worker's record) then share one
+//! round trip and one pool lease.
+//!
+//! The lanes, leaders and hand-overs are one piece of code ([`Coalescer`]) for both; what a
+//! batch runs is the [`Coalesce`] implementation of each ([`SqlReads`], [`StreamReads`]).
 
 use crate::read_model::SqlValue;
+use crate::types::{RecordedEvent, StreamRead};
 use crate::StoreError;
 use sqlx::postgres::{PgPool, PgRow, Postgres};
 use sqlx::Row;
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
@@ -57,9 +72,267 @@ pub(crate) const FULL_BATCH: usize = 16;
 
 pub(crate) type Rows = Vec<Vec<SqlValue>>;
 
+/// One kind of call that coalesces: what runs for one call alone, and for several together.
+pub(crate) trait Coalesce: Send + Sync + 'static {
+    /// Calls of the same key coalesce (the statement, say).
+    type Key: Hash + Eq + Send + Sync + 'static;
+    type Params: Clone + Send + 'static;
+    type Output: Send + 'static;
+
+    fn alone(
+        pool: &PgPool,
+        key: &Self::Key,
+        params: &Self::Params,
+    ) -> impl Future<Output = Result<Self::Output, StoreError>> + Send;
+
+    /// The answers of `calls`, in their order, from one statement.
+    fn together(
+        pool: &PgPool,
+        key: &Self::Key,
+        calls: &[&Self::Params],
+    ) -> impl Future<Output = Result<Vec<Self::Output>, StoreError>> + Send;
+}
+
+/// One caller's call, waiting in its lane.
+struct Call<C: Coalesce> {
+    params: C::Params,
+    reply: oneshot::Sender<Answer<C>>,
+}
+
+enum Answer<C: Coalesce> {
+    Output(Result<C::Output, StoreError>),
+    /// The previous leader left: run the next batch, starting with this (your own) call. A
+    /// lead that is never received (its caller went away) passes on when it is dropped.
+    Lead(Leader<C>, C::Params),
+}
+
+type Lanes<C> = Arc<Mutex<HashMap<Arc<<C as Coalesce>::Key>, Lane<C>>>>;
+
+/// The calls of one key: how many leaders run it now, and who waits.
+struct Lane<C: Coalesce> {
+    leaders: usize,
+    queue: VecDeque<Call<C>>,
+}
+
+impl<C: Coalesce> Default for Lane<C> {
+    fn default() -> Self {
+        Self {
+            leaders: 0,
+            queue: VecDeque::new(),
+        }
+    }
+}
+
+/// Coalesces concurrent calls of one kind; see the module header.
+pub(crate) struct Coalescer<C: Coalesce> {
+    lanes: Lanes<C>,
+    batches: AtomicU64,
+    batched_calls: AtomicU64,
+}
+
+impl<C: Coalesce> Default for Coalescer<C> {
+    fn default() -> Self {
+        Self {
+            lanes: Arc::default(),
+            batches: AtomicU64::new(0),
+            batched_calls: AtomicU64::new(0),
+        }
+    }
+}
+
+/// What a coalescer is doing and has done, for operators and tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CoalescedReads {
+    /// Callers running a statement now, for themselves and whoever they took along.
+    pub leading: usize,
+    /// Calls waiting for a running statement to finish.
+    pub waiting: usize,
+    /// Statements that answered several calls at once, since the store was opened.
+    pub batches: u64,
+    /// Calls answered by those statements.
+    pub batched_calls: u64,
+}
+
+impl<C: Coalesce> Coalescer<C> {
+    pub(crate) fn statistics(&self) -> CoalescedReads {
+        let lanes = lock(&self.lanes);
+        CoalescedReads {
+            leading: lanes.values().map(|lane| lane.leaders).sum(),
+            waiting: lanes.values().map(|lane| lane.queue.len()).sum(),
+            batches: self.batches.load(Ordering::Relaxed),
+            batched_calls: self.batched_calls.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Runs `params` under `key`: alone, or in a batch with other callers' calls.
+    pub(crate) async fn run(
+        &self,
+        pool: &PgPool,
+        key: C::Key,
+        params: C::Params,
+    ) -> Result<C::Output, StoreError> {
+        let key = Arc::new(key);
+        // A caller that leads at once takes the queue in the same critical section, so that
+        // the next caller counts what is left, not what this one is about to take.
+        let registered = {
+            let mut lanes = lock(&self.lanes);
+            let lane = lanes.entry(key.clone()).or_default();
+            if lane.leaders < LEADERS || lane.queue.len() + 1 >= FULL_BATCH {
+                lane.leaders += 1;
+                Ok(lane.take_batch())
+            } else {
+                let (reply, answer) = oneshot::channel();
+                lane.queue.push_back(Call {
+                    params: params.clone(),
+                    reply,
+                });
+                Err(answer)
+            }
+        };
+        let (leader, own, batch) = match registered {
+            Ok(batch) => (
+                Leader {
+                    lanes: self.lanes.clone(),
+                    key: key.clone(),
+                    armed: true,
+                },
+                params,
+                batch,
+            ),
+            Err(answer) => match answer.await {
+                Ok(Answer::Output(output)) => return output,
+                Ok(Answer::Lead(leader, own)) => {
+                    let batch = leader.take_batch();
+                    (leader, own, batch)
+                }
+                // The leader that held this call was dropped mid-batch (its caller went away):
+                // nobody will answer, so the call runs alone.
+                Err(_) => return C::alone(pool, &key, &params).await,
+            },
+        };
+        let output = self.run_batch(pool, &key, own, batch).await;
+        drop(leader);
+        output
+    }
+
+    /// Runs the leader's own call with the queued ones and answers the queued ones; returns
+    /// the leader's own answer.
+    async fn run_batch(
+        &self,
+        pool: &PgPool,
+        key: &C::Key,
+        own: C::Params,
+        queued: Vec<Call<C>>,
+    ) -> Result<C::Output, StoreError> {
+        if queued.is_empty() {
+            return C::alone(pool, key, &own).await;
+        }
+        let mut calls: Vec<&C::Params> = Vec::with_capacity(queued.len() + 1);
+        calls.push(&own);
+        calls.extend(queued.iter().map(|call| &call.params));
+        let answers = C::together(pool, key, &calls).await;
+        let count = calls.len();
+        drop(calls);
+        match answers {
+            Ok(answers) if answers.len() == count => {
+                self.batches.fetch_add(1, Ordering::Relaxed);
+                self.batched_calls
+                    .fetch_add(count as u64, Ordering::Relaxed);
+                let mut answers = answers.into_iter();
+                let own_output = answers.next().expect("the leader's own answer");
+                for (call, output) in queued.into_iter().zip(answers) {
+                    // A caller that went away no longer wants its answer.
+                    let _ = call.reply.send(Answer::Output(Ok(output)));
+                }
+                Ok(own_output)
+            }
+            failed => {
+                let error = match failed {
+                    Ok(answers) => format!("{} answers for {count} calls", answers.len()),
+                    Err(error) => error.to_string(),
+                };
+                tracing::debug!(%error, calls = count, "a coalesced read failed; its calls run alone");
+                for call in queued {
+                    let output = C::alone(pool, key, &call.params).await;
+                    let _ = call.reply.send(Answer::Output(output));
+                }
+                C::alone(pool, key, &own).await
+            }
+        }
+    }
+}
+
+fn lock<C: Coalesce>(lanes: &Lanes<C>) -> std::sync::MutexGuard<'_, HashMap<Arc<C::Key>, Lane<C>>> {
+    // The lanes are left consistent at every step, so a panic elsewhere poisons nothing.
+    lanes.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+/// One leader's place in its lane; leaving it, even by cancellation, hands the lead on.
+struct Leader<C: Coalesce> {
+    lanes: Lanes<C>,
+    key: Arc<C::Key>,
+    /// False for a lead refused by a caller that went away: it is already handed on.
+    armed: bool,
+}
+
+impl<C: Coalesce> Leader<C> {
+    /// The calls queued behind this leader, the oldest first.
+    fn take_batch(&self) -> Vec<Call<C>> {
+        lock(&self.lanes)
+            .get_mut(&*self.key)
+            .map(Lane::take_batch)
+            .unwrap_or_default()
+    }
+}
+
+impl<C: Coalesce> Lane<C> {
+    /// The oldest queued calls, as many as a batch takes besides its leader's.
+    fn take_batch(&mut self) -> Vec<Call<C>> {
+        let take = self.queue.len().min(MAX_BATCH - 1);
+        self.queue.drain(..take).collect()
+    }
+}
+
+impl<C: Coalesce> Drop for Leader<C> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let mut lanes = lock(&self.lanes);
+        let Some(lane) = lanes.get_mut(&*self.key) else {
+            return;
+        };
+        // The lead goes to the oldest queued call whose caller still waits.
+        while let Some(call) = lane.queue.pop_front() {
+            let next = Leader {
+                lanes: self.lanes.clone(),
+                key: self.key.clone(),
+                armed: true,
+            };
+            match call.reply.send(Answer::Lead(next, call.params)) {
+                Ok(()) => return,
+                // Disarmed before it drops: the lanes are locked here, and the loop goes on.
+                Err(refused) => {
+                    if let Answer::Lead(mut next, _) = refused {
+                        next.armed = false;
+                    }
+                }
+            }
+        }
+        lane.leaders -= 1;
+        if lane.leaders == 0 {
+            lanes.remove(&*self.key);
+        }
+    }
+}
+
+/// Single-statement reads of the read models: calls of one statement (the same SQL and the
+/// same kinds of parameters) go as one `unnest ... cross join lateral` statement.
+pub(crate) struct SqlReads;
+
 /// What coalesces: the statement and the kind of each parameter.
 #[derive(Clone, PartialEq, Eq, Hash)]
-struct Signature {
+pub(crate) struct Signature {
     sql: String,
     kinds: Vec<Kind>,
 }
@@ -90,60 +363,8 @@ impl Kind {
     }
 }
 
-/// One caller's statement, waiting in its lane.
-struct Call {
-    params: Vec<SqlValue>,
-    reply: oneshot::Sender<Answer>,
-}
-
-enum Answer {
-    Rows(Result<Rows, StoreError>),
-    /// The previous leader left: run the next batch, starting with this (your own) call. A
-    /// lead that is never received (its caller went away) passes on when it is dropped.
-    Lead(Leader, Vec<SqlValue>),
-}
-
-type Lanes = Arc<Mutex<HashMap<Arc<Signature>, Lane>>>;
-
-/// The calls of one signature: how many leaders run it now, and who waits.
-#[derive(Default)]
-struct Lane {
-    leaders: usize,
-    queue: VecDeque<Call>,
-}
-
-/// Coalesces concurrent `read_once` calls; see the module header.
-#[derive(Default)]
-pub(crate) struct ReadCoalescer {
-    lanes: Lanes,
-    batches: AtomicU64,
-    batched_calls: AtomicU64,
-}
-
-/// What the coalescer is doing and has done, for operators and tests.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CoalescedReads {
-    /// Callers running a statement now, for themselves and whoever they took along.
-    pub leading: usize,
-    /// Calls waiting for a running statement to finish.
-    pub waiting: usize,
-    /// Statements that answered several calls at once, since the store was opened.
-    pub batches: u64,
-    /// Calls answered by those statements.
-    pub batched_calls: u64,
-}
-
-impl ReadCoalescer {
-    pub(crate) fn statistics(&self) -> CoalescedReads {
-        let lanes = lock(&self.lanes);
-        CoalescedReads {
-            leading: lanes.values().map(|lane| lane.leaders).sum(),
-            waiting: lanes.values().map(|lane| lane.queue.len()).sum(),
-            batches: self.batches.load(Ordering::Relaxed),
-            batched_calls: self.batched_calls.load(Ordering::Relaxed),
-        }
-    }
-
+impl Coalescer<SqlReads> {
+    /// A `read_once`: coalesced when the statement can be, alone otherwise.
     pub(crate) async fn read(
         &self,
         pool: &PgPool,
@@ -153,115 +374,11 @@ impl ReadCoalescer {
         let Some(kinds) = coalescable(sql, params) else {
             return run_alone(pool, sql, params).await;
         };
-        let signature = Arc::new(Signature {
+        let signature = Signature {
             sql: sql.to_owned(),
             kinds,
-        });
-        // A caller that leads at once takes the queue in the same critical section, so that
-        // the next caller counts what is left, not what this one is about to take.
-        let registered = {
-            let mut lanes = lock(&self.lanes);
-            let lane = lanes.entry(signature.clone()).or_default();
-            if lane.leaders < LEADERS || lane.queue.len() + 1 >= FULL_BATCH {
-                lane.leaders += 1;
-                Ok(lane.take_batch())
-            } else {
-                let (reply, answer) = oneshot::channel();
-                lane.queue.push_back(Call {
-                    params: params.to_vec(),
-                    reply,
-                });
-                Err(answer)
-            }
         };
-        let (leader, own, batch) = match registered {
-            Ok(batch) => (
-                Leader {
-                    lanes: self.lanes.clone(),
-                    signature: signature.clone(),
-                    armed: true,
-                },
-                params.to_vec(),
-                batch,
-            ),
-            Err(answer) => match answer.await {
-                Ok(Answer::Rows(rows)) => return rows,
-                Ok(Answer::Lead(leader, own)) => {
-                    let batch = leader.take_batch();
-                    (leader, own, batch)
-                }
-                // The leader that held this call was dropped mid-batch (its caller went away):
-                // nobody will answer, so the call runs alone.
-                Err(_) => return run_alone(pool, sql, params).await,
-            },
-        };
-        let rows = self.run_batch(pool, &signature, own, batch).await;
-        drop(leader);
-        rows
-    }
-}
-
-fn lock(lanes: &Lanes) -> std::sync::MutexGuard<'_, HashMap<Arc<Signature>, Lane>> {
-    // The lanes are left consistent at every step, so a panic elsewhere poisons nothing.
-    lanes.lock().unwrap_or_else(|poison| poison.into_inner())
-}
-
-/// One leader's place in its lane; leaving it, even by cancellation, hands the lead on.
-struct Leader {
-    lanes: Lanes,
-    signature: Arc<Signature>,
-    /// False for a lead refused by a caller that went away: it is already handed on.
-    armed: bool,
-}
-
-impl Leader {
-    /// The calls queued behind this leader, the oldest first.
-    fn take_batch(&self) -> Vec<Call> {
-        lock(&self.lanes)
-            .get_mut(&*self.signature)
-            .map(Lane::take_batch)
-            .unwrap_or_default()
-    }
-}
-
-impl Lane {
-    /// The oldest queued calls, as many as a batch takes besides its leader's.
-    fn take_batch(&mut self) -> Vec<Call> {
-        let take = self.queue.len().min(MAX_BATCH - 1);
-        self.queue.drain(..take).collect()
-    }
-}
-
-impl Drop for Leader {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        let mut lanes = lock(&self.lanes);
-        let Some(lane) = lanes.get_mut(&*self.signature) else {
-            return;
-        };
-        // The lead goes to the oldest queued call whose caller still waits.
-        while let Some(call) = lane.queue.pop_front() {
-            let next = Leader {
-                lanes: self.lanes.clone(),
-                signature: self.signature.clone(),
-                armed: true,
-            };
-            match call.reply.send(Answer::Lead(next, call.params)) {
-                Ok(()) => return,
-                // Disarmed before it drops: the lanes are locked here, and the loop goes on.
-                Err(refused) => {
-                    if let Answer::Lead(mut next, _) = refused {
-                        next.armed = false;
-                    }
-                }
-            }
-        }
-        lane.leaders -= 1;
-        if lane.leaders == 0 {
-            lanes.remove(&*self.signature);
-        }
+        self.run(pool, signature, params.to_vec()).await
     }
 }
 
@@ -274,43 +391,60 @@ fn coalescable(sql: &str, params: &[SqlValue]) -> Option<Vec<Kind>> {
     params.iter().map(Kind::of).collect()
 }
 
-impl ReadCoalescer {
-    /// Runs the leader's own call with the queued ones and answers the queued ones; returns
-    /// the leader's own rows.
-    async fn run_batch(
-        &self,
+impl Coalesce for SqlReads {
+    type Key = Signature;
+    type Params = Vec<SqlValue>;
+    type Output = Rows;
+
+    async fn alone(
         pool: &PgPool,
         signature: &Signature,
-        own: Vec<SqlValue>,
-        queued: Vec<Call>,
+        params: &Vec<SqlValue>,
     ) -> Result<Rows, StoreError> {
-        if queued.is_empty() {
-            return run_alone(pool, &signature.sql, &own).await;
+        run_alone(pool, &signature.sql, params).await
+    }
+
+    /// One statement for every call (see the module header); the rows of each call, in order.
+    async fn together(
+        pool: &PgPool,
+        signature: &Signature,
+        calls: &[&Vec<SqlValue>],
+    ) -> Result<Vec<Rows>, StoreError> {
+        let sql = together_sql(signature);
+        let mut query = sqlx::query::<Postgres>(&sql);
+        for (index, kind) in signature.kinds.iter().enumerate() {
+            let column = calls.iter().map(|params| &params[index]);
+            query = match kind {
+                Kind::Int => query.bind(
+                    column
+                        .map(|value| value.as_int())
+                        .collect::<Option<Vec<i64>>>(),
+                ),
+                Kind::Text => query.bind(
+                    column
+                        .map(|value| value.as_text())
+                        .collect::<Option<Vec<&str>>>(),
+                ),
+                Kind::Bytes => query.bind(
+                    column
+                        .map(|value| value.as_bytes())
+                        .collect::<Option<Vec<&[u8]>>>(),
+                ),
+            };
         }
-        let mut calls: Vec<&[SqlValue]> = Vec::with_capacity(queued.len() + 1);
-        calls.push(&own);
-        calls.extend(queued.iter().map(|call| call.params.as_slice()));
-        match run_together(pool, signature, &calls).await {
-            Ok(mut answers) => {
-                self.batches.fetch_add(1, Ordering::Relaxed);
-                self.batched_calls
-                    .fetch_add(calls.len() as u64, Ordering::Relaxed);
-                let own_rows = std::mem::take(&mut answers[0]);
-                for (call, rows) in queued.into_iter().zip(answers.into_iter().skip(1)) {
-                    // A caller that went away no longer wants its rows.
-                    let _ = call.reply.send(Answer::Rows(Ok(rows)));
-                }
-                Ok(own_rows)
-            }
-            Err(error) => {
-                tracing::debug!(error = %error, calls = calls.len(), "a coalesced read failed; its calls run alone");
-                for call in queued {
-                    let rows = run_alone(pool, &signature.sql, &call.params).await;
-                    let _ = call.reply.send(Answer::Rows(rows));
-                }
-                run_alone(pool, &signature.sql, &own).await
-            }
+        let rows: Vec<PgRow> = query.fetch_all(pool).await?;
+        let mut answers: Vec<Rows> = vec![Vec::new(); calls.len()];
+        for row in &rows {
+            let call: i64 = row.try_get(0)?;
+            let slot = usize::try_from(call - 1)
+                .ok()
+                .and_then(|index| answers.get_mut(index))
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!("coalesced read row for call {call}"))
+                })?;
+            slot.push(crate::postgres::row_values(row, 1)?);
         }
+        Ok(answers)
     }
 }
 
@@ -321,47 +455,6 @@ async fn run_alone(pool: &PgPool, sql: &str, params: &[SqlValue]) -> Result<Rows
     rows.iter()
         .map(|row| crate::postgres::row_values(row, 0))
         .collect()
-}
-
-/// One statement for every call (see the module header); the rows of each call, in order.
-async fn run_together(
-    pool: &PgPool,
-    signature: &Signature,
-    calls: &[&[SqlValue]],
-) -> Result<Vec<Rows>, StoreError> {
-    let sql = together_sql(signature);
-    let mut query = sqlx::query::<Postgres>(&sql);
-    for (index, kind) in signature.kinds.iter().enumerate() {
-        let column = calls.iter().map(|params| &params[index]);
-        query = match kind {
-            Kind::Int => query.bind(
-                column
-                    .map(|value| value.as_int())
-                    .collect::<Option<Vec<i64>>>(),
-            ),
-            Kind::Text => query.bind(
-                column
-                    .map(|value| value.as_text())
-                    .collect::<Option<Vec<&str>>>(),
-            ),
-            Kind::Bytes => query.bind(
-                column
-                    .map(|value| value.as_bytes())
-                    .collect::<Option<Vec<&[u8]>>>(),
-            ),
-        };
-    }
-    let rows: Vec<PgRow> = query.fetch_all(pool).await?;
-    let mut answers: Vec<Rows> = vec![Vec::new(); calls.len()];
-    for row in &rows {
-        let call: i64 = row.try_get(0)?;
-        let slot = usize::try_from(call - 1)
-            .ok()
-            .and_then(|index| answers.get_mut(index))
-            .ok_or_else(|| StoreError::Corrupt(format!("coalesced read row for call {call}")))?;
-        slot.push(crate::postgres::row_values(row, 1)?);
-    }
-    Ok(answers)
 }
 
 /// The statement of a batch: see the module header.
@@ -387,6 +480,42 @@ fn together_sql(signature: &Signature) -> String {
 /// `$n` placeholders become `b.pn`, the call's own parameters in the batch.
 fn outer_references(sql: &str) -> String {
     crate::read_model::replace_placeholder_sign(sql, "b.p")
+}
+
+/// Reads of several streams ([`crate::EventStore::read_streams`]): the calls with the same
+/// page size (the key) go as one call of `ecusson_read_streams` over all their streams.
+pub(crate) struct StreamReads;
+
+impl Coalesce for StreamReads {
+    type Key = usize;
+    type Params = Vec<StreamRead>;
+    type Output = Vec<Vec<RecordedEvent>>;
+
+    async fn alone(
+        pool: &PgPool,
+        max: &usize,
+        reads: &Vec<StreamRead>,
+    ) -> Result<Vec<Vec<RecordedEvent>>, StoreError> {
+        crate::postgres::read_streams_once(pool, reads.iter(), *max).await
+    }
+
+    async fn together(
+        pool: &PgPool,
+        max: &usize,
+        calls: &[&Vec<StreamRead>],
+    ) -> Result<Vec<Vec<Vec<RecordedEvent>>>, StoreError> {
+        let mut pages = crate::postgres::read_streams_once(
+            pool,
+            calls.iter().flat_map(|reads| reads.iter()),
+            *max,
+        )
+        .await?
+        .into_iter();
+        Ok(calls
+            .iter()
+            .map(|reads| pages.by_ref().take(reads.len()).collect())
+            .collect())
+    }
 }
 
 #[cfg(test)]

@@ -187,6 +187,20 @@ pub trait EventStore: Send + Sync {
     /// Opens a transaction for read models and checkpoints (see [`read_model`]).
     async fn begin_read_model(&self) -> Result<Box<dyn ReadModelTransaction>, StoreError>;
 
+    /// Runs one statement that writes (an `insert ... returning`, say) in a transaction of its
+    /// own and returns its rows. By default a read-model transaction around it; PostgreSQL
+    /// runs the statement alone, one round trip instead of four.
+    async fn write_once(
+        &self,
+        sql: &str,
+        params: &[SqlValue],
+    ) -> Result<Vec<Vec<SqlValue>>, StoreError> {
+        let mut transaction = self.begin_read_model().await?;
+        let rows = transaction.fetch_all(sql, params).await?;
+        transaction.commit().await?;
+        Ok(rows)
+    }
+
     /// Takes exclusive, database-wide locks named by `keys` and holds them across any number of
     /// transactions, until the guard is released or dropped. Waits while another holder has
     /// one of them. Several keys are taken in ascending order, so overlapping callers cannot

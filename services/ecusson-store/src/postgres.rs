@@ -5,7 +5,7 @@
 //! extends the hash chain and inserts the batch. The cross-tenant feed reads only rows whose
 //! transaction is older than every running transaction, so it never skips a late commit.
 
-use crate::coalesce::{CoalescedReads, ReadCoalescer};
+use crate::coalesce::{CoalescedReads, Coalescer, SqlReads, StreamReads};
 use crate::prepare::{append_outcome, decode_page, prepare_append, recorded_event, tenant_head};
 use crate::read_model::{ReadModelTransaction, SqlValue};
 use crate::types::*;
@@ -21,8 +21,10 @@ use uuid::Uuid;
 #[derive(Clone)]
 pub struct PostgresEventStore {
     pool: PgPool,
-    /// Concurrent single-statement reads of one statement go as one (see [`ReadCoalescer`]).
-    reads: Arc<ReadCoalescer>,
+    /// Concurrent single-statement reads of one statement go as one (see [`crate::coalesce`]).
+    reads: Arc<Coalescer<SqlReads>>,
+    /// Concurrent reads of several streams go as one.
+    streams: Arc<Coalescer<StreamReads>>,
 }
 
 impl PostgresEventStore {
@@ -30,6 +32,7 @@ impl PostgresEventStore {
         Self {
             pool,
             reads: Arc::default(),
+            streams: Arc::default(),
         }
     }
 
@@ -40,6 +43,11 @@ impl PostgresEventStore {
     /// How single-statement reads are being coalesced (see [`crate::coalesce`]).
     pub fn coalesced_reads(&self) -> CoalescedReads {
         self.reads.statistics()
+    }
+
+    /// How reads of several streams are being coalesced (see [`crate::coalesce`]).
+    pub fn coalesced_stream_reads(&self) -> CoalescedReads {
+        self.streams.statistics()
     }
 }
 
@@ -56,6 +64,45 @@ fn decode_rows(rows: Vec<PgRow>) -> Result<Vec<RecordedEvent>, StoreError> {
             recorded_event(tenant_id, seq, tx_id, stream_version, canonical)
         })
         .collect()
+}
+
+/// Reads `reads` in one call of `ecusson_read_streams`: one page (at most `max` events) per
+/// stream, in the order given.
+pub(crate) async fn read_streams_once<'a>(
+    pool: &PgPool,
+    reads: impl Iterator<Item = &'a StreamRead>,
+    max: usize,
+) -> Result<Vec<Vec<RecordedEvent>>, StoreError> {
+    let mut tenants: Vec<Uuid> = Vec::new();
+    let mut streams: Vec<&str> = Vec::new();
+    let mut after: Vec<i64> = Vec::new();
+    for read in reads {
+        tenants.push(read.tenant_id.as_uuid());
+        streams.push(read.stream_id.as_str());
+        after.push(read.after_version as i64);
+    }
+    // One index range scan per stream, as `read_stream` does, in a function whose plan is
+    // kept (schema/migrations/postgres/0014_read_streams.sql says why).
+    let rows = sqlx::query(
+        "select tenant_id, seq, tx_id, stream_version, canonical, ordinal \
+         from ecusson_read_streams($1, $2, $3, $4)",
+    )
+    .bind(&tenants)
+    .bind(&streams)
+    .bind(&after)
+    .bind(limit(max))
+    .fetch_all(pool)
+    .await?;
+    let mut pages: Vec<Vec<RecordedEvent>> = tenants.iter().map(|_| Vec::new()).collect();
+    for row in rows {
+        let ordinal: i64 = row.try_get(5)?;
+        let page = usize::try_from(ordinal - 1)
+            .ok()
+            .and_then(|index| pages.get_mut(index))
+            .ok_or_else(|| StoreError::Corrupt(format!("stream read {ordinal}")))?;
+        page.extend(decode_rows(vec![row])?);
+    }
+    Ok(pages)
 }
 
 /// The append statement: the call of an append function, and, when the request carries vault
@@ -280,31 +327,7 @@ impl EventStore for PostgresEventStore {
             }
             return Ok(pages);
         }
-        let tenants: Vec<Uuid> = reads.iter().map(|read| read.tenant_id.as_uuid()).collect();
-        let streams: Vec<&str> = reads.iter().map(|read| read.stream_id.as_str()).collect();
-        let after: Vec<i64> = reads.iter().map(|read| read.after_version as i64).collect();
-        // One index range scan per stream, as `read_stream` does, in a function whose plan is
-        // kept (schema/migrations/postgres/0014_read_streams.sql says why).
-        let rows = sqlx::query(
-            "select tenant_id, seq, tx_id, stream_version, canonical, ordinal \
-             from ecusson_read_streams($1, $2, $3, $4)",
-        )
-        .bind(&tenants)
-        .bind(&streams)
-        .bind(&after)
-        .bind(limit(max))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut pages: Vec<Vec<RecordedEvent>> = reads.iter().map(|_| Vec::new()).collect();
-        for row in rows {
-            let ordinal: i64 = row.try_get(5)?;
-            let page = usize::try_from(ordinal - 1)
-                .ok()
-                .and_then(|index| pages.get_mut(index))
-                .ok_or_else(|| StoreError::Corrupt(format!("stream read {ordinal}")))?;
-            page.extend(decode_rows(vec![row])?);
-        }
-        Ok(pages)
+        self.streams.run(&self.pool, max, reads.to_vec()).await
     }
 
     async fn read_tenant(
@@ -458,6 +481,18 @@ impl EventStore for PostgresEventStore {
         params: &[SqlValue],
     ) -> Result<Vec<Vec<SqlValue>>, StoreError> {
         self.reads.read(&self.pool, sql, params).await
+    }
+
+    async fn write_once(
+        &self,
+        sql: &str,
+        params: &[SqlValue],
+    ) -> Result<Vec<Vec<SqlValue>>, StoreError> {
+        // Outside an explicit transaction, PostgreSQL commits the statement by itself.
+        let rows = bind_all(sqlx::query(sql), params)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| row_values(row, 0)).collect()
     }
 }
 

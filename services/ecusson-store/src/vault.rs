@@ -127,6 +127,9 @@ impl Vault {
     /// with its events ([`crate::AppendRequest::vault_entries`]): nothing is stored here except,
     /// on the person's first entry, their key. One round trip when the key exists.
     ///
+    /// On the person's first entry, their key is created by one statement of its own, which
+    /// returns it when it won: a concurrent first use keeps the first key, which is then read.
+    ///
     /// Should the person be erased between this call and the append, the entry is written
     /// under a key that no longer exists: unreadable, as everything else of theirs.
     pub async fn seal_new(
@@ -141,21 +144,23 @@ impl Vault {
         let rows = self.store.read_once(key_sql, &params).await?;
         let data_key = match rows.into_iter().next() {
             Some(row) => self.unwrap_row(tenant_id, person_id, row)?,
-            None => {
-                // First entry of this person: create the key in a transaction of its own
-                // (a concurrent first use keeps the first key).
-                let mut transaction = self.store.begin_read_model().await?;
-                self.create_key(&mut *transaction, tenant_id, person_id)
-                    .await?;
-                let key = self
-                    .data_key(&mut *transaction, tenant_id, person_id)
-                    .await?
-                    .ok_or_else(|| {
-                        StoreError::Corrupt("person key vanished while writing".into())
-                    })?;
-                transaction.commit().await?;
-                key
-            }
+            None => match self.create_key_once(tenant_id, person_id).await? {
+                Some(fresh) => fresh,
+                // A concurrent first use won (its insertion committed before ours returned):
+                // its key is there for a new statement to read.
+                None => {
+                    let row = self
+                        .store
+                        .read_once(key_sql, &params)
+                        .await?
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| {
+                            StoreError::Corrupt("person key vanished while writing".into())
+                        })?;
+                    self.unwrap_row(tenant_id, person_id, row)?
+                }
+            },
         };
         let (nonce, ciphertext) = encrypt(&data_key, tenant_id, person_id, entry_id, 1, plaintext)?;
         Ok(SealedEntry {
@@ -168,6 +173,26 @@ impl Vault {
         })
     }
 
+    /// Creates the person's key by one statement in a transaction of its own; returns it when
+    /// this call created it, nothing when the person already had one.
+    async fn create_key_once(
+        &self,
+        tenant_id: TenantId,
+        person_id: PersonId,
+    ) -> Result<Option<Zeroizing<[u8; 32]>>, StoreError> {
+        let mut fresh = Zeroizing::new([0u8; 32]);
+        rand::rngs::OsRng.fill_bytes(fresh.as_mut());
+        let wrapped = self.wrap(tenant_id, person_id, &fresh)?;
+        let created = self
+            .store
+            .write_once(
+                &format!("{CREATE_KEY} returning person_id"),
+                &key_row(tenant_id, person_id, wrapped),
+            )
+            .await?;
+        Ok((!created.is_empty()).then_some(fresh))
+    }
+
     async fn create_key(
         &self,
         transaction: &mut dyn crate::ReadModelTransaction,
@@ -178,16 +203,7 @@ impl Vault {
         rand::rngs::OsRng.fill_bytes(fresh.as_mut());
         let wrapped = self.wrap(tenant_id, person_id, &fresh)?;
         transaction
-            .execute(
-                "insert into person_key (tenant_id, person_id, wrapped_key, created_at) values ($1, $2, $3, $4) \
-                 on conflict (tenant_id, person_id) do nothing",
-                &[
-                    SqlValue::text(tenant_id),
-                    SqlValue::text(person_id),
-                    SqlValue::Bytes(wrapped),
-                    SqlValue::text(Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)),
-                ],
-            )
+            .execute(CREATE_KEY, &key_row(tenant_id, person_id, wrapped))
             .await?;
         Ok(())
     }
@@ -534,6 +550,20 @@ impl Vault {
         let key: [u8; 32] = plaintext.as_slice().try_into().map_err(|_| ())?;
         Ok(Zeroizing::new(key))
     }
+}
+
+/// A person's key, unless they have one already (a concurrent first use keeps the first).
+const CREATE_KEY: &str = "insert into person_key (tenant_id, person_id, wrapped_key, created_at) \
+                          values ($1, $2, $3, $4) on conflict (tenant_id, person_id) do nothing";
+
+/// The parameters of [`CREATE_KEY`].
+fn key_row(tenant_id: TenantId, person_id: PersonId, wrapped: Vec<u8>) -> [SqlValue; 4] {
+    [
+        SqlValue::text(tenant_id),
+        SqlValue::text(person_id),
+        SqlValue::Bytes(wrapped),
+        SqlValue::text(Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)),
+    ]
 }
 
 /// Encrypts one version of an entry under the person's data key, with a fresh nonce.
