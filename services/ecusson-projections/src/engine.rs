@@ -25,7 +25,7 @@ use crate::{BadgeHistoryProjection, CatalogueProjection, ProjectionError, Reques
 use async_trait::async_trait;
 use chrono::Utc;
 use ecusson_domain::DomainEvent;
-use ecusson_store::{Backend, EventStore, ReadModelTransaction, RecordedEvent};
+use ecusson_store::{EventStore, ReadModelTransaction, RecordedEvent};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
@@ -816,17 +816,6 @@ async fn apply_to_one(
             "another worker holds the projection's lock; batch left to it"
         );
         return Ok(BatchOutcome::LockedElsewhere);
-    }
-    if store.backend() == Backend::Postgres {
-        // A read model and its checkpoint commit together, so losing the last commits on a
-        // power cut only moves both back to an earlier consistent point, which the runner then
-        // replays. Not waiting for the WAL flush on each batch is therefore safe, and saves a
-        // disk flush per projection and batch. (SQLite's equivalent is the store's
-        // `synchronous = NORMAL`.)
-        transaction
-            .execute("set local synchronous_commit = off", &[])
-            .await
-            .map_err(ProjectionError::store(projection.name()))?;
     }
     // The checkpoint moves first, and only from the position this batch was read at: under the
     // lock, a checkpoint that moved since means another worker applied these events already.
