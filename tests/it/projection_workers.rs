@@ -5,7 +5,8 @@
 //!   same time while events are appended: each event is applied once (their counters add up
 //!   to the log, the tables equal a rebuild), both engines really competed (each projection's
 //!   first batch waits, lock held, until the other engine has been turned away), and never
-//!   were two batches of one projection inside `apply_batch` at once. On both backends.
+//!   were two batches of one projection inside `apply_batch` at once. On both backends. On
+//!   PostgreSQL every batch runs with `synchronous_commit` off.
 //! - PostgreSQL: while another session holds a projection's lock, catch-ups and runners leave
 //!   that projection alone, and apply everything once it is released.
 //! - PostgreSQL: a rebuild waits for a batch in flight, holds the projection against the other
@@ -115,6 +116,18 @@ impl Projection for Watched {
                 turned_away,
                 "{name}: the other engine never tried while engine {} held the projection",
                 self.engine
+            );
+        }
+        if self.shared.backend == Backend::Postgres {
+            // A batch does not wait for the WAL flush (see `lock_batch`).
+            let setting = transaction
+                .fetch_all("select current_setting('synchronous_commit')", &[])
+                .await
+                .expect("read a setting");
+            assert_eq!(
+                setting[0][0].as_text(),
+                Some("off"),
+                "{name}: a batch commits without waiting for the WAL flush"
             );
         }
         let outcome = self.inner.apply_batch(transaction, events).await;
