@@ -56,13 +56,9 @@ pub fn node_folder() -> PathBuf {
 /// content) and returns what it printed, as JSON. Installs the pinned packages first if
 /// needed; without Node or npm it fails.
 pub fn run_node(script: &str, input: &Value) -> Value {
-    use sha2::{Digest, Sha256};
     let folder = node_folder();
     node_install(&folder);
-    let digest: String = Sha256::digest(input.to_string().as_bytes())[..6]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
+    let digest = hex_digest(input.to_string().as_bytes(), 6);
     let file = std::env::temp_dir().join(format!(
         "ecusson-node-{script}-{}-{digest}.json",
         std::process::id()
@@ -88,15 +84,8 @@ pub fn run_node(script: &str, input: &Value) -> Value {
 /// another checkout's run) on an exclusive lock of a file under the target folder. The digest is
 /// written only after a complete install, so an interrupted one is redone.
 fn node_install(folder: &Path) {
-    use sha2::{Digest, Sha256};
     static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let lock_file = folder.join("package-lock.json");
-    let pins = std::fs::read(&lock_file)
-        .unwrap_or_else(|error| panic!("read {}: {error}", lock_file.display()));
-    let digest: String = Sha256::digest(&pins)[..8]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
+    let digest = pins_digest(&folder.join("package-lock.json"), 8);
     let marker = folder.join("node_modules/.ecusson-installed");
     let installed = || std::fs::read_to_string(&marker).is_ok_and(|text| text == digest);
     if installed() {
@@ -124,6 +113,23 @@ fn node_install(folder: &Path) {
     assert!(status.success(), "npm ci failed in {}", folder.display());
     std::fs::write(&marker, &digest)
         .unwrap_or_else(|error| panic!("write {}: {error}", marker.display()));
+}
+
+/// The first `length` bytes of the SHA-256 of `bytes`, in hexadecimal.
+fn hex_digest(bytes: &[u8], length: usize) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)[..length]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// [`hex_digest`] of a file that pins a harness's packages: a change of the pins installs
+/// afresh.
+fn pins_digest(file: &Path, length: usize) -> String {
+    let pins =
+        std::fs::read(file).unwrap_or_else(|error| panic!("read {}: {error}", file.display()));
+    hex_digest(&pins, length)
 }
 
 /// The cargo target folder, where the harnesses keep what they install.
@@ -217,15 +223,8 @@ pub fn run_python_validator(input: Ob2Input<'_>, recipient_email: Option<&str>) 
 /// backends, another test binary) never use a half-installed one; a mutex keeps the threads
 /// of one process from installing it twice.
 fn python_venv() -> PathBuf {
-    use sha2::{Digest, Sha256};
     static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let requirements = python_folder().join("requirements.txt");
-    let pins = std::fs::read(&requirements)
-        .unwrap_or_else(|error| panic!("read {}: {error}", requirements.display()));
-    let digest: String = Sha256::digest(&pins)[..6]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
+    let digest = pins_digest(&python_folder().join("requirements.txt"), 6);
     let target = target_folder();
     let venv = target.join("ob2-validator-venv").join(&digest);
     let python = venv_python(&venv);
