@@ -90,8 +90,8 @@ pub(crate) async fn advance(
     from: &Checkpoint,
     to: &Checkpoint,
 ) -> Result<(), ProjectionError> {
-    let now = timestamp_text(&to.updated_at.unwrap_or_else(Utc::now));
-    if from.same_position(&Checkpoint::start()) {
+    let now = moved_at(to);
+    if at_start(from) {
         // The first batch ever (or the first after a rebuild that found no row): make sure the
         // row exists so that the conditional update below has something to match.
         transaction
@@ -110,25 +110,9 @@ pub(crate) async fn advance(
             .await
             .map_err(ProjectionError::store(projection))?;
     }
+    let (sql, params) = update(projection, from, to, &now);
     let updated = transaction
-        .execute(
-            "update projection_checkpoint \
-             set tx_id = $2, tenant_id = $3, seq = $4, events_processed = $5, last_event_recorded_at = $6, updated_at = $7 \
-             where projection_name = $1 and tx_id = $8 and tenant_id = $9 and seq = $10 and events_processed = $11",
-            &[
-                SqlValue::from(projection),
-                SqlValue::Int(to.cursor.tx_id),
-                SqlValue::text(to.cursor.tenant_id),
-                SqlValue::Int(to.cursor.seq),
-                SqlValue::Int(count_value(to.events_processed)),
-                SqlValue::Text(to.last_event_recorded_at.as_ref().map(timestamp_text).unwrap_or_default()),
-                SqlValue::Text(now),
-                SqlValue::Int(from.cursor.tx_id),
-                SqlValue::text(from.cursor.tenant_id),
-                SqlValue::Int(from.cursor.seq),
-                SqlValue::Int(count_value(from.events_processed)),
-            ],
-        )
+        .execute(&sql, &params)
         .await
         .map_err(ProjectionError::store(projection))?;
     if updated == 1 {
@@ -136,6 +120,51 @@ pub(crate) async fn advance(
     } else {
         Err(ProjectionError::CheckpointMoved(projection.to_owned()))
     }
+}
+
+/// The conditional update that moves the checkpoint of `projection` from `from` to `to`
+/// (parameters `$1` to `$11`), and its parameters; `$12` and up are free for a caller that
+/// wraps it in a larger statement ([`crate::lock::lock_and_advance`]).
+pub(crate) fn update(
+    projection: &str,
+    from: &Checkpoint,
+    to: &Checkpoint,
+    now: &str,
+) -> (String, Vec<SqlValue>) {
+    (
+        "update projection_checkpoint \
+         set tx_id = $2, tenant_id = $3, seq = $4, events_processed = $5, last_event_recorded_at = $6, updated_at = $7 \
+         where projection_name = $1 and tx_id = $8 and tenant_id = $9 and seq = $10 and events_processed = $11"
+            .to_owned(),
+        vec![
+            SqlValue::from(projection),
+            SqlValue::Int(to.cursor.tx_id),
+            SqlValue::text(to.cursor.tenant_id),
+            SqlValue::Int(to.cursor.seq),
+            SqlValue::Int(count_value(to.events_processed)),
+            SqlValue::Text(
+                to.last_event_recorded_at
+                    .as_ref()
+                    .map(timestamp_text)
+                    .unwrap_or_default(),
+            ),
+            SqlValue::Text(now.to_owned()),
+            SqlValue::Int(from.cursor.tx_id),
+            SqlValue::text(from.cursor.tenant_id),
+            SqlValue::Int(from.cursor.seq),
+            SqlValue::Int(count_value(from.events_processed)),
+        ],
+    )
+}
+
+/// When the checkpoint moves to `to` (its `updated_at`, else now), as stored.
+pub(crate) fn moved_at(to: &Checkpoint) -> String {
+    timestamp_text(&to.updated_at.unwrap_or_else(Utc::now))
+}
+
+/// Whether a checkpoint is at the very start (its row may not exist yet).
+pub(crate) fn at_start(checkpoint: &Checkpoint) -> bool {
+    checkpoint.same_position(&Checkpoint::start())
 }
 
 /// Puts the checkpoint of `projection` back to the start (used by rebuild, in the transaction

@@ -20,7 +20,7 @@
 use crate::activity::{EngineActivity, Event};
 use crate::checkpoint::{self, Checkpoint};
 use crate::checksum::checksum_tables;
-use crate::lock::{lock_batch, BatchLock, ProjectionLockKeys};
+use crate::lock::{lock_and_advance, lock_batch, BatchLock, Locked, ProjectionLockKeys};
 use crate::{BadgeHistoryProjection, CatalogueProjection, ProjectionError, RequestQueueProjection};
 use async_trait::async_trait;
 use chrono::Utc;
@@ -800,28 +800,30 @@ async fn apply_to_one(
         .begin_read_model()
         .await
         .map_err(ProjectionError::store(projection.name()))?;
-    if !lock_batch(
+    // The checkpoint moves first, and only from the position this batch was read at: under the
+    // lock, a checkpoint that moved since means another worker applied these events already.
+    match lock_and_advance(
         transaction.as_mut(),
         store.backend(),
         projection.name(),
         lock,
+        checkpoint,
+        &next,
     )
     .await?
     {
-        // Dropping the transaction rolls it back: it wrote nothing.
-        drop(transaction);
-        activity.record(projection.name(), Event::Refused);
-        tracing::debug!(
-            projection.name = projection.name(),
-            "another worker holds the projection's lock; batch left to it"
-        );
-        return Ok(BatchOutcome::LockedElsewhere);
-    }
-    // The checkpoint moves first, and only from the position this batch was read at: under the
-    // lock, a checkpoint that moved since means another worker applied these events already.
-    match checkpoint::advance(transaction.as_mut(), projection.name(), checkpoint, &next).await {
-        Ok(()) => {}
-        Err(ProjectionError::CheckpointMoved(_)) => {
+        Locked::Advanced => {}
+        Locked::Elsewhere => {
+            // Dropping the transaction rolls it back: it wrote nothing.
+            drop(transaction);
+            activity.record(projection.name(), Event::Refused);
+            tracing::debug!(
+                projection.name = projection.name(),
+                "another worker holds the projection's lock; batch left to it"
+            );
+            return Ok(BatchOutcome::LockedElsewhere);
+        }
+        Locked::Superseded => {
             drop(transaction);
             activity.record(projection.name(), Event::Superseded);
             tracing::debug!(
@@ -830,7 +832,6 @@ async fn apply_to_one(
             );
             return Ok(BatchOutcome::Superseded);
         }
-        Err(error) => return Err(error),
     }
     projection.apply_batch(transaction.as_mut(), unseen).await?;
     transaction

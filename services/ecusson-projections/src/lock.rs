@@ -22,6 +22,7 @@
 //!
 //! [`EventStore::hold_locks`]: ecusson_store::EventStore::hold_locks
 
+use crate::checkpoint::{self, Checkpoint};
 use crate::ProjectionError;
 use ecusson_store::{Backend, ReadModelTransaction, SqlValue};
 use sha2::{Digest, Sha256};
@@ -119,6 +120,77 @@ pub(crate) async fn lock_batch(
                 .map_err(ProjectionError::store(projection))?;
             Ok(true)
         }
+    }
+}
+
+/// What taking a projection's lock and moving its checkpoint found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Locked {
+    /// Locked, and the checkpoint moved from the batch's position to its end.
+    Advanced,
+    /// Another worker holds the projection: nothing was written.
+    Elsewhere,
+    /// Locked, but the checkpoint is no longer where the batch was read: another worker applied
+    /// these events already. Nothing was written.
+    Superseded,
+}
+
+/// Takes `projection`'s lock ([`lock_batch`]) and moves its checkpoint from `from` to `to`
+/// (`checkpoint::advance`), in `transaction`, which must not have written anything yet.
+///
+/// A runner's batch on PostgreSQL does both in one statement, one round trip less per
+/// projection and batch: the update's condition reads the lock's outcome, so it runs only once
+/// the lock is held, and it matches the checkpoint's latest committed version (a row moved by
+/// another worker after the statement's snapshot is checked again by PostgreSQL when the update
+/// reaches it). The first batch of a projection (whose checkpoint row may not exist yet), a
+/// rebuild's batches and SQLite take the two steps.
+pub(crate) async fn lock_and_advance(
+    transaction: &mut dyn ReadModelTransaction,
+    backend: Backend,
+    projection: &str,
+    mode: BatchLock,
+    from: &Checkpoint,
+    to: &Checkpoint,
+) -> Result<Locked, ProjectionError> {
+    if backend == Backend::Sqlite || mode == BatchLock::Wait || checkpoint::at_start(from) {
+        if !lock_batch(transaction, backend, projection, mode).await? {
+            return Ok(Locked::Elsewhere);
+        }
+        return match checkpoint::advance(transaction, projection, from, to).await {
+            Ok(()) => Ok(Locked::Advanced),
+            Err(ProjectionError::CheckpointMoved(_)) => Ok(Locked::Superseded),
+            Err(error) => Err(error),
+        };
+    }
+    let keys = ProjectionLockKeys::of(projection);
+    let (update, mut params) = checkpoint::update(projection, from, to, &checkpoint::moved_at(to));
+    params.extend([SqlValue::Int(keys.rebuild), SqlValue::Int(keys.batch)]);
+    let sql = format!(
+        "with locked as materialized ( \
+             select case when pg_try_advisory_xact_lock_shared($12) \
+                    then pg_try_advisory_xact_lock($13)::int else 0 end as held, \
+                    set_config('synchronous_commit', 'off', true) as synchronous_commit), \
+         moved as ({update} and (select held from locked) = 1 returning 1) \
+         select (select held from locked)::bigint, (select count(*) from moved)"
+    );
+    let rows = transaction
+        .fetch_all(&sql, &params)
+        .await
+        .map_err(ProjectionError::store(projection))?;
+    let row = rows.first().map(Vec::as_slice).unwrap_or_default();
+    match (
+        row.first().and_then(SqlValue::as_int),
+        row.get(1).and_then(SqlValue::as_int),
+    ) {
+        (Some(0), _) => Ok(Locked::Elsewhere),
+        (Some(1), Some(1)) => Ok(Locked::Advanced),
+        (Some(1), Some(0)) => Ok(Locked::Superseded),
+        _ => Err(ProjectionError::Store {
+            projection: projection.to_owned(),
+            source: ecusson_store::StoreError::Corrupt(format!(
+                "the lock and checkpoint statement answered {row:?}"
+            )),
+        }),
     }
 }
 
