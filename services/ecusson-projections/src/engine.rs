@@ -802,7 +802,7 @@ async fn apply_to_one(
         .map_err(ProjectionError::store(projection.name()))?;
     // The checkpoint moves first, and only from the position this batch was read at: under the
     // lock, a checkpoint that moved since means another worker applied these events already.
-    match lock_and_advance(
+    let left = match lock_and_advance(
         transaction.as_mut(),
         store.backend(),
         projection.name(),
@@ -812,26 +812,24 @@ async fn apply_to_one(
     )
     .await?
     {
-        Locked::Advanced => {}
-        Locked::Elsewhere => {
-            // Dropping the transaction rolls it back: it wrote nothing.
-            drop(transaction);
-            activity.record(projection.name(), Event::Refused);
-            tracing::debug!(
-                projection.name = projection.name(),
-                "another worker holds the projection's lock; batch left to it"
-            );
-            return Ok(BatchOutcome::LockedElsewhere);
-        }
-        Locked::Superseded => {
-            drop(transaction);
-            activity.record(projection.name(), Event::Superseded);
-            tracing::debug!(
-                projection.name = projection.name(),
-                "checkpoint moved by another worker; batch dropped"
-            );
-            return Ok(BatchOutcome::Superseded);
-        }
+        Locked::Advanced => None,
+        Locked::Elsewhere => Some((
+            Event::Refused,
+            "another worker holds the projection's lock; batch left to it",
+            BatchOutcome::LockedElsewhere,
+        )),
+        Locked::Superseded => Some((
+            Event::Superseded,
+            "checkpoint moved by another worker; batch dropped",
+            BatchOutcome::Superseded,
+        )),
+    };
+    if let Some((event, why, outcome)) = left {
+        // Dropping the transaction rolls it back: it wrote nothing.
+        drop(transaction);
+        activity.record(projection.name(), event);
+        tracing::debug!(projection.name = projection.name(), "{why}");
+        return Ok(outcome);
     }
     projection.apply_batch(transaction.as_mut(), unseen).await?;
     transaction
