@@ -112,7 +112,7 @@ pub(crate) async fn advance(
     }
     let (sql, params) = update(projection, from, to, &now);
     let updated = transaction
-        .execute(&sql, &params)
+        .execute(sql, &params)
         .await
         .map_err(ProjectionError::store(projection))?;
     if updated == 1 {
@@ -130,12 +130,11 @@ pub(crate) fn update(
     from: &Checkpoint,
     to: &Checkpoint,
     now: &str,
-) -> (String, Vec<SqlValue>) {
+) -> (&'static str, Vec<SqlValue>) {
     (
         "update projection_checkpoint \
          set tx_id = $2, tenant_id = $3, seq = $4, events_processed = $5, last_event_recorded_at = $6, updated_at = $7 \
-         where projection_name = $1 and tx_id = $8 and tenant_id = $9 and seq = $10 and events_processed = $11"
-            .to_owned(),
+         where projection_name = $1 and tx_id = $8 and tenant_id = $9 and seq = $10 and events_processed = $11",
         vec![
             SqlValue::from(projection),
             SqlValue::Int(to.cursor.tx_id),

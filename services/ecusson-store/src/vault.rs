@@ -180,9 +180,7 @@ impl Vault {
         tenant_id: TenantId,
         person_id: PersonId,
     ) -> Result<Option<Zeroizing<[u8; 32]>>, StoreError> {
-        let mut fresh = Zeroizing::new([0u8; 32]);
-        rand::rngs::OsRng.fill_bytes(fresh.as_mut());
-        let wrapped = self.wrap(tenant_id, person_id, &fresh)?;
+        let (fresh, wrapped) = self.new_key(tenant_id, person_id)?;
         let created = self
             .store
             .write_once(
@@ -193,15 +191,25 @@ impl Vault {
         Ok((!created.is_empty()).then_some(fresh))
     }
 
+    /// A fresh data key for the person, and its wrapped form.
+    fn new_key(
+        &self,
+        tenant_id: TenantId,
+        person_id: PersonId,
+    ) -> Result<(Zeroizing<[u8; 32]>, Vec<u8>), StoreError> {
+        let mut fresh = Zeroizing::new([0u8; 32]);
+        rand::rngs::OsRng.fill_bytes(fresh.as_mut());
+        let wrapped = self.wrap(tenant_id, person_id, &fresh)?;
+        Ok((fresh, wrapped))
+    }
+
     async fn create_key(
         &self,
         transaction: &mut dyn crate::ReadModelTransaction,
         tenant_id: TenantId,
         person_id: PersonId,
     ) -> Result<(), StoreError> {
-        let mut fresh = Zeroizing::new([0u8; 32]);
-        rand::rngs::OsRng.fill_bytes(fresh.as_mut());
-        let wrapped = self.wrap(tenant_id, person_id, &fresh)?;
+        let (_, wrapped) = self.new_key(tenant_id, person_id)?;
         transaction
             .execute(CREATE_KEY, &key_row(tenant_id, person_id, wrapped))
             .await?;
