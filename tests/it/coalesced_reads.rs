@@ -359,9 +359,11 @@ mod postgres {
                 .expect("the read succeeds");
             assert_eq!(pages, expected[call], "call {call}");
         }
+        // Each leader, when done, hands the lead to the oldest queued call; whichever of the
+        // two new leaders takes the queue first takes all of it: a batch of eleven at least.
         let after = store.coalesced_stream_reads();
         assert!(
-            after.batches >= 1 && after.batched_calls >= 12,
+            after.batches >= 1 && after.batched_calls >= 11,
             "the queued calls went together: {after:?}"
         );
         assert_eq!(
