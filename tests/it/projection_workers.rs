@@ -367,6 +367,19 @@ mod postgres_only {
         );
         let activity = engine.activity().of("catalogue");
         assert!(activity.batches_refused > 0 && activity.batches_applied == 0);
+        // The others took the batches together, in the transactions the catalogue was refused
+        // from.
+        for other in engine
+            .projection_names()
+            .into_iter()
+            .filter(|name| *name != "catalogue")
+        {
+            let other = engine.activity().of(other);
+            assert!(
+                other.batches_joint > 0 && other.batches_joint == other.batches_applied,
+                "{other:?}"
+            );
+        }
         holder.unlock(keys.batch).await;
 
         // Another worker is rebuilding the catalogue: runners stand by, then take over.

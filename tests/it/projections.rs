@@ -1260,6 +1260,13 @@ async fn runners_follow_the_feed_until_shut_down(test: TestStore) {
 
     requests_and_decisions(store.as_ref()).await;
     wake_until_caught_up(&engine, &wake, |_| true).await;
+    // A runner's small batches go to every projection in one transaction.
+    for activity in engine.activity().snapshot() {
+        assert!(
+            activity.batches_joint > 0 && activity.batches_joint == activity.batches_applied,
+            "{activity:?}"
+        );
+    }
 
     shutdown.send(true).expect("runners listen");
     let result = tokio::time::timeout(Duration::from_secs(10), runner)
@@ -1310,6 +1317,20 @@ async fn a_failing_projection_stops_alone_while_the_runner_goes_on(test: TestSto
         .expect("the catalogue's status");
     assert_eq!(catalogue.checkpoint.events_processed, 0, "{catalogue:?}");
     assert!(catalogue.events_behind > 0);
+    // The catalogue's failure sank the batches it shared with the others; they took those
+    // alone, then went on together.
+    assert_eq!(engine.activity().of("catalogue").batches_applied, 0);
+    for other in engine
+        .activity()
+        .snapshot()
+        .into_iter()
+        .filter(|activity| activity.projection != "catalogue")
+    {
+        assert!(
+            other.batches_joint > 0 && other.batches_joint < other.batches_applied,
+            "{other:?}"
+        );
+    }
     assert_eq!(
         engine.checksum("catalogue").await.expect("checksum"),
         empty_catalogue

@@ -18,6 +18,8 @@ pub struct ProjectionActivity {
     pub batches_applied: u64,
     /// Events those batches applied.
     pub events_applied: u64,
+    /// Of the batches applied, those committed in one transaction with other projections'.
+    pub batches_joint: u64,
     /// Batches given up because another worker held the projection's lock (PostgreSQL).
     pub batches_refused: u64,
     /// Batches given up because another worker had moved the checkpoint since this engine
@@ -30,6 +32,7 @@ struct Counters {
     attempted: AtomicU64,
     applied: AtomicU64,
     events: AtomicU64,
+    joint: AtomicU64,
     refused: AtomicU64,
     superseded: AtomicU64,
 }
@@ -48,7 +51,7 @@ struct Inner {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Event {
     Attempted,
-    Applied { events: u64 },
+    Applied { events: u64, joint: bool },
     Refused,
     Superseded,
 }
@@ -77,8 +80,11 @@ impl EngineActivity {
         };
         match event {
             Event::Attempted => counters.attempted.fetch_add(1, Ordering::SeqCst),
-            Event::Applied { events } => {
+            Event::Applied { events, joint } => {
                 counters.events.fetch_add(events, Ordering::SeqCst);
+                if joint {
+                    counters.joint.fetch_add(1, Ordering::SeqCst);
+                }
                 counters.applied.fetch_add(1, Ordering::SeqCst)
             }
             Event::Refused => counters.refused.fetch_add(1, Ordering::SeqCst),
@@ -97,6 +103,7 @@ impl EngineActivity {
                 batches_attempted: counters.attempted.load(Ordering::SeqCst),
                 batches_applied: counters.applied.load(Ordering::SeqCst),
                 events_applied: counters.events.load(Ordering::SeqCst),
+                batches_joint: counters.joint.load(Ordering::SeqCst),
                 batches_refused: counters.refused.load(Ordering::SeqCst),
                 batches_superseded: counters.superseded.load(Ordering::SeqCst),
             })

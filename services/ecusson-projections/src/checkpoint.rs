@@ -122,10 +122,9 @@ pub(crate) async fn advance(
     }
 }
 
-/// The conditional update that moves the checkpoint of `projection` from `from` to `to`
-/// (parameters `$1` to `$11`), and its parameters; `$12` and up are free for a caller that
-/// wraps it in a larger statement ([`crate::lock::lock_and_advance`]).
-pub(crate) fn update(
+/// The conditional update that moves the checkpoint of `projection` from `from` to `to`, and its
+/// parameters ([`update_parameters`]).
+fn update(
     projection: &str,
     from: &Checkpoint,
     to: &Checkpoint,
@@ -135,25 +134,37 @@ pub(crate) fn update(
         "update projection_checkpoint \
          set tx_id = $2, tenant_id = $3, seq = $4, events_processed = $5, last_event_recorded_at = $6, updated_at = $7 \
          where projection_name = $1 and tx_id = $8 and tenant_id = $9 and seq = $10 and events_processed = $11",
-        vec![
-            SqlValue::from(projection),
-            SqlValue::Int(to.cursor.tx_id),
-            SqlValue::text(to.cursor.tenant_id),
-            SqlValue::Int(to.cursor.seq),
-            SqlValue::Int(count_value(to.events_processed)),
-            SqlValue::Text(
-                to.last_event_recorded_at
-                    .as_ref()
-                    .map(timestamp_text)
-                    .unwrap_or_default(),
-            ),
-            SqlValue::Text(now.to_owned()),
-            SqlValue::Int(from.cursor.tx_id),
-            SqlValue::text(from.cursor.tenant_id),
-            SqlValue::Int(from.cursor.seq),
-            SqlValue::Int(count_value(from.events_processed)),
-        ],
+        update_parameters(projection, from, to, now).into(),
     )
+}
+
+/// The parameters of the move of `projection`'s checkpoint from `from` to `to`: its name; the
+/// new cursor (transaction, tenant, sequence), event count, last event's time and `now`; then
+/// the old cursor and event count.
+pub(crate) fn update_parameters(
+    projection: &str,
+    from: &Checkpoint,
+    to: &Checkpoint,
+    now: &str,
+) -> [SqlValue; 11] {
+    [
+        SqlValue::from(projection),
+        SqlValue::Int(to.cursor.tx_id),
+        SqlValue::text(to.cursor.tenant_id),
+        SqlValue::Int(to.cursor.seq),
+        SqlValue::Int(count_value(to.events_processed)),
+        SqlValue::Text(
+            to.last_event_recorded_at
+                .as_ref()
+                .map(timestamp_text)
+                .unwrap_or_default(),
+        ),
+        SqlValue::Text(now.to_owned()),
+        SqlValue::Int(from.cursor.tx_id),
+        SqlValue::text(from.cursor.tenant_id),
+        SqlValue::Int(from.cursor.seq),
+        SqlValue::Int(count_value(from.events_processed)),
+    ]
 }
 
 /// When the checkpoint moves to `to` (its `updated_at`, else now), as stored.

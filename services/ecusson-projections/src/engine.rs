@@ -20,7 +20,7 @@
 use crate::activity::{EngineActivity, Event};
 use crate::checkpoint::{self, Checkpoint};
 use crate::checksum::checksum_tables;
-use crate::lock::{lock_and_advance, lock_batch, BatchLock, Locked, ProjectionLockKeys};
+use crate::lock::{lock_and_advance, lock_batch, Advance, BatchLock, Locked, ProjectionLockKeys};
 use crate::{BadgeHistoryProjection, CatalogueProjection, ProjectionError, RequestQueueProjection};
 use async_trait::async_trait;
 use chrono::Utc;
@@ -690,12 +690,21 @@ impl ProjectionEngine {
     }
 
     /// Applies one batch to every projection that has not seen it (and that this call has not
-    /// left to another worker). Each projection writes its rows and its checkpoint in its own
+    /// left to another worker), and returns what happened to each projection, its failure
+    /// included.
+    ///
+    /// A small batch (a runner's, following the writes) goes to every projection in one
+    /// transaction: one `BEGIN`, one statement that takes every lock and moves every checkpoint,
+    /// the rows, one `COMMIT`. Each batch then costs three round trips besides its rows, not
+    /// three per projection. If that transaction fails, nothing of it is kept and each
+    /// projection takes the batch alone, as below, so a projection that cannot take it fails
+    /// alone and the others go on.
+    ///
+    /// A larger batch (a catch-up's or a rebuild's) goes to each projection in its own
     /// transaction, on its own task: on PostgreSQL the projections then use several connections
     /// and cores at once, so a batch costs as much as its slowest projection rather than the
-    /// sum of all. Returns what happened to each projection, its failure included: the others
-    /// may have committed the batch; their checkpoints say so, and the next read starts from
-    /// the lowest checkpoint again.
+    /// sum of all. Some may commit while another fails; their checkpoints say so, and the next
+    /// read starts from the lowest checkpoint again.
     async fn apply_batch(
         &self,
         projections: &[Arc<dyn Projection>],
@@ -705,46 +714,126 @@ impl ProjectionEngine {
         events: Vec<DecodedEvent>,
     ) -> Vec<Result<BatchOutcome, ProjectionError>> {
         let events = Arc::new(events);
-        let tasks: Vec<_> = projections
+        let parts: Vec<Part> = projections
             .iter()
             .zip(checkpoints)
             .zip(left)
-            .map(|((projection, checkpoint), left)| {
-                if *left {
-                    return None;
-                }
-                let store = self.store.clone();
-                let projection = projection.clone();
-                let checkpoint = checkpoint.clone();
-                let events = events.clone();
-                let activity = self.activity.clone();
-                Some(tokio::spawn(async move {
-                    apply_to_one(
-                        store.as_ref(),
-                        projection.as_ref(),
-                        &checkpoint,
-                        &events,
-                        lock,
-                        &activity,
-                    )
-                    .await
-                }))
+            .enumerate()
+            .filter(|(_, (_, left))| !**left)
+            .filter_map(|(index, ((projection, checkpoint), _))| {
+                Part::of(index, projection.clone(), checkpoint, &events)
             })
             .collect();
-        let mut outcomes = Vec::with_capacity(tasks.len());
+        let mut outcomes: Vec<Result<BatchOutcome, ProjectionError>> = projections
+            .iter()
+            .map(|_| Ok(BatchOutcome::Nothing))
+            .collect();
+        if lock == BatchLock::Try && parts.len() > 1 && events.len() <= JOINT_BATCH_MAX_EVENTS {
+            let store = self.store.clone();
+            let together = parts.clone();
+            let shared_events = events.clone();
+            let activity = self.activity.clone();
+            // On a task of its own, as each projection alone below: a projection that panics
+            // fails the batch, not the runner.
+            let joint = tokio::spawn(async move {
+                apply_parts(store.as_ref(), &together, &shared_events, lock, &activity).await
+            })
+            .await;
+            match joint {
+                Ok(Ok(found)) => {
+                    for (part, outcome) in parts.iter().zip(found) {
+                        outcomes[part.index] = Ok(outcome);
+                    }
+                    return outcomes;
+                }
+                Ok(Err(error)) => tracing::debug!(
+                    error = %error,
+                    "the joint batch failed; each projection takes it alone"
+                ),
+                Err(join_error) => tracing::debug!(
+                    error = %join_error,
+                    "the joint batch failed; each projection takes it alone"
+                ),
+            }
+        }
+        let tasks: Vec<_> = parts
+            .into_iter()
+            .map(|part| {
+                let store = self.store.clone();
+                let events = events.clone();
+                let activity = self.activity.clone();
+                let index = part.index;
+                let task = tokio::spawn(async move {
+                    apply_parts(store.as_ref(), &[part], &events, lock, &activity)
+                        .await
+                        .map(|mut found| found.pop().unwrap_or(BatchOutcome::Nothing))
+                });
+                (index, task)
+            })
+            .collect();
         // Every task is awaited, even after a failure, so that none outlives this call.
-        for (task, projection) in tasks.into_iter().zip(projections) {
-            outcomes.push(match task {
-                None => Ok(BatchOutcome::Nothing),
-                Some(task) => task.await.unwrap_or_else(|join_error| {
-                    Err(ProjectionError::Store {
-                        projection: projection.name().to_owned(),
-                        source: ecusson_store::StoreError::Internal(Box::new(join_error)),
-                    })
-                }),
+        for (index, task) in tasks {
+            outcomes[index] = task.await.unwrap_or_else(|join_error| {
+                Err(ProjectionError::Store {
+                    projection: projections[index].name().to_owned(),
+                    source: ecusson_store::StoreError::Internal(Box::new(join_error)),
+                })
             });
         }
         outcomes
+    }
+}
+
+/// Batches of at most this many events are applied to all their projections in one transaction
+/// ([`ProjectionEngine::apply_batch`]). A runner following the writes reads a few events per
+/// batch; a catch-up or rebuild reads thousands, which the projections apply faster in parallel.
+const JOINT_BATCH_MAX_EVENTS: usize = 1_000;
+
+/// One projection's share of a batch: the events beyond its checkpoint, a suffix of the batch
+/// (the feed is ordered by cursor), and where its checkpoint moves.
+#[derive(Clone)]
+struct Part {
+    /// The projection's place in the call's list.
+    index: usize,
+    projection: Arc<dyn Projection>,
+    from: Checkpoint,
+    to: Checkpoint,
+    /// Where the events the projection has not seen start in the batch.
+    unseen_from: usize,
+}
+
+impl Part {
+    /// None if the projection has seen the whole batch.
+    fn of(
+        index: usize,
+        projection: Arc<dyn Projection>,
+        from: &Checkpoint,
+        events: &[DecodedEvent],
+    ) -> Option<Self> {
+        let unseen_from = events.partition_point(|event| event.recorded.cursor <= from.cursor);
+        let unseen = &events[unseen_from..];
+        let last = unseen.last()?;
+        let to = Checkpoint {
+            cursor: last.recorded.cursor,
+            events_processed: from.events_processed + unseen.len() as u64,
+            last_event_recorded_at: Some(last.recorded.recorded_at),
+            updated_at: Some(Utc::now()),
+        };
+        Some(Self {
+            index,
+            projection,
+            from: from.clone(),
+            to,
+            unseen_from,
+        })
+    }
+
+    fn name(&self) -> &'static str {
+        self.projection.name()
+    }
+
+    fn unseen<'a>(&self, events: &'a [DecodedEvent]) -> &'a [DecodedEvent] {
+        &events[self.unseen_from..]
     }
 }
 
@@ -768,86 +857,100 @@ enum BatchOutcome {
     Superseded,
 }
 
-/// Applies the events of `events` beyond `checkpoint` to one projection and moves its
-/// checkpoint, in one transaction that first takes the projection's lock (see [`crate::lock`]).
+/// Applies to each projection of `parts` the events of `events` it has not seen, and moves its
+/// checkpoint, in one transaction that first takes the projections' locks (see [`crate::lock`]).
+/// A projection whose lock another worker holds, or whose checkpoint another worker moved, is
+/// left out; the others commit. Returns what happened to each, in order.
 #[tracing::instrument(
     name = "projection.batch",
     skip_all,
-    fields(projection.name = projection.name(), batch.events = events.len())
+    fields(
+        projection.name = %parts.iter().map(Part::name).collect::<Vec<_>>().join(", "),
+        batch.events = events.len()
+    )
 )]
-async fn apply_to_one(
+async fn apply_parts(
     store: &dyn EventStore,
-    projection: &dyn Projection,
-    checkpoint: &Checkpoint,
+    parts: &[Part],
     events: &[DecodedEvent],
     lock: BatchLock,
     activity: &EngineActivity,
-) -> Result<BatchOutcome, ProjectionError> {
-    // The feed is ordered by cursor: the events this projection has not seen are a suffix.
-    let unseen_from = events.partition_point(|event| event.recorded.cursor <= checkpoint.cursor);
-    let unseen = &events[unseen_from..];
-    let Some(last) = unseen.last() else {
-        return Ok(BatchOutcome::Nothing);
-    };
-    let next = Checkpoint {
-        cursor: last.recorded.cursor,
-        events_processed: checkpoint.events_processed + unseen.len() as u64,
-        last_event_recorded_at: Some(last.recorded.recorded_at),
-        updated_at: Some(Utc::now()),
-    };
-    activity.record(projection.name(), Event::Attempted);
+) -> Result<Vec<BatchOutcome>, ProjectionError> {
+    let label = || parts.iter().map(Part::name).collect::<Vec<_>>().join(", ");
+    for part in parts {
+        activity.record(part.name(), Event::Attempted);
+    }
     let mut transaction = store
         .begin_read_model()
         .await
-        .map_err(ProjectionError::store(projection.name()))?;
-    // The checkpoint moves first, and only from the position this batch was read at: under the
+        .map_err(ProjectionError::store(&label()))?;
+    // The checkpoints move first, and only from the position this batch was read at: under the
     // lock, a checkpoint that moved since means another worker applied these events already.
-    let left = match lock_and_advance(
-        transaction.as_mut(),
-        store.backend(),
-        projection.name(),
-        lock,
-        checkpoint,
-        &next,
-    )
-    .await?
+    let advances: Vec<Advance> = parts
+        .iter()
+        .map(|part| Advance {
+            projection: part.name(),
+            from: &part.from,
+            to: &part.to,
+        })
+        .collect();
+    let found = lock_and_advance(transaction.as_mut(), store.backend(), lock, &advances).await?;
+    // A projection left to another worker is told at once (whatever becomes of the others'
+    // rows): nothing of it will be written in this transaction.
+    for (part, locked) in parts.iter().zip(&found) {
+        let (event, why) = match locked {
+            Locked::Advanced => continue,
+            Locked::Elsewhere => (
+                Event::Refused,
+                "another worker holds the projection's lock; batch left to it",
+            ),
+            Locked::Superseded => (
+                Event::Superseded,
+                "checkpoint moved by another worker; batch dropped",
+            ),
+        };
+        activity.record(part.name(), event);
+        tracing::debug!(projection.name = part.name(), "{why}");
+    }
+    let mut outcomes = Vec::with_capacity(parts.len());
+    for (part, locked) in parts.iter().zip(found) {
+        outcomes.push(match locked {
+            Locked::Advanced => {
+                part.projection
+                    .apply_batch(transaction.as_mut(), part.unseen(events))
+                    .await?;
+                BatchOutcome::Applied(part.to.clone())
+            }
+            Locked::Elsewhere => BatchOutcome::LockedElsewhere,
+            Locked::Superseded => BatchOutcome::Superseded,
+        });
+    }
+    if outcomes
+        .iter()
+        .any(|outcome| matches!(outcome, BatchOutcome::Applied(_)))
     {
-        Locked::Advanced => None,
-        Locked::Elsewhere => Some((
-            Event::Refused,
-            "another worker holds the projection's lock; batch left to it",
-            BatchOutcome::LockedElsewhere,
-        )),
-        Locked::Superseded => Some((
-            Event::Superseded,
-            "checkpoint moved by another worker; batch dropped",
-            BatchOutcome::Superseded,
-        )),
-    };
-    if let Some((event, why, outcome)) = left {
+        transaction
+            .commit()
+            .await
+            .map_err(ProjectionError::store(&label()))?;
+    } else {
         // Dropping the transaction rolls it back: it wrote nothing.
         drop(transaction);
-        activity.record(projection.name(), event);
-        tracing::debug!(projection.name = projection.name(), "{why}");
-        return Ok(outcome);
     }
-    projection.apply_batch(transaction.as_mut(), unseen).await?;
-    transaction
-        .commit()
-        .await
-        .map_err(ProjectionError::store(projection.name()))?;
-    activity.record(
-        projection.name(),
-        Event::Applied {
-            events: unseen.len() as u64,
-        },
-    );
-    tracing::debug!(
-        projection.name = projection.name(),
-        events = unseen.len(),
-        "batch applied"
-    );
-    Ok(BatchOutcome::Applied(next))
+    let joint = parts.len() > 1;
+    for (part, outcome) in parts.iter().zip(&outcomes) {
+        if let BatchOutcome::Applied(_) = outcome {
+            let events = part.unseen(events).len() as u64;
+            activity.record(part.name(), Event::Applied { events, joint });
+            tracing::debug!(
+                projection.name = part.name(),
+                events,
+                joint,
+                "batch applied"
+            );
+        }
+    }
+    Ok(outcomes)
 }
 
 /// Where the next feed read starts: the lowest checkpoint among the projections still worked

@@ -135,62 +135,151 @@ pub(crate) enum Locked {
     Superseded,
 }
 
-/// Takes `projection`'s lock ([`lock_batch`]) and moves its checkpoint from `from` to `to`
-/// (`checkpoint::advance`), in `transaction`, which must not have written anything yet.
+/// One projection's part of a batch transaction: its checkpoint moves from `from` to `to`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Advance<'a> {
+    pub projection: &'a str,
+    pub from: &'a Checkpoint,
+    pub to: &'a Checkpoint,
+}
+
+/// Takes the lock of every projection of `advances` ([`lock_batch`]) and moves each one's
+/// checkpoint from `from` to `to` (`checkpoint::advance`), in `transaction`, which must not have
+/// written anything yet. Returns what each found, in order; only those [`Locked::Advanced`] may
+/// then write their rows.
 ///
-/// A runner's batch on PostgreSQL does both in one statement, one round trip less per
-/// projection and batch: the update's condition reads the lock's outcome, so it runs only once
-/// the lock is held, and it matches the checkpoint's latest committed version (a row moved by
-/// another worker after the statement's snapshot is checked again by PostgreSQL when the update
-/// reaches it). The first batch of a projection (whose checkpoint row may not exist yet), a
-/// rebuild's batches and SQLite take the two steps.
+/// A runner's batch on PostgreSQL does all of it in one statement, whatever the number of
+/// projections: the updates' condition reads each lock's outcome, so a checkpoint moves only once
+/// its projection's lock is held, and it matches the checkpoint's latest committed version (a row
+/// moved by another worker after the statement's snapshot is checked again by PostgreSQL when
+/// the update reaches it). The locks are tried, never waited for, so projections locked together
+/// in any order cannot deadlock. A rebuild's batches, SQLite, and a batch where some projection
+/// is at its very start (its checkpoint row may not exist yet) take the two steps per projection.
 pub(crate) async fn lock_and_advance(
     transaction: &mut dyn ReadModelTransaction,
     backend: Backend,
-    projection: &str,
     mode: BatchLock,
-    from: &Checkpoint,
-    to: &Checkpoint,
-) -> Result<Locked, ProjectionError> {
-    if backend == Backend::Sqlite || mode == BatchLock::Wait || checkpoint::at_start(from) {
-        if !lock_batch(transaction, backend, projection, mode).await? {
-            return Ok(Locked::Elsewhere);
+    advances: &[Advance<'_>],
+) -> Result<Vec<Locked>, ProjectionError> {
+    if backend == Backend::Sqlite
+        || mode == BatchLock::Wait
+        || advances
+            .iter()
+            .any(|advance| checkpoint::at_start(advance.from))
+    {
+        let mut found = Vec::with_capacity(advances.len());
+        for advance in advances {
+            found.push(lock_and_advance_one(transaction, backend, mode, advance).await?);
         }
-        return match checkpoint::advance(transaction, projection, from, to).await {
-            Ok(()) => Ok(Locked::Advanced),
-            Err(ProjectionError::CheckpointMoved(_)) => Ok(Locked::Superseded),
-            Err(error) => Err(error),
-        };
+        return Ok(found);
     }
-    let keys = ProjectionLockKeys::of(projection);
-    let (update, mut params) = checkpoint::update(projection, from, to, &checkpoint::moved_at(to));
-    params.extend([SqlValue::Int(keys.rebuild), SqlValue::Int(keys.batch)]);
+    let label = advances
+        .iter()
+        .map(|advance| advance.projection)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut rows_sql = Vec::with_capacity(advances.len());
+    let mut params = Vec::with_capacity(advances.len() * 14);
+    for (index, advance) in advances.iter().enumerate() {
+        let keys = ProjectionLockKeys::of(advance.projection);
+        let base = params.len();
+        let row = WANTED_TYPES
+            .iter()
+            .enumerate()
+            .map(|(column, sql_type)| format!("${}::{sql_type}", base + column + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        rows_sql.push(format!("({row})"));
+        params.extend([
+            SqlValue::Int(index as i64),
+            SqlValue::Int(keys.rebuild),
+            SqlValue::Int(keys.batch),
+        ]);
+        // The conditional update's parameters: the name, the new position, the old one.
+        params.extend(checkpoint::update_parameters(
+            advance.projection,
+            advance.from,
+            advance.to,
+            &checkpoint::moved_at(advance.to),
+        ));
+    }
     let sql = format!(
-        "with locked as materialized ( \
-             select case when pg_try_advisory_xact_lock_shared($12) \
-                    then pg_try_advisory_xact_lock($13)::int else 0 end as held, \
-                    set_config('synchronous_commit', 'off', true) as synchronous_commit), \
-         moved as ({update} and (select held from locked) = 1 returning 1) \
-         select (select held from locked)::bigint, (select count(*) from moved)"
+        "with wanted (ord, rebuild_key, batch_key, projection_name, \
+                      to_tx_id, to_tenant_id, to_seq, to_events_processed, to_last_event_recorded_at, to_updated_at, \
+                      from_tx_id, from_tenant_id, from_seq, from_events_processed) as (values {}), \
+         locked as materialized ( \
+             select wanted.*, \
+                    case when pg_try_advisory_xact_lock_shared(rebuild_key) \
+                    then pg_try_advisory_xact_lock(batch_key)::int else 0 end as held, \
+                    set_config('synchronous_commit', 'off', true) as synchronous_commit \
+             from wanted), \
+         moved as ( \
+             update projection_checkpoint c \
+             set tx_id = l.to_tx_id, tenant_id = l.to_tenant_id, seq = l.to_seq, \
+                 events_processed = l.to_events_processed, \
+                 last_event_recorded_at = l.to_last_event_recorded_at, updated_at = l.to_updated_at \
+             from locked l \
+             where l.held = 1 and c.projection_name = l.projection_name and c.tx_id = l.from_tx_id \
+               and c.tenant_id = l.from_tenant_id and c.seq = l.from_seq \
+               and c.events_processed = l.from_events_processed \
+             returning c.projection_name) \
+         select l.held::bigint, (select count(*) from moved m where m.projection_name = l.projection_name) \
+         from locked l order by l.ord",
+        rows_sql.join(", ")
     );
     let rows = transaction
         .fetch_all(&sql, &params)
         .await
-        .map_err(ProjectionError::store(projection))?;
-    let row = rows.first().map(Vec::as_slice).unwrap_or_default();
-    match (
-        row.first().and_then(SqlValue::as_int),
-        row.get(1).and_then(SqlValue::as_int),
-    ) {
-        (Some(0), _) => Ok(Locked::Elsewhere),
-        (Some(1), Some(1)) => Ok(Locked::Advanced),
-        (Some(1), Some(0)) => Ok(Locked::Superseded),
-        _ => Err(ProjectionError::Store {
-            projection: projection.to_owned(),
-            source: ecusson_store::StoreError::Corrupt(format!(
-                "the lock and checkpoint statement answered {row:?}"
-            )),
-        }),
+        .map_err(ProjectionError::store(&label))?;
+    let corrupt = |detail: String| ProjectionError::Store {
+        projection: label.clone(),
+        source: ecusson_store::StoreError::Corrupt(detail),
+    };
+    if rows.len() != advances.len() {
+        return Err(corrupt(format!(
+            "the lock and checkpoint statement answered {} rows for {} projections",
+            rows.len(),
+            advances.len()
+        )));
+    }
+    rows.iter()
+        .map(|row| {
+            match (
+                row.first().and_then(SqlValue::as_int),
+                row.get(1).and_then(SqlValue::as_int),
+            ) {
+                (Some(0), _) => Ok(Locked::Elsewhere),
+                (Some(1), Some(1)) => Ok(Locked::Advanced),
+                (Some(1), Some(0)) => Ok(Locked::Superseded),
+                _ => Err(corrupt(format!(
+                    "the lock and checkpoint statement answered {row:?}"
+                ))),
+            }
+        })
+        .collect()
+}
+
+/// The types of the columns of the `wanted` rows of [`lock_and_advance`]'s statement: order and
+/// lock keys, then the parameters of the checkpoint's move (`checkpoint::update_parameters`).
+const WANTED_TYPES: [&str; 14] = [
+    "bigint", "bigint", "bigint", "text", "bigint", "text", "bigint", "bigint", "text", "text",
+    "bigint", "text", "bigint", "bigint",
+];
+
+/// [`lock_and_advance`] for one projection, in two steps: its lock, then its checkpoint.
+async fn lock_and_advance_one(
+    transaction: &mut dyn ReadModelTransaction,
+    backend: Backend,
+    mode: BatchLock,
+    advance: &Advance<'_>,
+) -> Result<Locked, ProjectionError> {
+    if !lock_batch(transaction, backend, advance.projection, mode).await? {
+        return Ok(Locked::Elsewhere);
+    }
+    match checkpoint::advance(transaction, advance.projection, advance.from, advance.to).await {
+        Ok(()) => Ok(Locked::Advanced),
+        Err(ProjectionError::CheckpointMoved(_)) => Ok(Locked::Superseded),
+        Err(error) => Err(error),
     }
 }
 
