@@ -884,47 +884,27 @@ async fn apply_parts(
         .begin_read_model()
         .await
         .map_err(ProjectionError::store(&label()))?;
-    // The checkpoints move first, and only from the position this batch was read at: under the
-    // lock, a checkpoint that moved since means another worker applied these events already.
-    let advances: Vec<Advance> = parts
-        .iter()
-        .map(|part| Advance {
-            projection: part.name(),
-            from: &part.from,
-            to: &part.to,
-        })
-        .collect();
-    let found = lock_and_advance(transaction.as_mut(), store.backend(), lock, &advances).await?;
-    // A projection left to another worker is told at once (whatever becomes of the others'
-    // rows): nothing of it will be written in this transaction.
-    for (part, locked) in parts.iter().zip(&found) {
-        let (event, why) = match locked {
-            Locked::Advanced => continue,
-            Locked::Elsewhere => (
-                Event::Refused,
-                "another worker holds the projection's lock; batch left to it",
-            ),
-            Locked::Superseded => (
-                Event::Superseded,
-                "checkpoint moved by another worker; batch dropped",
-            ),
-        };
-        activity.record(part.name(), event);
-        tracing::debug!(projection.name = part.name(), "{why}");
-    }
-    let mut outcomes = Vec::with_capacity(parts.len());
-    for (part, locked) in parts.iter().zip(found) {
-        outcomes.push(match locked {
-            Locked::Advanced => {
-                part.projection
-                    .apply_batch(transaction.as_mut(), part.unseen(events))
-                    .await?;
-                BatchOutcome::Applied(part.to.clone())
+    let outcomes = match lock_and_apply(
+        transaction.as_mut(),
+        store.backend(),
+        parts,
+        events,
+        lock,
+        activity,
+    )
+    .await
+    {
+        Ok(outcomes) => outcomes,
+        Err(error) => {
+            // Rolled back before the error goes up, not when the connection is next used:
+            // a failed joint batch is taken at once by each projection alone, and the locks
+            // this transaction holds must be free by then.
+            if let Err(rollback_error) = transaction.rollback().await {
+                tracing::debug!(error = %rollback_error, "a failed batch's rollback failed; its connection is dropped, which ends it");
             }
-            Locked::Elsewhere => BatchOutcome::LockedElsewhere,
-            Locked::Superseded => BatchOutcome::Superseded,
-        });
-    }
+            return Err(error);
+        }
+    };
     if outcomes
         .iter()
         .any(|outcome| matches!(outcome, BatchOutcome::Applied(_)))
@@ -949,6 +929,60 @@ async fn apply_parts(
                 "batch applied"
             );
         }
+    }
+    Ok(outcomes)
+}
+
+/// Takes the locks and moves the checkpoints of `parts` in `transaction`, then writes the rows
+/// of those it holds; what each found, in order ([`apply_parts`]).
+async fn lock_and_apply(
+    transaction: &mut dyn ReadModelTransaction,
+    backend: ecusson_store::Backend,
+    parts: &[Part],
+    events: &[DecodedEvent],
+    lock: BatchLock,
+    activity: &EngineActivity,
+) -> Result<Vec<BatchOutcome>, ProjectionError> {
+    // The checkpoints move first, and only from the position this batch was read at: under the
+    // lock, a checkpoint that moved since means another worker applied these events already.
+    let advances: Vec<Advance> = parts
+        .iter()
+        .map(|part| Advance {
+            projection: part.name(),
+            from: &part.from,
+            to: &part.to,
+        })
+        .collect();
+    let found = lock_and_advance(transaction, backend, lock, &advances).await?;
+    // A projection left to another worker is told at once (whatever becomes of the others'
+    // rows): nothing of it will be written in this transaction.
+    for (part, locked) in parts.iter().zip(&found) {
+        let (event, why) = match locked {
+            Locked::Advanced => continue,
+            Locked::Elsewhere => (
+                Event::Refused,
+                "another worker holds the projection's lock; batch left to it",
+            ),
+            Locked::Superseded => (
+                Event::Superseded,
+                "checkpoint moved by another worker; batch dropped",
+            ),
+        };
+        activity.record(part.name(), event);
+        tracing::debug!(projection.name = part.name(), "{why}");
+    }
+    let mut outcomes = Vec::with_capacity(parts.len());
+    for (part, locked) in parts.iter().zip(found) {
+        outcomes.push(match locked {
+            Locked::Advanced => {
+                part.projection
+                    .apply_batch(transaction, part.unseen(events))
+                    .await?;
+                BatchOutcome::Applied(part.to.clone())
+            }
+            Locked::Elsewhere => BatchOutcome::LockedElsewhere,
+            Locked::Superseded => BatchOutcome::Superseded,
+        });
     }
     Ok(outcomes)
 }

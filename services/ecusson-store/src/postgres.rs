@@ -586,4 +586,9 @@ impl ReadModelTransaction for PostgresReadModelTransaction {
         self.transaction.commit().await?;
         Ok(())
     }
+
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError> {
+        self.transaction.rollback().await?;
+        Ok(())
+    }
 }

@@ -78,6 +78,11 @@ pub trait ReadModelTransaction: Send {
     ) -> Result<Vec<Vec<SqlValue>>, StoreError>;
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+
+    /// Rolls back now and waits for it, where dropping the transaction only starts the rollback
+    /// (it completes when the connection is next used): for a caller that must see what the
+    /// transaction held (its locks) released before going on.
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError>;
 }
 
 /// Rewrites `$1`-style placeholders into SQLite's numbered `?1` form.
@@ -124,6 +129,10 @@ impl ReadModelTransaction for SingleStatements {
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError> {
         Ok(())
     }
 }

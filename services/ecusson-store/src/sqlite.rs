@@ -401,4 +401,9 @@ impl ReadModelTransaction for SqliteReadModelTransaction {
         self.transaction.commit().await?;
         Ok(())
     }
+
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError> {
+        self.transaction.rollback().await?;
+        Ok(())
+    }
 }
