@@ -900,7 +900,7 @@ async fn apply_parts(
             // a failed joint batch is taken at once by each projection alone, and the locks
             // this transaction holds must be free by then.
             if let Err(rollback_error) = transaction.rollback().await {
-                tracing::debug!(error = %rollback_error, "a failed batch's rollback failed; its connection is dropped, which ends it");
+                tracing::debug!(error = %rollback_error, "a batch's rollback failed; its connection is dropped, which ends it");
             }
             return Err(error);
         }
@@ -913,9 +913,10 @@ async fn apply_parts(
             .commit()
             .await
             .map_err(ProjectionError::store(&label()))?;
-    } else {
-        // Dropping the transaction rolls it back: it wrote nothing.
-        drop(transaction);
+    } else if let Err(error) = transaction.rollback().await {
+        // It wrote nothing. Waited for, like a failed batch's: a catch-up that found a checkpoint
+        // moved reloads it and tries again at once, and must not find its own lock still held.
+        tracing::debug!(error = %error, "a batch's rollback failed; its connection is dropped, which ends it");
     }
     let joint = parts.len() > 1;
     for (part, outcome) in parts.iter().zip(&outcomes) {
