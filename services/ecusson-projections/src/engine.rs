@@ -739,22 +739,20 @@ impl ProjectionEngine {
                 apply_parts(store.as_ref(), &together, &shared_events, lock, &activity).await
             })
             .await;
-            match joint {
+            let error = match joint {
                 Ok(Ok(found)) => {
                     for (part, outcome) in parts.iter().zip(found) {
                         outcomes[part.index] = Ok(outcome);
                     }
                     return outcomes;
                 }
-                Ok(Err(error)) => tracing::debug!(
-                    error = %error,
-                    "the joint batch failed; each projection takes it alone"
-                ),
-                Err(join_error) => tracing::debug!(
-                    error = %join_error,
-                    "the joint batch failed; each projection takes it alone"
-                ),
-            }
+                Ok(Err(error)) => error.to_string(),
+                Err(join_error) => join_error.to_string(),
+            };
+            tracing::debug!(
+                error = %error,
+                "the joint batch failed; each projection takes it alone"
+            );
         }
         let tasks: Vec<_> = parts
             .into_iter()

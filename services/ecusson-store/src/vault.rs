@@ -139,27 +139,20 @@ impl Vault {
         entry_id: VaultEntryId,
         plaintext: &[u8],
     ) -> Result<SealedEntry, StoreError> {
-        let key_sql = "select wrapped_key from person_key where tenant_id = $1 and person_id = $2";
-        let params = [SqlValue::text(tenant_id), SqlValue::text(person_id)];
-        let rows = self.store.read_once(key_sql, &params).await?;
-        let data_key = match rows.into_iter().next() {
-            Some(row) => self.unwrap_row(tenant_id, person_id, row)?,
+        // The key's read is one statement outside any transaction (coalesced with others').
+        let mut reads = crate::read_model::SingleStatements(self.store.clone());
+        let data_key = match self.data_key(&mut reads, tenant_id, person_id).await? {
+            Some(key) => key,
             None => match self.create_key_once(tenant_id, person_id).await? {
                 Some(fresh) => fresh,
                 // A concurrent first use won (its insertion committed before ours returned):
                 // its key is there for a new statement to read.
-                None => {
-                    let row = self
-                        .store
-                        .read_once(key_sql, &params)
-                        .await?
-                        .into_iter()
-                        .next()
-                        .ok_or_else(|| {
-                            StoreError::Corrupt("person key vanished while writing".into())
-                        })?;
-                    self.unwrap_row(tenant_id, person_id, row)?
-                }
+                None => self
+                    .data_key(&mut reads, tenant_id, person_id)
+                    .await?
+                    .ok_or_else(|| {
+                        StoreError::Corrupt("person key vanished while writing".into())
+                    })?,
             },
         };
         let (nonce, ciphertext) = encrypt(&data_key, tenant_id, person_id, entry_id, 1, plaintext)?;
