@@ -29,6 +29,7 @@ crate::on_both_backends!(
     single_statement_reads_see_what_was_committed_and_write_nothing,
     sealed_vault_entries_are_written_only_with_their_events,
     first_uses_of_a_persons_key_at_once_all_seal_under_the_one_kept,
+    an_entry_sealed_under_a_key_changed_elsewhere_stops_its_append,
     several_streams_read_at_once_as_one_by_one,
 );
 
@@ -909,6 +910,118 @@ async fn sealed_vault_entries_are_written_only_with_their_events(store: TestStor
     assert!(matches!(stored(first).await, VaultRead::Present { .. }));
     assert!(matches!(stored(second).await, VaultRead::Present { .. }));
     assert_eq!(store.tenant_head(tenant).await.unwrap().unwrap().seq, 3);
+}
+
+/// A vault keeps the keys it used in memory, so an entry can be sealed under a key that another
+/// process has since destroyed (an erasure) or replaced: the append that would write it then
+/// appends nothing at all, and the vault forgets the key, so that its next seal reads the
+/// person's key again. Its own erasure makes it forget at once.
+async fn an_entry_sealed_under_a_key_changed_elsewhere_stops_its_append(store: TestStore) {
+    use ecusson_domain::VaultEntryId;
+    let installation = VaultKey::generate();
+    // `here` seals for the appends; `elsewhere` is another process of the same installation.
+    let here = Vault::new(store.store.clone(), installation.clone());
+    let elsewhere = Vault::new(store.store.clone(), installation);
+    let (tenant, person) = (TenantId::new(), PersonId::new());
+    let mut version = 0;
+    let append = |version: u64, sealed: ecusson_store::SealedEntry| {
+        let mut request = append_request(
+            tenant,
+            "earner-1",
+            match version {
+                0 => ExpectedVersion::NoStream,
+                version => ExpectedVersion::Exact(version),
+            },
+            vec![test_event(version + 1)],
+        );
+        request.vault_entries = vec![sealed];
+        store.append(request)
+    };
+    let seal = |vault: &Vault, text: &'static str| {
+        let vault = vault.clone();
+        async move {
+            let entry = VaultEntryId::new();
+            let sealed = vault
+                .seal_new(tenant, person, entry, text.as_bytes())
+                .await
+                .unwrap();
+            (entry, sealed)
+        }
+    };
+    let keys = || async {
+        store
+            .read_once(
+                "select count(*) from person_key where tenant_id = $1 and person_id = $2",
+                &[SqlValue::text(tenant), SqlValue::text(person)],
+            )
+            .await
+            .unwrap()[0][0]
+            .as_int()
+            .unwrap()
+    };
+    let read = |entry| here.get(tenant, person, entry);
+
+    // The first entry creates the key, which `here` keeps.
+    let (first, sealed) = seal(&here, "Attestation de stage").await;
+    append(version, sealed).await.unwrap();
+    version += 1;
+    assert!(matches!(
+        read(first).await.unwrap(),
+        VaultRead::Present { .. }
+    ));
+
+    for replaced in [true, false] {
+        // Elsewhere, the key is destroyed, and, in the first round, replaced by a new one.
+        assert!(elsewhere.destroy_key(tenant, person).await.unwrap());
+        if replaced {
+            seal(&elsewhere, "Brouillon").await;
+        }
+        assert_eq!(keys().await, i64::from(replaced));
+        // `here` seals under the key it remembers (no statement: the key table is as it was),
+        // and the append refuses it whole.
+        let (stale, sealed) = seal(&here, "Photo du chantier").await;
+        assert_eq!(keys().await, i64::from(replaced));
+        // An append refused for its expected version says so (the key is checked only when
+        // the events are appended)...
+        assert!(matches!(
+            append(version + 1, sealed.clone()).await,
+            Err(StoreError::WrongExpectedVersion { .. })
+        ));
+        // ...and at the right version, it is refused whole.
+        assert!(matches!(
+            append(version, sealed).await,
+            Err(StoreError::PersonKeyChanged)
+        ));
+        assert_eq!(
+            store.tenant_head(tenant).await.unwrap().unwrap().seq,
+            version
+        );
+        assert_eq!(read(stale).await.unwrap(), VaultRead::Missing);
+        // Then it reads the person's key again (or creates it): the next entry is written,
+        // and both processes read it.
+        let (fresh, sealed) = seal(&here, "Lettre de la tutrice").await;
+        append(version, sealed).await.unwrap();
+        version += 1;
+        let expected = VaultRead::Present {
+            version: 1,
+            plaintext: b"Lettre de la tutrice".to_vec(),
+        };
+        assert_eq!(read(fresh).await.unwrap(), expected);
+        assert_eq!(
+            elsewhere.get(tenant, person, fresh).await.unwrap(),
+            expected
+        );
+    }
+
+    // The vault's own erasure forgets the key at once: a later entry is sealed under a new key.
+    assert!(here.destroy_key(tenant, person).await.unwrap());
+    let (after, sealed) = seal(&here, "Nouveau départ").await;
+    assert_eq!(keys().await, 1);
+    append(version, sealed).await.unwrap();
+    assert!(matches!(
+        read(after).await.unwrap(),
+        VaultRead::Present { .. }
+    ));
 }
 
 /// `read_streams` answers, in the order asked, what `read_stream` answers for each stream:

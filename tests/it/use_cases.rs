@@ -231,7 +231,99 @@ crate::on_both_backends!(
     an_idempotent_retry_returns_the_first_outcome,
     concurrent_retries_with_one_key_append_once,
     a_cached_aggregate_is_as_fresh_as_the_log,
+    an_entry_sealed_under_a_changed_key_is_answered_never_written,
 );
+
+/// Personal data sealed under a person's key that another process destroyed before the append
+/// (an erasure): the append refuses it, and the ledger decides again. If the command now is
+/// refused (as it is for an erased worker), that refusal is the answer; otherwise the answer
+/// is `PersonKeyChanged` (CONFLICT), and a retry, sealed again, goes through. Nothing is
+/// appended before that.
+async fn an_entry_sealed_under_a_changed_key_is_answered_never_written(store: TestStore) {
+    use ecusson_domain::VaultEntryId;
+    use ecusson_store::{Vault, VaultKey};
+    let ledger = Ledger::new(store.store.clone());
+    let installation = VaultKey::generate();
+    let here = Vault::new(store.store.clone(), installation.clone());
+    let elsewhere = Vault::new(store.store.clone(), installation);
+    let tenant = TenantId::new();
+    let actor = admin(tenant);
+    let person = PersonId::new();
+    let sealed_for = |vault: &Vault| {
+        let vault = vault.clone();
+        async move {
+            let meta = RequestMeta {
+                vault_entries: vec![vault
+                    .seal_new(tenant, person, VaultEntryId::new(), b"Note d'entretien")
+                    .await
+                    .unwrap()],
+                ..RequestMeta::default()
+            };
+            meta
+        }
+    };
+    // Sealing once makes `here` remember the key; elsewhere, it is destroyed.
+    sealed_for(&here).await;
+    elsewhere.destroy_key(tenant, person).await.unwrap();
+
+    // The command still stands when decided again: CONFLICT, decided twice, nothing appended.
+    let stale = sealed_for(&here).await;
+    let mut decided = 0;
+    let error = ledger
+        .execute::<Staff, _>(&actor, tenant, &staff_stream(), &stale, |state| {
+            decided += 1;
+            appoint(PersonId::new())(state)
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AppError::PersonKeyChanged), "{error:?}");
+    assert_eq!(error.code(), ErrorCode::Conflict);
+    assert_eq!(decided, 2);
+    assert_eq!(
+        store.stream_version(tenant, &staff_stream()).await.unwrap(),
+        0
+    );
+
+    // The retry, sealed again, reads the person's key afresh and is written.
+    let retry = sealed_for(&here).await;
+    let executed = ledger
+        .execute::<Staff, _>(
+            &actor,
+            tenant,
+            &staff_stream(),
+            &retry,
+            appoint(PersonId::new()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(executed.position.unwrap().stream_version, 1);
+
+    // Destroyed again elsewhere; this time deciding again refuses (the person left the roster
+    // meanwhile, as an erased worker's commands are refused): the refusal is the answer.
+    elsewhere.destroy_key(tenant, person).await.unwrap();
+    let stale = sealed_for(&here).await;
+    let (leaving, mut decided) = (PersonId::new(), 0);
+    let error = ledger
+        .execute::<Staff, _>(&actor, tenant, &staff_stream(), &stale, |_| {
+            decided += 1;
+            Ok(if decided == 1 {
+                StaffCommand::Appoint {
+                    person_id: leaving,
+                    roles: vec![Role::Counsellor],
+                }
+            } else {
+                StaffCommand::RecordDeparture { person_id: leaving }
+            })
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AppError::Domain(_)), "{error:?}");
+    assert_eq!(decided, 2);
+    assert_eq!(
+        store.stream_version(tenant, &staff_stream()).await.unwrap(),
+        1
+    );
+}
 
 /// A batch reads several aggregates at once; a cached one starts from its snapshot and still
 /// sees what another process (another ledger on the same database) appended since; the

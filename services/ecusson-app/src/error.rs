@@ -42,6 +42,10 @@ pub enum AppError {
     /// Other writers kept changing the stream; the client may retry.
     #[error("the {stream} stream changed under {attempts} attempts in a row; retry")]
     Contended { stream: String, attempts: u32 },
+    /// Personal data of the request was sealed under a person's key that changed before it
+    /// could be written; nothing was recorded and the client may retry.
+    #[error("a person's data key changed while the request was written; retry")]
+    PersonKeyChanged,
     /// The idempotency key was used before for another request.
     #[error("idempotency key already used for another request")]
     IdempotencyKeyReused,
@@ -62,6 +66,7 @@ impl AppError {
             }
             AppError::Domain(DomainError::RuleViolated(_))
             | AppError::Contended { .. }
+            | AppError::PersonKeyChanged
             | AppError::IdempotencyKeyReused => ErrorCode::Conflict,
             AppError::Internal(_) => ErrorCode::Internal,
         }
@@ -77,6 +82,7 @@ impl From<StoreError> for AppError {
         match error {
             StoreError::InvalidInput(message) => AppError::InvalidInput(message),
             StoreError::IdempotencyKeyReused => AppError::IdempotencyKeyReused,
+            StoreError::PersonKeyChanged => AppError::PersonKeyChanged,
             other => AppError::internal(other),
         }
     }

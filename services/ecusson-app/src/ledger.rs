@@ -387,6 +387,8 @@ impl Ledger {
                 return Ok(executed);
             }
         }
+        // Whether an attempt found a vault entry sealed under a person key that changed.
+        let mut key_changed = false;
         for attempt in 1..=MAX_ATTEMPTS {
             span.record("attempts", attempt);
             let Loaded { state, version } = match first.take() {
@@ -420,6 +422,11 @@ impl Ledger {
                     position: None,
                     replayed: false,
                 });
+            }
+            if key_changed {
+                // Deciding again did not refuse (an erasure would have): the entries are
+                // sealed under the old key, and only the caller can seal them again.
+                return Err(AppError::PersonKeyChanged);
             }
             let request = AppendRequest {
                 tenant_id,
@@ -466,8 +473,13 @@ impl Ledger {
                     });
                 }
                 Err(StoreError::WrongExpectedVersion { .. }) => continue,
+                // The person was erased meanwhile, most likely: decide again, to answer so.
+                Err(StoreError::PersonKeyChanged) => key_changed = true,
                 Err(error) => return Err(error.into()),
             }
+        }
+        if key_changed {
+            return Err(AppError::PersonKeyChanged);
         }
         Err(AppError::Contended {
             stream: stream.to_string(),

@@ -47,6 +47,10 @@ pub enum StoreError {
     /// An event id was already used in this tenant. Nothing was appended.
     #[error("duplicate event id")]
     DuplicateEvent,
+    /// A vault entry of the append was sealed under a person's key that is no longer theirs
+    /// (erased meanwhile). Nothing was appended.
+    #[error("a vault entry was sealed under a person key that changed")]
+    PersonKeyChanged,
     /// The input is malformed (empty batch, invalid stream id...). Nothing was appended.
     #[error("invalid input: {0}")]
     InvalidInput(String),
@@ -67,12 +71,27 @@ impl StoreError {
     }
 }
 
+/// An append refused because one of its vault entries was sealed under a key that is no
+/// longer its person's: the vaults that sealed them forget the keys they remembered.
+pub(crate) fn person_key_changed(request: &AppendRequest) -> StoreError {
+    for entry in &request.vault_entries {
+        entry.key_changed(request.tenant_id);
+    }
+    StoreError::PersonKeyChanged
+}
+
+/// The SQLSTATE `ecusson_person_key_is` raises (schema/migrations/postgres/0015).
+const PERSON_KEY_CHANGED: &str = "EK001";
+
 /// Maps an error of an append: a unique violation there can only be a reused event id (stream
 /// versions and sequences are assigned under the tenant's lock). Detected by SQLSTATE, never by
 /// reading the message.
-pub(crate) fn append_error(error: sqlx::Error) -> StoreError {
+pub(crate) fn append_failed(request: &AppendRequest, error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::DuplicateEvent,
+        sqlx::Error::Database(db) if db.code().as_deref() == Some(PERSON_KEY_CHANGED) => {
+            person_key_changed(request)
+        }
         _ => StoreError::from(error),
     }
 }

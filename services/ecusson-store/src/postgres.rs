@@ -113,7 +113,10 @@ fn with_vault_entries(call: &str, first: usize, request: &AppendRequest) -> Stri
         return format!("select o_status, o_first_seq, o_last_seq, o_stream_version from {call}");
     }
     // `materialized`: the call runs once, before the insertion that depends on its status.
-    let [tenant, person, entry, version, nonce, ciphertext, created_at] =
+    // Each entry's key is checked as it is written, only when the function appended (`case`
+    // fixes the order): a changed key raises, and the whole statement, the append with it, is
+    // undone (schema/migrations/postgres/0015).
+    let [tenant, person, entry, version, nonce, ciphertext, created_at, sealed_under] =
         std::array::from_fn(|index| format!("${}", first + index));
     format!(
         "with appended as materialized ( \
@@ -122,9 +125,12 @@ fn with_vault_entries(call: &str, first: usize, request: &AppendRequest) -> Stri
              insert into person_data (tenant_id, person_id, entry_id, version, nonce, ciphertext, created_at) \
              select {tenant}, v.person_id, v.entry_id, v.version, v.nonce, v.ciphertext, v.created_at \
              from unnest({person}::text[], {entry}::text[], {version}::bigint[], {nonce}::bytea[], \
-                         {ciphertext}::bytea[], {created_at}::text[]) \
-                 as v(person_id, entry_id, version, nonce, ciphertext, created_at), appended \
-             where appended.o_status = 'appended') \
+                         {ciphertext}::bytea[], {created_at}::text[], {sealed_under}::bytea[]) \
+                 as v(person_id, entry_id, version, nonce, ciphertext, created_at, sealed_under), \
+                 appended \
+             where case when appended.o_status = 'appended' \
+                   then ecusson_person_key_is({tenant}, v.person_id, v.sealed_under) \
+                   else false end) \
          select o_status, o_first_seq, o_last_seq, o_stream_version from appended"
     )
 }
@@ -175,6 +181,12 @@ fn bind_vault_entries<'q>(query: AppendQuery<'q>, request: &AppendRequest) -> Ap
             entries
                 .iter()
                 .map(|entry| entry.created_at.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            entries
+                .iter()
+                .map(|entry| entry.sealed_under.clone())
                 .collect::<Vec<_>>(),
         )
 }
@@ -231,7 +243,7 @@ impl EventStore for PostgresEventStore {
             )
             .fetch_one(&self.pool)
             .await
-            .map_err(crate::append_error)?;
+            .map_err(|error| crate::append_failed(&request, error))?;
             return append_outcome(
                 request.expected,
                 &status,
@@ -281,7 +293,7 @@ impl EventStore for PostgresEventStore {
         )
         .fetch_one(&self.pool)
         .await
-        .map_err(crate::append_error)?;
+        .map_err(|error| crate::append_failed(&request, error))?;
         append_outcome(
             request.expected,
             &status,

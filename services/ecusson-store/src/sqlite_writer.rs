@@ -245,8 +245,28 @@ fn append(
             })
             .map_err(internal)?;
     }
-    // Personal data the events refer to: written with them, never without them.
+    // Personal data the events refer to: written with them, never without them, and only
+    // under the key its person still has (the write lock keeps it so until the commit).
     for entry in &request.vault_entries {
+        let key_held = transaction
+            .prepare_cached(
+                "select exists (select 1 from person_key \
+                 where tenant_id = ?1 and person_id = ?2 and wrapped_key = ?3)",
+            )
+            .and_then(|mut statement| {
+                statement.query_row(
+                    (
+                        &tenant,
+                        entry.person_id.to_string(),
+                        entry.sealed_under.as_slice(),
+                    ),
+                    |row| row.get::<_, bool>(0),
+                )
+            })
+            .map_err(internal)?;
+        if !key_held {
+            return Err(crate::person_key_changed(request));
+        }
         transaction
             .prepare_cached(
                 "insert into person_data (tenant_id, person_id, entry_id, version, nonce, ciphertext, created_at) \

@@ -81,7 +81,11 @@ pub enum VaultRead {
 
 /// The first version of a vault entry, encrypted ahead of the append that refers to it and
 /// written by that append, in the same transaction ([`crate::AppendRequest::vault_entries`]).
-#[derive(Clone, PartialEq, Eq)]
+///
+/// The append writes it only if the person's key it was sealed under is still theirs
+/// (`sealed_under`, compared under a share lock on the key's row): otherwise nothing at all is
+/// appended ([`StoreError::PersonKeyChanged`]), and the vault that sealed it forgets the key.
+#[derive(Clone)]
 pub struct SealedEntry {
     pub person_id: PersonId,
     pub entry_id: VaultEntryId,
@@ -89,6 +93,88 @@ pub struct SealedEntry {
     pub nonce: [u8; 24],
     pub ciphertext: Vec<u8>,
     pub created_at: String,
+    /// The wrapped form (`person_key.wrapped_key`) of the key the entry was sealed with.
+    pub sealed_under: Vec<u8>,
+    /// The cache of the vault that sealed it, told when the append finds the key changed.
+    keys: std::sync::Weak<KeyCache>,
+}
+
+impl PartialEq for SealedEntry {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            self.person_id,
+            self.entry_id,
+            self.version,
+            &self.nonce,
+            &self.ciphertext,
+            &self.created_at,
+            &self.sealed_under,
+        ) == (
+            other.person_id,
+            other.entry_id,
+            other.version,
+            &other.nonce,
+            &other.ciphertext,
+            &other.created_at,
+            &other.sealed_under,
+        )
+    }
+}
+
+impl Eq for SealedEntry {}
+
+impl SealedEntry {
+    /// Called by an append that found the key changed: the vault that sealed the entry stops
+    /// using the key it remembered, so that the next seal reads the person's key again.
+    pub(crate) fn key_changed(&self, tenant_id: TenantId) {
+        if let Some(keys) = self.keys.upgrade() {
+            keys.forget(tenant_id, self.person_id);
+        }
+    }
+}
+
+/// How many persons' unwrapped keys a vault keeps in memory: the active workers of a large
+/// network, in a few megabytes (about 250 bytes each with the map's own).
+const KEY_CACHE_CAPACITY: usize = 65_536;
+
+/// Persons' keys recently used by this vault, unwrapped, each with the wrapped form it was
+/// read as: sealing an entry for them needs no round trip. A key that changed since (erased
+/// by another process) is caught by the append that writes the entry, which then writes
+/// nothing and makes this cache forget it. The unwrapped keys are zeroed when evicted; they add
+/// nothing to what the process already holds, since its installation key unwraps them all.
+pub(crate) struct KeyCache(std::sync::Mutex<lru::LruCache<(TenantId, PersonId), CachedKey>>);
+
+#[derive(Clone)]
+struct CachedKey {
+    key: Zeroizing<[u8; 32]>,
+    wrapped: Vec<u8>,
+}
+
+impl KeyCache {
+    fn new() -> Self {
+        Self(std::sync::Mutex::new(lru::LruCache::new(
+            std::num::NonZeroUsize::new(KEY_CACHE_CAPACITY).expect("a positive capacity"),
+        )))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, lru::LruCache<(TenantId, PersonId), CachedKey>> {
+        // A panic while holding it leaves nothing half-done: a map of whole entries.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, tenant_id: TenantId, person_id: PersonId) -> Option<CachedKey> {
+        self.lock().get(&(tenant_id, person_id)).cloned()
+    }
+
+    fn put(&self, tenant_id: TenantId, person_id: PersonId, key: CachedKey) {
+        self.lock().put((tenant_id, person_id), key);
+    }
+
+    fn forget(&self, tenant_id: TenantId, person_id: PersonId) {
+        self.lock().pop(&(tenant_id, person_id));
+    }
 }
 
 impl fmt::Debug for SealedEntry {
@@ -105,11 +191,16 @@ impl fmt::Debug for SealedEntry {
 pub struct Vault {
     store: Arc<dyn EventStore>,
     key: VaultKey,
+    keys: Arc<KeyCache>,
 }
 
 impl Vault {
     pub fn new(store: Arc<dyn EventStore>, key: VaultKey) -> Self {
-        Self { store, key }
+        Self {
+            store,
+            key,
+            keys: Arc::new(KeyCache::new()),
+        }
     }
 
     /// Stores a new version of an entry and returns its version number (1 for a new entry).
@@ -125,13 +216,14 @@ impl Vault {
 
     /// Encrypts the first version of an entry whose id was just drawn, for an append to write
     /// with its events ([`crate::AppendRequest::vault_entries`]): nothing is stored here except,
-    /// on the person's first entry, their key. One round trip when the key exists.
+    /// on the person's first entry, their key. No round trip when this vault used the person's
+    /// key recently ([`KeyCache`]), one otherwise.
     ///
     /// On the person's first entry, their key is created by one statement of its own, which
     /// returns it when it won: a concurrent first use keeps the first key, which is then read.
     ///
-    /// Should the person be erased between this call and the append, the entry is written
-    /// under a key that no longer exists: unreadable, as everything else of theirs.
+    /// Should the person's key be destroyed (erasure) between this call and the append, the
+    /// append writes nothing ([`StoreError::PersonKeyChanged`]).
     pub async fn seal_new(
         &self,
         tenant_id: TenantId,
@@ -139,23 +231,15 @@ impl Vault {
         entry_id: VaultEntryId,
         plaintext: &[u8],
     ) -> Result<SealedEntry, StoreError> {
-        // The key's read is one statement outside any transaction (coalesced with others').
-        let mut reads = crate::read_model::SingleStatements(self.store.clone());
-        let data_key = match self.data_key(&mut reads, tenant_id, person_id).await? {
+        let key = match self.keys.get(tenant_id, person_id) {
             Some(key) => key,
-            None => match self.create_key_once(tenant_id, person_id).await? {
-                Some(fresh) => fresh,
-                // A concurrent first use won (its insertion committed before ours returned):
-                // its key is there for a new statement to read.
-                None => self
-                    .data_key(&mut reads, tenant_id, person_id)
-                    .await?
-                    .ok_or_else(|| {
-                        StoreError::Corrupt("person key vanished while writing".into())
-                    })?,
-            },
+            None => {
+                let key = self.current_key(tenant_id, person_id).await?;
+                self.keys.put(tenant_id, person_id, key.clone());
+                key
+            }
         };
-        let (nonce, ciphertext) = encrypt(&data_key, tenant_id, person_id, entry_id, 1, plaintext)?;
+        let (nonce, ciphertext) = encrypt(&key.key, tenant_id, person_id, entry_id, 1, plaintext)?;
         Ok(SealedEntry {
             person_id,
             entry_id,
@@ -163,7 +247,30 @@ impl Vault {
             nonce,
             ciphertext,
             created_at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
+            sealed_under: key.wrapped,
+            keys: Arc::downgrade(&self.keys),
         })
+    }
+
+    /// The person's key as the database holds it, created on first use.
+    async fn current_key(
+        &self,
+        tenant_id: TenantId,
+        person_id: PersonId,
+    ) -> Result<CachedKey, StoreError> {
+        // The key's read is one statement outside any transaction (coalesced with others').
+        let mut reads = crate::read_model::SingleStatements(self.store.clone());
+        if let Some(key) = self.stored_key(&mut reads, tenant_id, person_id).await? {
+            return Ok(key);
+        }
+        if let Some(fresh) = self.create_key_once(tenant_id, person_id).await? {
+            return Ok(fresh);
+        }
+        // A concurrent first use won (its insertion committed before ours returned): its key
+        // is there for a new statement to read.
+        self.stored_key(&mut reads, tenant_id, person_id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("person key vanished while writing".into()))
     }
 
     /// Creates the person's key by one statement in a transaction of its own; returns it when
@@ -172,16 +279,19 @@ impl Vault {
         &self,
         tenant_id: TenantId,
         person_id: PersonId,
-    ) -> Result<Option<Zeroizing<[u8; 32]>>, StoreError> {
+    ) -> Result<Option<CachedKey>, StoreError> {
         let (fresh, wrapped) = self.new_key(tenant_id, person_id)?;
         let created = self
             .store
             .write_once(
                 &format!("{CREATE_KEY} returning person_id"),
-                &key_row(tenant_id, person_id, wrapped),
+                &key_row(tenant_id, person_id, wrapped.clone()),
             )
             .await?;
-        Ok((!created.is_empty()).then_some(fresh))
+        Ok((!created.is_empty()).then_some(CachedKey {
+            key: fresh,
+            wrapped,
+        }))
     }
 
     /// A fresh data key for the person, and its wrapped form.
@@ -373,6 +483,7 @@ impl Vault {
         tenant_id: TenantId,
         person_id: PersonId,
     ) -> Result<bool, StoreError> {
+        self.keys.forget(tenant_id, person_id);
         let mut transaction = self.store.begin_read_model().await?;
         let params = [SqlValue::text(tenant_id), SqlValue::text(person_id)];
         let destroyed = transaction
@@ -498,6 +609,19 @@ impl Vault {
         tenant_id: TenantId,
         person_id: PersonId,
     ) -> Result<Option<Zeroizing<[u8; 32]>>, StoreError> {
+        Ok(self
+            .stored_key(transaction, tenant_id, person_id)
+            .await?
+            .map(|stored| stored.key))
+    }
+
+    /// The person's key row, unwrapped, with its wrapped form.
+    async fn stored_key(
+        &self,
+        transaction: &mut dyn crate::ReadModelTransaction,
+        tenant_id: TenantId,
+        person_id: PersonId,
+    ) -> Result<Option<CachedKey>, StoreError> {
         let rows = transaction
             .fetch_all(
                 "select wrapped_key from person_key where tenant_id = $1 and person_id = $2",
@@ -507,28 +631,20 @@ impl Vault {
         let Some(row) = rows.into_iter().next() else {
             return Ok(None);
         };
-        self.unwrap_row(tenant_id, person_id, row).map(Some)
-    }
-
-    /// The data key in a `person_key.wrapped_key` row, unwrapped.
-    fn unwrap_row(
-        &self,
-        tenant_id: TenantId,
-        person_id: PersonId,
-        row: Vec<SqlValue>,
-    ) -> Result<Zeroizing<[u8; 32]>, StoreError> {
         let Some(SqlValue::Bytes(wrapped)) = row.into_iter().next() else {
             return Err(StoreError::Corrupt(format!(
                 "person key of {person_id} is malformed"
             )));
         };
         // A wrong installation key lands here too: say so without revealing anything.
-        self.unwrap_with(&key_aad(tenant_id, person_id), &wrapped)
+        let key = self
+            .unwrap_with(&key_aad(tenant_id, person_id), &wrapped)
             .map_err(|_| {
                 StoreError::Corrupt(format!(
                     "person key of {person_id} does not unwrap (wrong vault key?)"
                 ))
-            })
+            })?;
+        Ok(Some(CachedKey { key, wrapped }))
     }
 
     /// Decrypts what [`Vault::wrap_with`] wrapped with the same associated data.
