@@ -9,9 +9,11 @@
 //!    systematically, `--earners` workers with their whole histories: requests, evidence,
 //!    decisions, committee votes, awards, recommendations, exits), loaded with 4 writers; then,
 //!    through `Ledger::execute` (the use case the API runs), fresh workers enrolled in each
-//!    systematic structure so that every `requestBadge` of the run has its own worker and
-//!    badge class (a worker has at most one pending request per class); then the read models
-//!    are caught up.
+//!    systematic structure, each with their identity recorded (a name sealed in their vault, as
+//!    `recordWorkerIdentity` does after `enrolWorker`), so that every `requestBadge` of the
+//!    run has its own worker and badge class (a worker has at most one pending request per
+//!    class) and a worker whose vault key exists; then the read models are caught up. The
+//!    identities are sealed by the vault the server then uses, as one `ecusson serve` would.
 //! 2. The server (`ecusson_api::bind`, as `ecusson serve` builds it) on 127.0.0.1:0 with the
 //!    projection runners, on the pool `ecusson serve` opens (`PoolSettings::default()`).
 //! 3. Each mix for `--seconds`: the clock starts once every connection has made 3 requests.
@@ -169,10 +171,11 @@ pub async fn run(url: &DatabaseUrl, options: &HttpBenchOptions) -> anyhow::Resul
         .await
         .context("loading the generated network")?;
     let ledger = Ledger::new(store.clone());
+    let vault = Vault::new(store.clone(), vault_key);
     let wants_requests = matches!(options.mix, HttpMix::RequestBadge | HttpMix::Both);
     let wants_history = matches!(options.mix, HttpMix::BadgeHistory | HttpMix::Both);
     let requests = if wants_requests {
-        prepare_requests(&ledger, &network, &secret, options).await?
+        prepare_requests(&ledger, &vault, &network, &secret, options).await?
     } else {
         Workload::default()
     };
@@ -215,7 +218,7 @@ pub async fn run(url: &DatabaseUrl, options: &HttpBenchOptions) -> anyhow::Resul
             ledger: ledger.clone(),
             engine: engine.clone(),
             wake,
-            vault: Vault::new(store.clone(), vault_key),
+            vault,
             site: ecusson_app::credentials::PublicSite::new(&format!("http://{address}"))?,
         },
         authenticator,
@@ -399,12 +402,14 @@ fn token(
     Ok(format!("Bearer {token}"))
 }
 
-/// Enrols fresh workers in each systematic structure (through the ledger, as `enrolWorker`
-/// would, with 16 concurrent commands) and builds one `requestBadge` per (worker, class):
+/// Enrols fresh workers in each systematic structure and records their identity (through the
+/// ledger, as `enrolWorker` and `recordWorkerIdentity` would, with 16 workers at a time), and
+/// builds one `requestBadge` per (worker, class):
 /// class-major and structure-minor, so that requests in flight together are for different
 /// workers and spread over the structures.
 async fn prepare_requests(
     ledger: &Ledger,
+    vault: &Vault,
     network: &GeneratedNetwork,
     secret: &DevSecret,
     options: &HttpBenchOptions,
@@ -469,27 +474,48 @@ async fn prepare_requests(
         }
     }
     let results: Vec<anyhow::Result<()>> = futures::stream::iter(enrolments)
-        .map(|(tenant, counsellor, worker)| async move {
+        .enumerate()
+        .map(|(number, (tenant, counsellor, worker))| async move {
             let actor = Actor {
                 tenant_id: tenant,
                 person_id: counsellor,
                 roles: vec![Role::Counsellor],
             };
+            let stream = StreamId::parse(Earner::stream_name(worker)).context("a stream id")?;
             ledger
-                .execute::<Earner, _>(
-                    &actor,
-                    tenant,
-                    &StreamId::parse(Earner::stream_name(worker)).context("a stream id")?,
-                    &RequestMeta::default(),
-                    |_| {
-                        Ok(EarnerCommand::Enrol {
-                            earner_id: worker,
-                            enrolled_on: today,
-                        })
-                    },
-                )
+                .execute::<Earner, _>(&actor, tenant, &stream, &RequestMeta::default(), |_| {
+                    Ok(EarnerCommand::Enrol {
+                        earner_id: worker,
+                        enrolled_on: today,
+                    })
+                })
                 .await
                 .context("enrolling a worker")?;
+            let name = VaultEntryId::new();
+            let meta = RequestMeta {
+                vault_entries: vec![vault
+                    .seal_new(
+                        tenant,
+                        worker,
+                        name,
+                        format!("Personne de test {number}").as_bytes(),
+                    )
+                    .await
+                    .context("sealing a name")?],
+                ..RequestMeta::default()
+            };
+            ledger
+                .execute::<Earner, _>(&actor, tenant, &stream, &meta, |_| {
+                    Ok(EarnerCommand::RecordIdentity {
+                        name: VaultRef {
+                            person_id: worker,
+                            entry_id: name,
+                        },
+                        email: None,
+                    })
+                })
+                .await
+                .context("recording a worker's identity")?;
             Ok(())
         })
         .buffer_unordered(16)
