@@ -481,6 +481,23 @@ impl ProjectionEngine {
         Ok(total)
     }
 
+    /// Waits until every projection has applied every event the log held when it was called
+    /// or since, as far as a runner (here or in another process) takes them, for at most
+    /// `timeout`. Returns false on timeout.
+    pub async fn wait_until_caught_up(&self, timeout: Duration) -> Result<bool, ProjectionError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let statuses = self.status().await?;
+            if statuses.iter().all(|status| status.events_behind == 0) {
+                return Ok(true);
+            }
+            if Instant::now() >= deadline {
+                return Ok(false);
+            }
+            tokio::time::sleep(READ_YOUR_WRITES_POLL).await;
+        }
+    }
+
     /// Waits until every projection has applied the event at `tenant_id`'s sequence `seq`
     /// (read-your-writes for a client that just wrote it), for at most `timeout`. Returns
     /// false on timeout, and an error if the tenant has no such event.

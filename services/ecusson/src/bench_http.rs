@@ -628,18 +628,14 @@ fn prepare_viewers(network: &GeneratedNetwork, secret: &DevSecret) -> anyhow::Re
 
 /// Waits until no projection is behind the log (two minutes at most).
 async fn wait_for_projections(engine: &ProjectionEngine) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let statuses = engine.status().await.context("projection status")?;
-        if statuses.iter().all(|status| status.events_behind == 0) {
-            return Ok(());
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "the projections did not catch up within two minutes"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    anyhow::ensure!(
+        engine
+            .wait_until_caught_up(Duration::from_secs(120))
+            .await
+            .context("projection status")?,
+        "the projections did not catch up within two minutes"
+    );
+    Ok(())
 }
 
 /// How an answer is checked.

@@ -125,6 +125,18 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
             .await
             .context("sealing the demonstration's logs")?;
     }
+    if options.demo && runner.is_some() {
+        // ...and their read models are up to date, so that every credential and badge page
+        // named by the API answers at once.
+        wake.notify_waiters();
+        if !engine
+            .wait_until_caught_up(std::time::Duration::from_secs(60))
+            .await
+            .context("waiting for the demonstration's read models")?
+        {
+            tracing::warn!("the read models did not catch up with the demonstration in a minute");
+        }
+    }
     let sealer = tokio::spawn(seal_logs(
         Ledger::new(stores.events.clone()),
         vault.clone(),
