@@ -126,8 +126,8 @@ pub async fn serve(url: &DatabaseUrl, options: &ServeOptions) -> anyhow::Result<
             .context("sealing the demonstration's logs")?;
     }
     if options.demo && runner.is_some() {
-        // ...and their read models are up to date, so that every credential and badge page
-        // named by the API answers at once.
+        // The tokens are printed once the read models hold the demonstration too, so that
+        // every credential and badge page the API names answers at once.
         wake.notify_waiters();
         if !engine
             .wait_until_caught_up(std::time::Duration::from_secs(60))
