@@ -914,9 +914,7 @@ async fn apply_parts(
             // Rolled back before the error goes up, not when the connection is next used:
             // a failed joint batch is taken at once by each projection alone, and the locks
             // this transaction holds must be free by then.
-            if let Err(rollback_error) = transaction.rollback().await {
-                tracing::debug!(error = %rollback_error, "a batch's rollback failed; its connection is dropped, which ends it");
-            }
+            roll_back_now(transaction).await;
             return Err(error);
         }
     };
@@ -928,10 +926,10 @@ async fn apply_parts(
             .commit()
             .await
             .map_err(ProjectionError::store(&label()))?;
-    } else if let Err(error) = transaction.rollback().await {
+    } else {
         // It wrote nothing. Waited for, like a failed batch's: a catch-up that found a checkpoint
         // moved reloads it and tries again at once, and must not find its own lock still held.
-        tracing::debug!(error = %error, "a batch's rollback failed; its connection is dropped, which ends it");
+        roll_back_now(transaction).await;
     }
     let joint = parts.len() > 1;
     for (part, outcome) in parts.iter().zip(&outcomes) {
@@ -947,6 +945,13 @@ async fn apply_parts(
         }
     }
     Ok(outcomes)
+}
+
+/// Rolls a batch's transaction back and waits for it, so that its locks are free on return.
+async fn roll_back_now(transaction: Box<dyn ReadModelTransaction>) {
+    if let Err(error) = transaction.rollback().await {
+        tracing::debug!(error = %error, "a batch's rollback failed; its connection is dropped, which ends it");
+    }
 }
 
 /// Takes the locks and moves the checkpoints of `parts` in `transaction`, then writes the rows
