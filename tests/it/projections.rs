@@ -23,6 +23,7 @@ crate::on_both_backends!(
     an_undecodable_event_stops_the_projection_at_its_position,
     runners_follow_the_feed_until_shut_down,
     a_failing_projection_stops_alone_while_the_runner_goes_on,
+    sparse_indexes_leave_out_empty_values_and_serve_their_lookups,
 );
 
 /// Small batches, so that requests and their decisions fall in different batches.
@@ -1364,4 +1365,72 @@ async fn a_failing_projection_stops_alone_while_the_runner_goes_on(test: TestSto
             .collect::<Vec<_>>()
     };
     assert_eq!(others(followed), others(rebuilt));
+}
+
+/// The read models' indexes on mostly empty columns are partial (migration 0016), and each
+/// lookup that needs one, written as the projections write it, can still be planned on it.
+async fn sparse_indexes_leave_out_empty_values_and_serve_their_lookups(test: TestStore) {
+    let text = |value: &str| SqlValue::Text(value.to_owned());
+    let tenant = text(&Uuid::new_v4().to_string());
+    let cases = [
+        (
+            "request_queue_by_committee",
+            "select request_id from request_queue where committee_id = $1 and tenant_id in ($2, $3) \
+             and state = $4 order by requested_at, tenant_id, request_id limit $5",
+            vec![text("c"), tenant.clone(), text("t"), text("pending"), SqlValue::Int(20)],
+        ),
+        (
+            "request_queue_by_award",
+            "select request_id from request_queue where tenant_id in ($1) and award_id in ($2, $3)",
+            vec![tenant.clone(), text("a"), text("b")],
+        ),
+        (
+            "request_queue_by_expiry",
+            "select request_id from request_queue where award_state = $1 and expires_at is not null \
+             and expires_at <= $2 order by expires_at, tenant_id, request_id limit $3",
+            vec![text("active"), text("2030-01-01T00:00:00Z"), SqlValue::Int(20)],
+        ),
+        (
+            "badge_history_subject_by_award",
+            "select request_id from badge_history_subject where tenant_id in ($1) and award_id in ($2)",
+            vec![tenant.clone(), text("a")],
+        ),
+    ];
+    let mut transaction = test.begin_read_model().await.expect("transaction");
+    if test.backend == Backend::Postgres {
+        // The tables are empty: the planner would rightly scan them whole, which would say
+        // nothing of whether the index can serve the query.
+        transaction
+            .execute("set local enable_seqscan = off", &[])
+            .await
+            .expect("set");
+    }
+    for (index, query, params) in cases {
+        let definition = match test.backend {
+            Backend::Postgres => "select indexdef from pg_indexes where indexname = $1",
+            Backend::Sqlite => "select sql from sqlite_master where type = 'index' and name = $1",
+        };
+        let definition = transaction
+            .fetch_all(definition, &[text(index)])
+            .await
+            .expect("the index's definition");
+        let definition = format!("{definition:?}").to_lowercase();
+        assert!(
+            definition.contains("where") && definition.contains("is not null"),
+            "{index} is not partial: {definition}"
+        );
+        let explain = match test.backend {
+            Backend::Postgres => format!("explain {query}"),
+            Backend::Sqlite => format!("explain query plan {query}"),
+        };
+        let plan = transaction
+            .fetch_all(&explain, &params)
+            .await
+            .expect("explain");
+        let plan = format!("{plan:?}");
+        assert!(
+            plan.contains(index),
+            "{query}\nis not planned on {index}:\n{plan}"
+        );
+    }
 }
