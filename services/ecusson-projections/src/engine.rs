@@ -485,17 +485,11 @@ impl ProjectionEngine {
     /// or since, as far as a runner (here or in another process) takes them, for at most
     /// `timeout`. Returns false on timeout.
     pub async fn wait_until_caught_up(&self, timeout: Duration) -> Result<bool, ProjectionError> {
-        let deadline = Instant::now() + timeout;
-        loop {
+        poll_until(timeout, || async {
             let statuses = self.status().await?;
-            if statuses.iter().all(|status| status.events_behind == 0) {
-                return Ok(true);
-            }
-            if Instant::now() >= deadline {
-                return Ok(false);
-            }
-            tokio::time::sleep(READ_YOUR_WRITES_POLL).await;
-        }
+            Ok(statuses.iter().all(|status| status.events_behind == 0))
+        })
+        .await
     }
 
     /// Waits until every projection has applied the event at `tenant_id`'s sequence `seq`
@@ -523,21 +517,14 @@ impl ProjectionEngine {
                 )),
             ));
         };
-        let deadline = Instant::now() + timeout;
-        loop {
+        let cursor = &event.cursor;
+        poll_until(timeout, || async move {
             let checkpoints = self.load_checkpoints(&self.projections).await?;
-            if checkpoints
+            Ok(checkpoints
                 .iter()
-                .all(|checkpoint| checkpoint.cursor >= event.cursor)
-            {
-                return Ok(true);
-            }
-            if Instant::now() >= deadline {
-                return Ok(false);
-            }
-            // Projections apply a batch in milliseconds: a short poll keeps this simple.
-            tokio::time::sleep(READ_YOUR_WRITES_POLL).await;
-        }
+                .all(|checkpoint| checkpoint.cursor >= *cursor))
+        })
+        .await
     }
 
     async fn load_checkpoints(
@@ -945,6 +932,26 @@ async fn apply_parts(
         }
     }
     Ok(outcomes)
+}
+
+/// Asks `done` every [`READ_YOUR_WRITES_POLL`] until it answers true (then true) or `timeout`
+/// has passed (then false). Projections apply a batch in milliseconds: a short poll keeps the
+/// waits for them simple.
+async fn poll_until<F, Done>(timeout: Duration, mut done: F) -> Result<bool, ProjectionError>
+where
+    F: FnMut() -> Done,
+    Done: std::future::Future<Output = Result<bool, ProjectionError>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if done().await? {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(READ_YOUR_WRITES_POLL).await;
+    }
 }
 
 /// Rolls a batch's transaction back and waits for it, so that its locks are free on return.
