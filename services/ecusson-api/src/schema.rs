@@ -12,6 +12,7 @@ pub(crate) mod employability;
 mod organisation;
 pub(crate) mod personal_data;
 mod queries;
+mod relay;
 pub(crate) mod reports;
 mod subscription;
 

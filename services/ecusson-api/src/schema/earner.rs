@@ -7,8 +7,8 @@
 //! only the vault reference. A refused command, or an earlier attempt with the same
 //! idempotency key answering, writes none of it.
 
+use super::relay::{Connection, Edge};
 use super::*;
-use async_graphql::connection::{Connection, Edge};
 use async_graphql::ComplexObject;
 use ecusson_domain::earner::{Award, EvidenceTarget, Request, RequestStatus, Verdict};
 use ecusson_domain::input::{check_text, REFERENCE_MAX_CHARS, TEXT_MAX_CHARS};
@@ -568,7 +568,9 @@ pub struct ExitView {
 }
 
 /// One step of a worker's badge history (from the history read model).
+// Its fields are values in memory: resolved in order (see `super::relay`).
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct HistoryEntryView {
     /// The event's sequence number in the structure's log.
     pub sequence: i64,
@@ -696,7 +698,7 @@ impl EarnerView {
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
-    ) -> async_graphql::Result<Connection<String, HistoryEntryView>> {
+    ) -> async_graphql::Result<Connection<HistoryEntryView>> {
         let (first, after_seq) = page(first, after)?;
         // One statement: its own snapshot, without opening a transaction.
         let mut reader =
@@ -713,7 +715,7 @@ impl EarnerView {
         let has_next = entries.len() > first;
         entries.truncate(first);
         let mut connection = Connection::new(after_seq.is_some(), has_next);
-        connection.edges.extend(entries.into_iter().map(|entry| {
+        connection.extend(entries.into_iter().map(|entry| {
             Edge::new(
                 entry.seq.to_string(),
                 HistoryEntryView {

@@ -1,5 +1,6 @@
 //! Queries over the aggregates and the read models.
 
+use super::relay::{Connection, Edge};
 use super::*;
 
 #[derive(Default)]
@@ -230,8 +231,7 @@ impl CommitteeAgenda {
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
-    ) -> async_graphql::Result<async_graphql::connection::Connection<String, RequestView>> {
-        use async_graphql::connection::{Connection, Edge};
+    ) -> async_graphql::Result<Connection<RequestView>> {
         let (first, _) = super::earner::page(first, None)?;
         let after = after.map(|cursor| committee_cursor(&cursor)).transpose()?;
         let mut transaction = read_models(ctx).await?;
@@ -248,7 +248,7 @@ impl CommitteeAgenda {
         let has_next = entries.len() > first;
         entries.truncate(first);
         let mut connection = Connection::new(after.is_some(), has_next);
-        connection.edges.extend(entries.into_iter().map(|entry| {
+        connection.extend(entries.into_iter().map(|entry| {
             let cursor = format!(
                 "{}|{}|{}",
                 entry
@@ -359,8 +359,7 @@ impl CoreQueries {
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
         at_least: Option<i64>,
-    ) -> async_graphql::Result<async_graphql::connection::Connection<String, RequestView>> {
-        use async_graphql::connection::{Connection, Edge};
+    ) -> async_graphql::Result<Connection<RequestView>> {
         let principal = principal(ctx)?;
         if !QUEUE_READERS.iter().any(|role| principal.has_role(*role)) {
             return Err(coded(
@@ -410,7 +409,7 @@ impl CoreQueries {
         let has_next = entries.len() > first;
         entries.truncate(first);
         let mut connection = Connection::new(after_seq.is_some(), has_next);
-        connection.edges.extend(
+        connection.extend(
             entries
                 .into_iter()
                 .map(|entry| Edge::new(entry.requested_seq.to_string(), RequestView::from(entry))),
