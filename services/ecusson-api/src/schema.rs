@@ -14,6 +14,7 @@ pub(crate) mod personal_data;
 mod queries;
 mod relay;
 pub(crate) mod reports;
+mod scalars;
 mod subscription;
 
 pub use catalogue::*;

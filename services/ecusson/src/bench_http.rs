@@ -42,6 +42,8 @@ use ecusson_store::{
 };
 use futures::StreamExt as _;
 use hdrhistogram::Histogram;
+use http_body_util::Full;
+use hyper::body::Bytes;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -356,7 +358,8 @@ fn generate_network(options: &HttpBenchOptions) -> GeneratedNetwork {
 #[derive(Default)]
 struct Workload {
     tokens: Vec<String>,
-    items: Vec<(usize, String)>,
+    /// (the index of the item's token, the request's JSON body).
+    items: Vec<(usize, Bytes)>,
     /// Items are used round-robin (reads) instead of once each (writes).
     cyclic: bool,
 }
@@ -553,7 +556,7 @@ async fn prepare_requests(
                         "evidence": [{"kind": "NARRATIVE", "content": "Trois mois sans retard, d'après le tuteur ; attestation jointe au dossier."}],
                     }},
                 });
-                workload.items.push((index, body.to_string()));
+                workload.items.push((index, Bytes::from(body.to_string())));
                 if workload.items.len() >= wanted {
                     break 'fill;
                 }
@@ -588,7 +591,7 @@ fn prepare_histories(network: &GeneratedNetwork, secret: &DevSecret) -> anyhow::
                 "query": BADGE_HISTORY,
                 "variables": {"earner": earner.to_string()},
             });
-            workload.items.push((index, body.to_string()));
+            workload.items.push((index, Bytes::from(body.to_string())));
         }
     }
     anyhow::ensure!(
@@ -612,7 +615,7 @@ fn prepare_viewers(network: &GeneratedNetwork, secret: &DevSecret) -> anyhow::Re
         if let Some(reader) = support_member(structure) {
             workload.items.push((
                 workload.tokens.len(),
-                serde_json::json!({"query": VIEWER}).to_string(),
+                Bytes::from(serde_json::json!({"query": VIEWER}).to_string()),
             ));
             workload.tokens.push(token(
                 secret,
@@ -878,14 +881,57 @@ async fn drive_on_this_runtime(
     duration: Duration,
 ) -> anyhow::Result<DriveOutcome> {
     struct Shared {
-        endpoint: String,
+        target: Target,
         workload: Workload,
+        /// The workload's tokens, made into header values once.
+        tokens: Vec<hyper::header::HeaderValue>,
         next: AtomicUsize,
         exhausted: AtomicBool,
         first_errors: Mutex<Vec<String>>,
     }
+    // One request: Ok(entries) or Err(reason); None when the workload ran out.
+    async fn one(
+        shared: &Shared,
+        connection: &mut Http1Connection,
+        check: Check,
+    ) -> Option<(Duration, Result<u64, String>)> {
+        let index = shared.next.fetch_add(1, Ordering::Relaxed);
+        let items = &shared.workload.items;
+        let item = if shared.workload.cyclic {
+            &items[index % items.len()]
+        } else {
+            match items.get(index) {
+                Some(item) => item,
+                None => {
+                    shared.exhausted.store(true, Ordering::Relaxed);
+                    return None;
+                }
+            }
+        };
+        let begun = Instant::now();
+        let outcome = match connection
+            .post(&shared.target, &shared.tokens[item.0], &item.1)
+            .await
+        {
+            Err(error) => Err(format!("HTTP: {error:#}")),
+            Ok((status, body)) if status != hyper::StatusCode::OK => Err(format!(
+                "HTTP {status}: {}",
+                String::from_utf8_lossy(&body[..body.len().min(200)])
+            )),
+            Ok((_, body)) => check.check(&body),
+        };
+        Some((begun.elapsed(), outcome))
+    }
+    let target = Target::parse(&endpoint)?;
+    let tokens = workload
+        .tokens
+        .iter()
+        .map(|token| hyper::header::HeaderValue::from_str(token))
+        .collect::<Result<_, _>>()
+        .context("a token that is not a header value")?;
     let shared = Arc::new(Shared {
-        endpoint,
+        target,
+        tokens,
         workload,
         next: AtomicUsize::new(0),
         exhausted: AtomicBool::new(false),
@@ -898,56 +944,9 @@ async fn drive_on_this_runtime(
     for _ in 0..connections {
         let (shared, warmed, mut start) = (shared.clone(), warmed.clone(), start.clone());
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder()
-                .pool_max_idle_per_host(1)
-                .tcp_nodelay(true)
-                .build()
-                .context("an HTTP client")?;
-            // One request: Ok(entries) or Err(reason); None when the workload ran out.
-            let one = |client: &reqwest::Client| {
-                let shared = shared.clone();
-                let client = client.clone();
-                async move {
-                    let index = shared.next.fetch_add(1, Ordering::Relaxed);
-                    let items = &shared.workload.items;
-                    let item = if shared.workload.cyclic {
-                        &items[index % items.len()]
-                    } else {
-                        match items.get(index) {
-                            Some(item) => item,
-                            None => {
-                                shared.exhausted.store(true, Ordering::Relaxed);
-                                return None;
-                            }
-                        }
-                    };
-                    let begun = Instant::now();
-                    let sent = client
-                        .post(&shared.endpoint)
-                        .header("authorization", &shared.workload.tokens[item.0])
-                        .header("content-type", "application/json")
-                        .body(item.1.clone())
-                        .send()
-                        .await;
-                    let outcome = match sent {
-                        Err(error) => Err(format!("HTTP: {error}")),
-                        Ok(response) => {
-                            let status = response.status();
-                            match response.bytes().await {
-                                Err(error) => Err(format!("HTTP body: {error}")),
-                                Ok(body) if status != reqwest::StatusCode::OK => Err(format!(
-                                    "HTTP {status}: {}",
-                                    String::from_utf8_lossy(&body[..body.len().min(200)])
-                                )),
-                                Ok(body) => check.check(&body),
-                            }
-                        }
-                    };
-                    Some((begun.elapsed(), outcome))
-                }
-            };
+            let mut connection = Http1Connection::open(&shared.target).await?;
             for _ in 0..WARM_UP_PER_CONNECTION {
-                if one(&client).await.is_none() {
+                if one(&shared, &mut connection, check).await.is_none() {
                     break;
                 }
             }
@@ -963,7 +962,7 @@ async fn drive_on_this_runtime(
                 Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).expect("a valid histogram");
             let (mut errors, mut entries) = (0u64, 0u64);
             while Instant::now() < deadline {
-                let Some((elapsed, outcome)) = one(&client).await else {
+                let Some((elapsed, outcome)) = one(&shared, &mut connection, check).await else {
                     break;
                 };
                 match outcome {
@@ -1016,6 +1015,75 @@ async fn drive_on_this_runtime(
         check,
         cpu,
     })
+}
+
+/// Where the requests go: the server's address, and the `Host` and path of each request.
+struct Target {
+    address: String,
+    host: hyper::header::HeaderValue,
+    path: String,
+}
+
+impl Target {
+    /// `http://host:port/path` (the only form the benchmark makes).
+    fn parse(endpoint: &str) -> anyhow::Result<Self> {
+        let uri: hyper::Uri = endpoint.parse().context("the endpoint's URL")?;
+        let authority = uri
+            .authority()
+            .context("the endpoint's URL has no host")?
+            .as_str()
+            .to_owned();
+        Ok(Self {
+            host: hyper::header::HeaderValue::from_str(&authority)
+                .context("the endpoint's host")?,
+            address: authority,
+            path: uri.path().to_owned(),
+        })
+    }
+}
+
+/// One keep-alive HTTP/1.1 connection, one request at a time: what a partner application's
+/// client does, without a pool, a URL parse or a retry layer per request. The connection's
+/// I/O runs on a task of its own, as hyper's client connections do.
+struct Http1Connection {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+}
+
+impl Http1Connection {
+    async fn open(target: &Target) -> anyhow::Result<Self> {
+        let stream = tokio::net::TcpStream::connect(&target.address)
+            .await
+            .with_context(|| format!("connecting to {}", target.address))?;
+        stream.set_nodelay(true).context("TCP_NODELAY")?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .context("the HTTP/1.1 handshake")?;
+        tokio::spawn(connection);
+        Ok(Self { sender })
+    }
+
+    /// POSTs `body` (JSON) with the bearer `token`; the answer's status and whole body.
+    async fn post(
+        &mut self,
+        target: &Target,
+        token: &hyper::header::HeaderValue,
+        body: &Bytes,
+    ) -> anyhow::Result<(hyper::StatusCode, Bytes)> {
+        use http_body_util::BodyExt as _;
+        use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
+        let request = hyper::Request::post(target.path.as_str())
+            .header(HOST, target.host.clone())
+            .header(AUTHORIZATION, token.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .body(Full::new(body.clone()))
+            .context("a request")?;
+        self.sender.ready().await.context("the connection")?;
+        let response = self.sender.send_request(request).await?;
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
+        Ok((status, body))
+    }
 }
 
 /// `writers` tasks append one event at a time (the event of `bench append`, built outside the

@@ -580,7 +580,7 @@ pub struct HistoryEntryView {
     pub award_id: Option<ID>,
     pub recorded_at: chrono::DateTime<chrono::Utc>,
     /// Ids, codes and counts: never personal data.
-    pub summary: async_graphql::Json<serde_json::Value>,
+    pub summary: super::scalars::JsonValue,
 }
 
 /// A worker's record: requests, badges, recommendations, exit, and the history of each step.
@@ -724,7 +724,7 @@ impl EarnerView {
                     request_id: ID(entry.request_id.to_string()),
                     award_id: entry.award_id.map(|id| ID(id.to_string())),
                     recorded_at: entry.recorded_at,
-                    summary: async_graphql::Json(entry.summary),
+                    summary: super::scalars::JsonValue::from_json(entry.summary),
                 },
             )
         }));
