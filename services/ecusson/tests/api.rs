@@ -568,7 +568,8 @@ async fn serve_demo_loads_the_network_and_prints_working_tokens() {
         assert!(staff.len() >= 3, "the demo structure has staff: {body}");
         // The structure's request queue, as a Relay connection, page by page and by state.
         let queue = "query($after: String, $state: RequestState) { requestQueue(first: 3, after: $after, state: $state) \
-            { edges { cursor node { requestId state } } pageInfo { hasNextPage endCursor } } }";
+            { edges { cursor node { requestId state } } nodes { requestId } \
+            pageInfo { hasPreviousPage hasNextPage startCursor endCursor } } }";
         let (_, first_page) = client.graphql(Some(admin), queue, json!({})).await;
         let page = &first_page["data"]["requestQueue"];
         assert_eq!(
@@ -577,6 +578,23 @@ async fn serve_demo_loads_the_network_and_prints_working_tokens() {
             "{first_page}"
         );
         assert_eq!(page["pageInfo"]["hasNextPage"], true);
+        assert_eq!(page["pageInfo"]["hasPreviousPage"], false);
+        // `nodes` are the edges' nodes, and the page's cursors its first and last edges'.
+        let edge_ids: Vec<&Value> = page["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|edge| &edge["node"]["requestId"])
+            .collect();
+        let node_ids: Vec<&Value> = page["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|node| &node["requestId"])
+            .collect();
+        assert_eq!(edge_ids, node_ids, "{first_page}");
+        assert_eq!(page["pageInfo"]["startCursor"], page["edges"][0]["cursor"]);
+        assert_eq!(page["pageInfo"]["endCursor"], page["edges"][2]["cursor"]);
         let (_, second_page) = client
             .graphql(
                 Some(admin),
@@ -593,6 +611,10 @@ async fn serve_demo_loads_the_network_and_prints_working_tokens() {
                 .collect()
         };
         assert!(!ids(&second_page).is_empty(), "{second_page}");
+        assert_eq!(
+            second_page["data"]["requestQueue"]["pageInfo"]["hasPreviousPage"],
+            true
+        );
         assert!(ids(&second_page)
             .iter()
             .all(|id| !ids(&first_page).contains(id)));
