@@ -136,14 +136,14 @@ mod postgres {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn queued_calls_go_together_and_each_gets_its_own_rows() {
         let mut probe = Probe::locked().await;
-        let leaders: Vec<Read> = (0..2).map(|i| probe.read(READ, params_of(i))).collect();
-        probe.until("two leaders", |now| now.leading == 2).await;
+        let leaders: Vec<Read> = (0..1).map(|i| probe.read(READ, params_of(i))).collect();
+        probe.until("one leader", |now| now.leading == 1).await;
         // Each sixteenth caller to queue leads the fifteen before it at once (a full batch): of
-        // 118, 112 go in seven such batches, which wait on the lock too, and six wait.
-        let queued: Vec<Read> = (2..120).map(|i| probe.read(READ, params_of(i))).collect();
+        // 119, 112 go in seven such batches, which wait on the lock too, and seven wait.
+        let queued: Vec<Read> = (1..120).map(|i| probe.read(READ, params_of(i))).collect();
         probe
-            .until("nine leaders and six queued calls", |now| {
-                now.leading == 9 && now.waiting == 6
+            .until("eight leaders and seven queued calls", |now| {
+                now.leading == 8 && now.waiting == 7
             })
             .await;
         probe.release().await;
@@ -174,10 +174,10 @@ mod postgres {
             params
         };
         let mut probe = Probe::locked().await;
-        let leaders: Vec<Read> = (0..2)
+        let leaders: Vec<Read> = (0..1)
             .map(|i| probe.read(DIVIDE, with_divisor(i, 1)))
             .collect();
-        probe.until("two leaders", |now| now.leading == 2).await;
+        probe.until("one leader", |now| now.leading == 1).await;
         // The first call to queue fails, with a key that has rows.
         let failing_call = 45;
         assert!(!expected(failing_call).is_empty());
@@ -185,13 +185,13 @@ mod postgres {
         probe
             .until("the failing call queued", |now| now.waiting == 1)
             .await;
-        let queued: Vec<Read> = (2..40)
+        let queued: Vec<Read> = (1..40)
             .map(|i| probe.read(DIVIDE, with_divisor(i, 1)))
             .collect();
         // The sixteenth and the thirty-second to queue lead at once (full batches): the first of
         // them takes the failing call along.
         probe
-            .until("all in place", |now| now.leading == 4 && now.waiting == 7)
+            .until("all in place", |now| now.leading == 3 && now.waiting == 8)
             .await;
         probe.release().await;
 
@@ -212,20 +212,20 @@ mod postgres {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn callers_that_go_away_leave_the_others_answered() {
         let mut probe = Probe::locked().await;
-        let leaders: Vec<Read> = (0..2).map(|i| probe.read(READ, params_of(i))).collect();
-        probe.until("two leaders", |now| now.leading == 2).await;
+        let leaders: Vec<Read> = (0..1).map(|i| probe.read(READ, params_of(i))).collect();
+        probe.until("one leader", |now| now.leading == 1).await;
         // The oldest queued caller goes away first: the lead must skip it.
-        let gone = probe.read(READ, params_of(2));
+        let gone = probe.read(READ, params_of(1));
         probe.until("one queued call", |now| now.waiting == 1).await;
         // Fourteen wait in all: fewer than a full batch, so nobody else leads them.
-        let queued: Vec<Read> = (3..16).map(|i| probe.read(READ, params_of(i))).collect();
+        let queued: Vec<Read> = (2..15).map(|i| probe.read(READ, params_of(i))).collect();
         probe.until("all queued", |now| now.waiting == 14).await;
         gone.abort();
         for leader in &leaders {
             leader.abort();
         }
-        // The leads pass on, past the call whose caller left, to calls still waiting, and the
-        // first of them takes every call queued behind it.
+        // The lead passes on, past the call whose caller left, to the oldest call still waiting,
+        // which takes every call queued behind it.
         probe
             .until("new leaders holding every call", |now| {
                 now.leading >= 1 && now.waiting == 0
@@ -234,7 +234,7 @@ mod postgres {
         probe.release().await;
 
         for (offset, read) in queued.into_iter().enumerate() {
-            let i = offset as i64 + 3;
+            let i = offset as i64 + 2;
             let rows = answer(read).await.expect("the read succeeds");
             assert_eq!(rows, expected(i), "call {i}");
         }
@@ -314,8 +314,8 @@ mod postgres {
             "some pages are cut at the limit"
         );
 
-        // A store whose one connection the test holds: the first two callers lead and wait
-        // for it, the twelve others queue behind them (fewer than a full batch).
+        // A store whose one connection the test holds: the first caller leads and waits for it,
+        // the thirteen others queue behind it (fewer than a full batch).
         let pool = PgPoolOptions::new()
             .max_connections(1)
             .connect(&database.url)
@@ -342,11 +342,11 @@ mod postgres {
             let reads = reads_of(call);
             tokio::spawn(async move { store.read_streams(&reads, MAX).await })
         };
-        let leaders: Vec<JoinHandle<Result<Pages, StoreError>>> = (0..2).map(read).collect();
-        until("two leaders", |now| now.leading == 2).await;
-        let queued: Vec<JoinHandle<Result<Pages, StoreError>>> = (2..14).map(read).collect();
-        until("twelve queued calls", |now| {
-            now.leading == 2 && now.waiting == 12
+        let leaders: Vec<JoinHandle<Result<Pages, StoreError>>> = (0..1).map(read).collect();
+        until("one leader", |now| now.leading == 1).await;
+        let queued: Vec<JoinHandle<Result<Pages, StoreError>>> = (1..14).map(read).collect();
+        until("thirteen queued calls", |now| {
+            now.leading == 1 && now.waiting == 13
         })
         .await;
         drop(held);
@@ -359,11 +359,11 @@ mod postgres {
                 .expect("the read succeeds");
             assert_eq!(pages, expected[call], "call {call}");
         }
-        // Each leader, when done, hands the lead to the oldest queued call; whichever of the
-        // two new leaders takes the queue first takes all of it: a batch of eleven at least.
+        // The leader, when done, hands the lead to the oldest queued call, which takes all the
+        // queue along: one batch of thirteen.
         let after = store.coalesced_stream_reads();
         assert!(
-            after.batches >= 1 && after.batched_calls >= 11,
+            after.batches >= 1 && after.batched_calls >= 13,
             "the queued calls went together: {after:?}"
         );
         assert_eq!(

@@ -57,9 +57,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
-/// Callers of one statement that run it at the same time. Two keeps both cores of a small
-/// machine busy while the queue fills behind them; more would mean smaller batches.
-pub(crate) const LEADERS: usize = 2;
+/// Callers of one statement that run it at the same time, [`FULL_BATCH`] aside. One makes the
+/// largest batches, so the least database work per call: on the badge-history mix (BENCHMARKS.md,
+/// eleventh round) 7,781–7,814 requests/s against 7,395–7,436 with two and 6,634–6,966 with
+/// four, and `requestBadge`'s stream reads no slower. A crowd of waiting calls still starts
+/// another statement at once (see [`FULL_BATCH`]).
+pub(crate) const LEADERS: usize = 1;
 
 /// Calls answered by one statement at most (each adds one element to each array).
 pub(crate) const MAX_BATCH: usize = 64;
