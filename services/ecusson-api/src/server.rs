@@ -183,8 +183,9 @@ async fn execute(
         let response = code_unmarked_errors(state.schema.execute(request).await);
         // A success leaves the status unset, as OpenTelemetry asks of instrumentations.
         if !response.errors.is_empty() {
-            tracing::Span::current().record("graphql.errors", response.errors.len());
-            tracing::Span::current().record("otel.status_code", "error");
+            let span = tracing::Span::current();
+            span.record("graphql.errors", response.errors.len());
+            span.record("otel.status_code", "error");
         }
         Ok(response)
     }
@@ -206,45 +207,44 @@ fn request_span(http: &HttpRequest, request: &mut async_graphql::Request) -> tra
     // are all given when the span is made: the log layer formats a span's fields at each
     // record, so one record instead of four.
     let operation_name = request.operation_name.clone();
-    let mut name = None;
-    let mut kind = None;
-    let mut fields = None;
-    if let Ok(document) = request.parsed_query() {
-        let operation = match (&document.operations, operation_name.as_deref()) {
-            (DocumentOperations::Single(operation), _) => Some((None, &operation.node)),
-            (DocumentOperations::Multiple(operations), Some(name)) => operations
-                .get_key_value(name)
-                .map(|(name, operation)| (Some(name.as_str()), &operation.node)),
-            (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations
-                .iter()
-                .next()
-                .map(|(name, operation)| (Some(name.as_str()), &operation.node)),
-            (DocumentOperations::Multiple(_), None) => None,
-        };
-        if let Some((operation_name, operation)) = operation {
-            fields = Some(
-                operation
-                    .selection_set
-                    .node
-                    .items
-                    .iter()
-                    .filter_map(|selection| match &selection.node {
-                        Selection::Field(field) => Some(field.node.name.node.as_str()),
-                        Selection::FragmentSpread(_) | Selection::InlineFragment(_) => None,
-                    })
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
-            // The name as the document spells it (not any text the client sent beside it).
-            name = operation_name.map(str::to_owned);
-            kind = Some(operation.ty.to_string());
-        }
-    }
+    let document = request.parsed_query().ok();
+    let operation =
+        document.and_then(
+            |document| match (&document.operations, operation_name.as_deref()) {
+                (DocumentOperations::Single(operation), _) => Some((None, &operation.node)),
+                (DocumentOperations::Multiple(operations), Some(name)) => operations
+                    .get_key_value(name)
+                    .map(|(name, operation)| (Some(name.as_str()), &operation.node)),
+                (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+                    operations
+                        .iter()
+                        .next()
+                        .map(|(name, operation)| (Some(name.as_str()), &operation.node))
+                }
+                (DocumentOperations::Multiple(_), None) => None,
+            },
+        );
+    // The name as the document spells it (not any text the client sent beside it).
+    let name = operation.and_then(|(name, _)| name);
+    let kind = operation.map(|(_, operation)| operation.ty.to_string());
+    let fields = operation.map(|(_, operation)| {
+        operation
+            .selection_set
+            .node
+            .items
+            .iter()
+            .filter_map(|selection| match &selection.node {
+                Selection::Field(field) => Some(field.node.name.node.as_str()),
+                Selection::FragmentSpread(_) | Selection::InlineFragment(_) => None,
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    });
     let span = tracing::info_span!(
         "graphql.request",
         otel.kind = "server",
         otel.status_code = Empty,
-        graphql.operation.name = name.as_deref(),
+        graphql.operation.name = name,
         graphql.operation.type = kind.as_deref(),
         graphql.fields = fields.as_deref(),
         graphql.errors = Empty,

@@ -357,7 +357,8 @@ fn generate_network(options: &HttpBenchOptions) -> GeneratedNetwork {
 /// Prepared requests: bodies (JSON) and the index of the bearer token each is sent with.
 #[derive(Default)]
 struct Workload {
-    tokens: Vec<String>,
+    /// The `Authorization` header of each caller (`Bearer <development token>`).
+    tokens: Vec<hyper::header::HeaderValue>,
     /// (the index of the item's token, the request's JSON body).
     items: Vec<(usize, Bytes)>,
     /// Items are used round-robin (reads) instead of once each (writes).
@@ -391,7 +392,7 @@ fn token(
     tenant: TenantId,
     roles: &[Role],
     person: PersonId,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<hyper::header::HeaderValue> {
     let token = mint_dev_token(
         secret,
         AuthSettings::DEFAULT_ISSUER,
@@ -402,7 +403,8 @@ fn token(
         chrono::Duration::hours(2),
     )
     .context("minting a development token")?;
-    Ok(format!("Bearer {token}"))
+    hyper::header::HeaderValue::try_from(format!("Bearer {token}"))
+        .context("a token that is not a header value")
 }
 
 /// Enrols fresh workers in each systematic structure and records their identity (through the
@@ -884,8 +886,6 @@ async fn drive_on_this_runtime(
     struct Shared {
         target: Target,
         workload: Workload,
-        /// The workload's tokens, made into header values once.
-        tokens: Vec<hyper::header::HeaderValue>,
         next: AtomicUsize,
         exhausted: AtomicBool,
         first_errors: Mutex<Vec<String>>,
@@ -911,7 +911,7 @@ async fn drive_on_this_runtime(
         };
         let begun = Instant::now();
         let outcome = match connection
-            .post(&shared.target, &shared.tokens[item.0], &item.1)
+            .post(&shared.target, &shared.workload.tokens[item.0], &item.1)
             .await
         {
             Err(error) => Err(format!("HTTP: {error:#}")),
@@ -924,15 +924,8 @@ async fn drive_on_this_runtime(
         Some((begun.elapsed(), outcome))
     }
     let target = Target::parse(&endpoint)?;
-    let tokens = workload
-        .tokens
-        .iter()
-        .map(|token| hyper::header::HeaderValue::from_str(token))
-        .collect::<Result<_, _>>()
-        .context("a token that is not a header value")?;
     let shared = Arc::new(Shared {
         target,
-        tokens,
         workload,
         next: AtomicUsize::new(0),
         exhausted: AtomicBool::new(false),
@@ -1022,7 +1015,7 @@ async fn drive_on_this_runtime(
 struct Target {
     address: String,
     host: hyper::header::HeaderValue,
-    path: String,
+    path: hyper::Uri,
 }
 
 impl Target {
@@ -1038,7 +1031,7 @@ impl Target {
             host: hyper::header::HeaderValue::from_str(&authority)
                 .context("the endpoint's host")?,
             address: authority,
-            path: uri.path().to_owned(),
+            path: hyper::Uri::try_from(uri.path()).context("the endpoint's path")?,
         })
     }
 }
@@ -1073,7 +1066,7 @@ impl Http1Connection {
     ) -> anyhow::Result<(hyper::StatusCode, Bytes)> {
         use http_body_util::BodyExt as _;
         use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
-        let request = hyper::Request::post(target.path.as_str())
+        let request = hyper::Request::post(target.path.clone())
             .header(HOST, target.host.clone())
             .header(AUTHORIZATION, token.clone())
             .header(CONTENT_TYPE, "application/json")
