@@ -199,13 +199,8 @@ async fn execute(
 fn request_span(http: &HttpRequest, request: &mut async_graphql::Request) -> tracing::Span {
     use tracing::field::Empty;
     use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-    if !tracing::enabled!(target: "ecusson_api::server", tracing::Level::INFO) {
-        return tracing::Span::none();
-    }
     // The document was parsed (or found parsed) before, and is kept in the request for the
-    // schema; a document that does not parse is reported by the schema as usual. The fields
-    // are all given when the span is made: the log layer formats a span's fields at each
-    // record, so one record instead of four.
+    // schema; a document that does not parse is reported by the schema as usual.
     let operation_name = request.operation_name.clone();
     let document = request.parsed_query().ok();
     let operation =
@@ -224,11 +219,37 @@ fn request_span(http: &HttpRequest, request: &mut async_graphql::Request) -> tra
                 (DocumentOperations::Multiple(_), None) => None,
             },
         );
-    // The name as the document spells it (not any text the client sent beside it).
-    let name = operation.and_then(|(name, _)| name);
-    let kind = operation.map(|(_, operation)| operation.ty.to_string());
-    let fields = operation.map(|(_, operation)| {
-        operation
+    // The name as the document spells it (not any text the client sent beside it). The fields
+    // are all given when the span is made (the log layer formats a span's fields at each
+    // record: one record instead of four), as values that `tracing` formats only when some
+    // subscriber takes the span, whatever its filter looks at.
+    let span = tracing::info_span!(
+        "graphql.request",
+        otel.kind = "server",
+        otel.status_code = Empty,
+        graphql.operation.name = operation.and_then(|(name, _)| name),
+        graphql.operation.type = operation.map(|(_, operation)| display(operation.ty)),
+        graphql.fields = operation.map(|(_, operation)| display(RootFields(operation))),
+        graphql.errors = Empty,
+    );
+    if span.is_disabled() {
+        return span;
+    }
+    let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&HeaderExtractor(http.headers()))
+    });
+    // Fails only when the span is not exported: nothing to continue then.
+    let _ = span.set_parent(parent);
+    span
+}
+
+/// The names of an operation's root fields, comma-separated (fragments left out).
+struct RootFields<'a>(&'a async_graphql::parser::types::OperationDefinition);
+
+impl std::fmt::Display for RootFields<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = self
+            .0
             .selection_set
             .node
             .items
@@ -236,25 +257,15 @@ fn request_span(http: &HttpRequest, request: &mut async_graphql::Request) -> tra
             .filter_map(|selection| match &selection.node {
                 Selection::Field(field) => Some(field.node.name.node.as_str()),
                 Selection::FragmentSpread(_) | Selection::InlineFragment(_) => None,
-            })
-            .collect::<Vec<_>>()
-            .join(",")
-    });
-    let span = tracing::info_span!(
-        "graphql.request",
-        otel.kind = "server",
-        otel.status_code = Empty,
-        graphql.operation.name = name,
-        graphql.operation.type = kind.as_deref(),
-        graphql.fields = fields.as_deref(),
-        graphql.errors = Empty,
-    );
-    let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
-        propagator.extract(&HeaderExtractor(http.headers()))
-    });
-    // Fails only when the span is not exported: nothing to continue then.
-    let _ = span.set_parent(parent);
-    span
+            });
+        for (index, name) in names.enumerate() {
+            if index > 0 {
+                formatter.write_str(",")?;
+            }
+            formatter.write_str(name)?;
+        }
+        Ok(())
+    }
 }
 
 /// Reads the W3C trace context (`traceparent`, `tracestate`) from the request's headers.
@@ -454,5 +465,91 @@ async fn readyz(state: web::Data<ServerState>) -> HttpResponse {
             HttpResponse::ServiceUnavailable()
                 .json(serde_json::json!({"status": "database unavailable"}))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id};
+    use tracing_subscriber::layer::{Context, SubscriberExt as _};
+    use tracing_subscriber::Layer;
+
+    /// Keeps the fields of every span it is given, by span name.
+    #[derive(Clone, Default)]
+    struct Fields(Arc<Mutex<BTreeMap<String, BTreeMap<String, String>>>>);
+
+    struct Record<'a>(&'a mut BTreeMap<String, String>);
+
+    impl Visit for Record<'_> {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            self.0.insert(field.name().to_owned(), format!("{value:?}"));
+        }
+
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.0.insert(field.name().to_owned(), value.to_owned());
+        }
+    }
+
+    impl<S: tracing::Subscriber> Layer<S> for Fields {
+        fn on_new_span(&self, attributes: &Attributes<'_>, _: &Id, _: Context<'_, S>) {
+            let mut fields = BTreeMap::new();
+            attributes.record(&mut Record(&mut fields));
+            self.0
+                .lock()
+                .unwrap()
+                .insert(attributes.metadata().name().to_owned(), fields);
+        }
+    }
+
+    fn spans_of(
+        filter: impl Fn(&tracing::Metadata<'_>) -> bool + Send + Sync + 'static,
+        query: &str,
+    ) -> BTreeMap<String, BTreeMap<String, String>> {
+        let fields = Fields::default();
+        let subscriber = tracing_subscriber::registry().with(
+            fields
+                .clone()
+                .with_filter(tracing_subscriber::filter::filter_fn(filter)),
+        );
+        let http = actix_web::test::TestRequest::default().to_http_request();
+        let mut request = async_graphql::Request::new(query).operation_name("Second");
+        tracing::subscriber::with_default(subscriber, || {
+            drop(request_span(&http, &mut request));
+        });
+        let spans = fields.0.lock().unwrap().clone();
+        spans
+    }
+
+    const QUERY: &str = "query First { viewer { personId } } \
+                         query Second { viewer { personId } ...Rest catalogue { totalCount } } \
+                         fragment Rest on Query { viewer { tenantId } }";
+
+    #[test]
+    fn the_request_span_names_the_operation_and_its_root_fields_under_a_filter_by_span_name() {
+        // A filter that looks at the span's name only, as `[graphql.request]` directives do.
+        let spans = spans_of(|metadata| metadata.name() == "graphql.request", QUERY);
+        let span = &spans["graphql.request"];
+        assert_eq!(span["graphql.operation.name"], "Second");
+        assert_eq!(span["graphql.operation.type"], "query");
+        assert_eq!(span["graphql.fields"], "viewer,catalogue");
+        assert_eq!(span["otel.kind"], "server");
+    }
+
+    #[test]
+    fn the_request_span_is_not_made_when_no_subscriber_wants_it() {
+        let spans = spans_of(|metadata| metadata.name() != "graphql.request", QUERY);
+        assert!(!spans.contains_key("graphql.request"), "{spans:?}");
+    }
+
+    #[test]
+    fn a_document_that_does_not_parse_gives_a_span_without_operation() {
+        let spans = spans_of(|_| true, "query {");
+        let span = &spans["graphql.request"];
+        assert!(!span.contains_key("graphql.operation.type"), "{span:?}");
+        assert!(!span.contains_key("graphql.fields"), "{span:?}");
     }
 }
