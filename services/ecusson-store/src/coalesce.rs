@@ -26,9 +26,11 @@
 //! At most [`LEADERS`] callers of a statement run it at once; a caller that finds them all
 //! busy queues its call, unless [`FULL_BATCH`] calls would then wait: it leads them at once.
 //! A leader takes every queued call of its statement (up to [`MAX_BATCH`]) along with its own,
-//! answers them all, and then hands the lead to the oldest call queued since, which runs the
-//! next batch with its own. Nobody leads twice, so nobody
-//! waits for strangers' batches beyond the one that answers them. When the load is light, no
+//! answers them all. As soon as its statement has answered (before the answers go out), it
+//! hands the lead to the oldest call queued since, which runs the next batch with its own, so
+//! the database works on the next statement while the server handles this one's answers.
+//! Nobody leads twice, so nobody waits for strangers' batches beyond the one that answers
+//! them. When the load is light, no
 //! call ever queues and each statement runs alone, exactly as it is written.
 //!
 //! Only `select` statements without NULL parameters go this way (a NULL has no array type to
@@ -213,27 +215,31 @@ impl<C: Coalesce> Coalescer<C> {
                 Err(_) => return C::alone(pool, &key, &params).await,
             },
         };
-        let output = self.run_batch(pool, &key, own, batch).await;
-        drop(leader);
-        output
+        self.run_batch(pool, &key, leader, own, batch).await
     }
 
     /// Runs the leader's own call with the queued ones and answers the queued ones; returns
-    /// the leader's own answer.
+    /// the leader's own answer. The lead passes on as soon as the statement has answered,
+    /// before the answers go out: the next statement is on its way while the callers of this
+    /// one (and the leader itself) handle theirs, instead of after them.
     async fn run_batch(
         &self,
         pool: &PgPool,
         key: &C::Key,
+        leader: Leader<C>,
         own: C::Params,
         queued: Vec<Call<C>>,
     ) -> Result<C::Output, StoreError> {
         if queued.is_empty() {
-            return C::alone(pool, key, &own).await;
+            let output = C::alone(pool, key, &own).await;
+            drop(leader);
+            return output;
         }
         let mut calls: Vec<&C::Params> = Vec::with_capacity(queued.len() + 1);
         calls.push(&own);
         calls.extend(queued.iter().map(|call| &call.params));
         let answers = C::together(pool, key, &calls).await;
+        drop(leader);
         let count = calls.len();
         drop(calls);
         match answers {
