@@ -836,6 +836,37 @@ async fn the_brochure_through_http(test_store: TestStore) {
             "earner.recommendation_declined",
         ]
     );
+    // Each summary is answered as a JSON object (not as text), with its ids, codes and counts.
+    let summaries: Vec<&Value> = own["history"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|edge| &edge["node"]["summary"])
+        .collect();
+    assert!(
+        summaries.iter().all(|summary| summary.is_object()),
+        "{summaries:?}"
+    );
+    assert!(
+        summaries[0]["evidence_count"].is_u64(),
+        "{:?}",
+        summaries[0]
+    );
+    assert!(
+        summaries[0]["badge_class_id"].is_string(),
+        "{:?}",
+        summaries[0]
+    );
+    assert_eq!(
+        summaries[2]["badge_class_id"],
+        summaries[0]["badge_class_id"]
+    );
+    assert!(summaries[2]["expires"].is_boolean(), "{:?}", summaries[2]);
+    assert!(
+        summaries[1]["decided_by"]["kind"].is_string(),
+        "{:?}",
+        summaries[1]
+    );
     let history_text = own["history"].to_string();
     assert!(
         !history_text.contains("Toujours à l'heure") && !history_text.contains("menuiserie"),

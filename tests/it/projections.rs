@@ -898,7 +898,7 @@ async fn read_models_answer_queue_committee_history_and_catalogue_questions(test
         .all(|entry| entry.tenant_id == network.second_structure));
 
     // The first earner's history, in log order, across two requests and one award.
-    let history = badge_history(
+    let history = badge_history::<serde_json::Value>(
         transaction.as_mut(),
         network.first_structure,
         requests.first_earner,
@@ -947,7 +947,7 @@ async fn read_models_answer_queue_committee_history_and_catalogue_questions(test
     .await
     .expect("later history");
     assert_eq!(later, history[9..].to_vec());
-    assert!(badge_history(
+    assert!(badge_history::<serde_json::Value>(
         transaction.as_mut(),
         network.second_structure,
         requests.first_earner,

@@ -18,6 +18,7 @@ use ecusson_domain::{
     AwardId, DecidedBy, DomainEvent, PersonId, RequestId, RequestMode, TenantId, ValidationRoute,
 };
 use ecusson_store::{ReadModelTransaction, SqlValue};
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -47,8 +48,12 @@ const SUBJECT: TableSpec = TableSpec {
 const TABLES: &[TableSpec] = &[HISTORY, SUBJECT];
 
 /// One step of an earner's badge history.
+///
+/// `S` is the summary's type: a `serde_json::Value` as the projection writes it; a reader may
+/// read it into any type that deserializes from JSON (the API reads its answer's value type
+/// directly, with no `serde_json::Value` in between).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BadgeHistoryEntry {
+pub struct BadgeHistoryEntry<S = Value> {
     pub tenant_id: TenantId,
     pub earner_id: PersonId,
     /// The event's position in the tenant's log: the history order.
@@ -59,7 +64,7 @@ pub struct BadgeHistoryEntry {
     pub event_type: String,
     pub recorded_at: DateTime<Utc>,
     /// Ids, codes and counts only.
-    pub summary: Value,
+    pub summary: S,
 }
 
 /// Which earner a request belongs to, and its award once there is one.
@@ -338,11 +343,11 @@ fn history_from_row(row: &[SqlValue]) -> Result<BadgeHistoryEntry, ProjectionErr
 /// names (`tenant_id`, `earner_id`), which the entries take from the query.
 const PAGE_COLUMNS: &str = "seq, request_id, award_id, event_type, recorded_at, summary";
 
-fn page_entry_from_row(
+fn page_entry_from_row<S: DeserializeOwned>(
     tenant_id: TenantId,
     earner_id: PersonId,
     row: &[SqlValue],
-) -> Result<BadgeHistoryEntry, ProjectionError> {
+) -> Result<BadgeHistoryEntry<S>, ProjectionError> {
     let reader = RowReader::new(HISTORY.name, row, 6)?;
     let summary_text = reader.text(5)?;
     Ok(BadgeHistoryEntry {
@@ -358,14 +363,15 @@ fn page_entry_from_row(
     })
 }
 
-/// The history of one earner in one tenant, oldest first, `limit` entries after `after_seq`.
-pub async fn badge_history(
+/// The history of one earner in one tenant, oldest first, `limit` entries after `after_seq`,
+/// each summary read as an `S` (see [`BadgeHistoryEntry`]).
+pub async fn badge_history<S: DeserializeOwned>(
     transaction: &mut dyn ReadModelTransaction,
     tenant_id: TenantId,
     earner_id: PersonId,
     after_seq: Option<u64>,
     limit: usize,
-) -> Result<Vec<BadgeHistoryEntry>, ProjectionError> {
+) -> Result<Vec<BadgeHistoryEntry<S>>, ProjectionError> {
     let rows = transaction
         .fetch_all(
             &format!(

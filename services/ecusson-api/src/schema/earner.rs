@@ -703,7 +703,8 @@ impl EarnerView {
         // One statement: its own snapshot, without opening a transaction.
         let mut reader =
             ecusson_store::read_model::SingleStatements(api(ctx).ledger.store().clone());
-        let mut entries = ecusson_projections::badge_history(
+        // Each summary read straight into the answer's value type.
+        let mut entries = ecusson_projections::badge_history::<async_graphql::Value>(
             &mut reader,
             self.tenant,
             self.id,
@@ -724,7 +725,7 @@ impl EarnerView {
                     request_id: ID(entry.request_id.to_string()),
                     award_id: entry.award_id.map(|id| ID(id.to_string())),
                     recorded_at: entry.recorded_at,
-                    summary: super::scalars::JsonValue::from_json(entry.summary),
+                    summary: super::scalars::JsonValue(entry.summary),
                 },
             )
         }));

@@ -7,15 +7,9 @@ use std::borrow::Cow;
 
 /// The `JSON` scalar (the same as `async_graphql::Json`'s), for a value already held as a
 /// GraphQL value: answering it is a clone, where `Json<serde_json::Value>` serializes the value
-/// through serde at every answer. A history page answers twenty of them.
+/// through serde at every answer. A history page answers twenty of them, each read from its
+/// JSON text straight into a GraphQL value.
 pub struct JsonValue(pub Value);
-
-impl JsonValue {
-    /// Moves a JSON document into a GraphQL value (numbers, strings and keys as they are).
-    pub fn from_json(json: serde_json::Value) -> Self {
-        Self(Value::from_json(json).unwrap_or_default())
-    }
-}
 
 impl OutputType for JsonValue {
     fn type_name() -> Cow<'static, str> {
