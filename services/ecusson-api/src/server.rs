@@ -520,8 +520,8 @@ mod tests {
         tracing::subscriber::with_default(subscriber, || {
             drop(request_span(&http, &mut request));
         });
-        let spans = fields.0.lock().unwrap().clone();
-        spans
+        let spans = fields.0.lock().unwrap();
+        spans.clone()
     }
 
     const QUERY: &str = "query First { viewer { personId } } \

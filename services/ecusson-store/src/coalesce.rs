@@ -30,8 +30,8 @@
 //! hands the lead to the oldest call queued since, which runs the next batch with its own, so
 //! the database works on the next statement while the server handles this one's answers.
 //! Nobody leads twice, so nobody waits for strangers' batches beyond the one that answers
-//! them. When the load is light, no
-//! call ever queues and each statement runs alone, exactly as it is written.
+//! them. When the load is light, no call ever queues and each statement runs alone, exactly
+//! as it is written.
 //!
 //! Only `select` statements without NULL parameters go this way (a NULL has no array type to
 //! travel in); anything else runs alone. When a batch fails, each of its calls runs alone,
