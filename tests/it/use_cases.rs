@@ -231,6 +231,7 @@ crate::on_both_backends!(
     an_idempotent_retry_returns_the_first_outcome,
     concurrent_retries_with_one_key_append_once,
     a_cached_aggregate_is_as_fresh_as_the_log,
+    a_recent_record_starts_from_what_the_last_command_left,
     an_entry_sealed_under_a_changed_key_is_answered_never_written,
 );
 
@@ -405,4 +406,97 @@ async fn a_cached_aggregate_is_as_fresh_as_the_log(store: TestStore) {
     let (cached, _, _) = load(here).await;
     assert_eq!(cached.version, 4);
     assert!(cached.state.is_member(fourth));
+}
+
+/// The aggregate a command runs on, read through `Batch::recent`, starts from the state the
+/// last command of this ledger left (it reads no event then), catches up with what another
+/// ledger appended, and comes out as a load from the start would.
+async fn a_recent_record_starts_from_what_the_last_command_left(store: TestStore) {
+    let (here, elsewhere) = (
+        Ledger::new(store.store.clone()),
+        Ledger::new(store.store.clone()),
+    );
+    let tenant = TenantId::new();
+    let actor = admin(tenant);
+    let meta = RequestMeta::default();
+    // What a batch would start from, and what it loads.
+    let recent = |ledger: Ledger| async move {
+        let mut batch = ledger.batch();
+        let slot = batch.recent::<Staff>(tenant, staff_stream());
+        let after = batch.reads()[0].after_version;
+        let mut loaded = batch.load().await.unwrap();
+        (after, loaded.take(slot).await.unwrap())
+    };
+    let from_start = || async { here.load::<Staff>(tenant, &staff_stream()).await.unwrap() };
+
+    // A command run without `recent` leaves nothing held: the first read starts from 0.
+    let first = PersonId::new();
+    here.execute::<Staff, _>(&actor, tenant, &staff_stream(), &meta, appoint(first))
+        .await
+        .unwrap();
+    let (after, loaded) = recent(here.clone()).await;
+    assert_eq!((after, loaded.version), (0, 1));
+    // `recent` and `cached` keep apart: the catalogue's snapshots did not get this one.
+    let mut batch = here.batch();
+    let _ = batch.cached::<Staff>(tenant, staff_stream());
+    assert_eq!(batch.reads()[0].after_version, 0);
+
+    // The command run on it leaves its state held at the new version: nothing more to read.
+    let second = PersonId::new();
+    let executed = here
+        .execute_from::<Staff, _>(
+            &actor,
+            tenant,
+            &staff_stream(),
+            &meta,
+            Some(loaded),
+            appoint(second),
+        )
+        .await
+        .unwrap();
+    assert_eq!(executed.position.unwrap().stream_version, 2);
+    let (after, loaded) = recent(here.clone()).await;
+    assert_eq!((after, loaded.version), (2, 2));
+    assert!(loaded.state.is_member(first) && loaded.state.is_member(second));
+    assert_eq!(loaded.state, from_start().await.state);
+
+    // Another ledger appends: this one reads only that event, and is as fresh as the log.
+    let third = PersonId::new();
+    elsewhere
+        .execute::<Staff, _>(&actor, tenant, &staff_stream(), &meta, appoint(third))
+        .await
+        .unwrap();
+    let (after, stale) = recent(here.clone()).await;
+    assert_eq!((after, stale.version), (2, 3));
+    assert!(stale.state.is_member(third));
+
+    // A state gone stale before its command (another append in between) is retried from the
+    // log, and what the retry appended is what is held next.
+    elsewhere
+        .execute::<Staff, _>(
+            &actor,
+            tenant,
+            &staff_stream(),
+            &meta,
+            appoint(PersonId::new()),
+        )
+        .await
+        .unwrap();
+    let fifth = PersonId::new();
+    let executed = here
+        .execute_from::<Staff, _>(
+            &actor,
+            tenant,
+            &staff_stream(),
+            &meta,
+            Some(stale),
+            appoint(fifth),
+        )
+        .await
+        .unwrap();
+    assert_eq!(executed.position.unwrap().stream_version, 5);
+    let (after, loaded) = recent(here.clone()).await;
+    assert_eq!((after, loaded.version), (5, 5));
+    assert!(loaded.state.is_member(fifth));
+    assert_eq!(loaded.state, from_start().await.state);
 }

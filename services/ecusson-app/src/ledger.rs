@@ -72,25 +72,40 @@ pub struct Executed<A> {
 pub struct Ledger {
     store: Arc<dyn EventStore>,
     clock: Clock,
+    /// Aggregates that many commands read and few change (see [`Batch::cached`]).
     snapshots: Arc<Snapshots>,
+    /// The aggregates commands run on, as the last command left them (see [`Batch::recent`]):
+    /// apart from `snapshots`, so that many workers' records do not push out the catalogue.
+    records: Arc<Snapshots>,
 }
 
-/// How many aggregates [`Snapshots`] keeps before it starts again from empty.
+/// How many aggregates `Ledger::snapshots` keeps before it starts again from empty.
 const SNAPSHOTS_MAX: usize = 20_000;
+
+/// How many aggregates `Ledger::records` keeps before it starts again from empty: the workers
+/// of a large regional network (a worker's record is a few kilobytes).
+const RECORDS_MAX: usize = 10_000;
 
 /// Aggregates that many commands read and few change (a structure's staff, a badge class, its
 /// adoption), kept in memory at the version last read. A load through [`Batch::cached`] reads
 /// only the events after that version, so it is as fresh as a full load (the log is the
 /// truth, the cache only spares folding it again) and usually reads no row.
-#[derive(Default)]
 struct Snapshots {
     entries: Mutex<HashMap<(TenantId, StreamId), (u64, Snapshot)>>,
+    max: usize,
 }
 
 /// An aggregate's state, of whichever type (a [`Slot`] knows which).
 type Snapshot = Arc<dyn Any + Send + Sync>;
 
 impl Snapshots {
+    fn new(max: usize) -> Arc<Self> {
+        Arc::new(Self {
+            entries: Mutex::default(),
+            max,
+        })
+    }
+
     fn get(&self, key: &(TenantId, StreamId)) -> Option<(u64, Snapshot)> {
         let entries = self
             .entries
@@ -104,7 +119,7 @@ impl Snapshots {
             .entries
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        if entries.len() >= SNAPSHOTS_MAX && !entries.contains_key(&key) {
+        if entries.len() >= self.max && !entries.contains_key(&key) {
             entries.clear();
         }
         match entries.get(&key) {
@@ -114,6 +129,15 @@ impl Snapshots {
                 entries.insert(key, (version, state));
             }
         }
+    }
+
+    /// Whether a snapshot of the stream is held (and so worth keeping up to date).
+    fn holds(&self, key: &(TenantId, StreamId)) -> bool {
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        entries.contains_key(key)
     }
 }
 
@@ -128,27 +152,50 @@ pub struct Slot<A> {
 pub struct Batch<'a> {
     ledger: &'a Ledger,
     reads: Vec<StreamRead>,
-    /// Per read: the cached snapshot it starts from, if any, and whether to cache the result.
-    bases: Vec<(Option<Snapshot>, bool)>,
+    /// Per read: the snapshot it starts from, if any, and where to keep the result, if anywhere.
+    bases: Vec<(Option<Snapshot>, Option<&'a Snapshots>)>,
 }
 
 impl<'a> Batch<'a> {
-    /// An aggregate read from the start (the one a command runs on, a worker's record...).
+    /// An aggregate read from the start.
     pub fn fresh<A: Aggregate>(&mut self, tenant_id: TenantId, stream: StreamId) -> Slot<A> {
-        self.push(tenant_id, stream, 0, None, false)
+        self.push(tenant_id, stream, 0, None, None)
     }
 
-    /// An aggregate read from its last snapshot in memory (see [`Snapshots`]).
-    pub fn cached<A: Aggregate + Send + Sync + 'static>(
+    /// An aggregate read from its last snapshot in memory (see [`Snapshots`]): for what many
+    /// commands read and few change (a badge class, a structure's staff).
+    pub fn cached<A: Aggregate>(
         &mut self,
         tenant_id: TenantId,
         stream: StreamId,
     ) -> Slot<A> {
-        let (after, base) = match self.ledger.snapshots.get(&(tenant_id, stream.clone())) {
+        let ledger: &'a Ledger = self.ledger;
+        self.push_snapshot(&ledger.snapshots, tenant_id, stream)
+    }
+
+    /// The aggregate the command will run on (a worker's record), read from the state the last
+    /// command on it left, when the ledger still holds it: only the events after it are read
+    /// (none, when this process wrote the last one). Kept apart from [`Batch::cached`]'s.
+    pub fn recent<A: Aggregate>(
+        &mut self,
+        tenant_id: TenantId,
+        stream: StreamId,
+    ) -> Slot<A> {
+        let ledger: &'a Ledger = self.ledger;
+        self.push_snapshot(&ledger.records, tenant_id, stream)
+    }
+
+    fn push_snapshot<A: Aggregate>(
+        &mut self,
+        snapshots: &'a Snapshots,
+        tenant_id: TenantId,
+        stream: StreamId,
+    ) -> Slot<A> {
+        let (after, base) = match snapshots.get(&(tenant_id, stream.clone())) {
             Some((version, state)) if state.is::<A>() => (version, Some(state)),
             _ => (0, None),
         };
-        self.push(tenant_id, stream, after, base, true)
+        self.push(tenant_id, stream, after, base, Some(snapshots))
     }
 
     fn push<A>(
@@ -157,18 +204,23 @@ impl<'a> Batch<'a> {
         stream_id: StreamId,
         after_version: u64,
         base: Option<Snapshot>,
-        cache: bool,
+        keep: Option<&'a Snapshots>,
     ) -> Slot<A> {
         self.reads.push(StreamRead {
             tenant_id,
             stream_id,
             after_version,
         });
-        self.bases.push((base, cache));
+        self.bases.push((base, keep));
         Slot {
             index: self.reads.len() - 1,
             _aggregate: PhantomData,
         }
+    }
+
+    /// What the batch will read: per slot, the stream and the version it starts after.
+    pub fn reads(&self) -> &[StreamRead] {
+        &self.reads
     }
 
     /// Reads every slot's events.
@@ -187,18 +239,18 @@ impl<'a> Batch<'a> {
 pub struct Batched<'a> {
     ledger: &'a Ledger,
     reads: Vec<StreamRead>,
-    bases: Vec<(Option<Snapshot>, bool)>,
+    bases: Vec<(Option<Snapshot>, Option<&'a Snapshots>)>,
     pages: Vec<Option<Vec<RecordedEvent>>>,
 }
 
 impl Batched<'_> {
     /// The aggregate of `slot` as its stream says it is now.
-    pub async fn take<A: Aggregate + Send + Sync + 'static>(
+    pub async fn take<A: Aggregate>(
         &mut self,
         slot: Slot<A>,
     ) -> Result<Loaded<A>, AppError> {
         let read = &self.reads[slot.index];
-        let (base, cache) = &self.bases[slot.index];
+        let (base, keep) = &self.bases[slot.index];
         let mut version = read.after_version;
         let mut state = match base {
             Some(base) => base
@@ -224,8 +276,8 @@ impl Batched<'_> {
                 .read_stream(read.tenant_id, &read.stream_id, version, PAGE)
                 .await?;
         }
-        if *cache {
-            self.ledger.snapshots.put(
+        if let Some(snapshots) = keep {
+            snapshots.put(
                 (read.tenant_id, read.stream_id.clone()),
                 version,
                 Arc::new(state.clone()),
@@ -244,7 +296,8 @@ impl Ledger {
         Self {
             store,
             clock,
-            snapshots: Arc::default(),
+            snapshots: Snapshots::new(SNAPSHOTS_MAX),
+            records: Snapshots::new(RECORDS_MAX),
         }
     }
 
@@ -460,6 +513,13 @@ impl Ledger {
                     let state = events
                         .iter()
                         .fold(state, |state, event| state.evolve(event));
+                    // The expected version held: this is the stream's state at its new
+                    // version, which the next [`Batch::recent`] read starts from.
+                    let key = (tenant_id, stream.clone());
+                    if self.records.holds(&key) {
+                        let snapshot = Arc::new(state.clone());
+                        self.records.put(key, outcome.stream_version, snapshot);
+                    }
                     return Ok(Executed {
                         state,
                         events,

@@ -15,7 +15,7 @@ use crate::DomainError;
 /// Stream names are lowercase and use only `[a-z0-9-_:.]`: "network", "staff",
 /// "pathway-<id>", "badge-class-<id>", "adoption-<badge class id>", "earner-<person id>". Each
 /// aggregate has an inherent `stream_name` function that builds its name.
-pub trait Aggregate: Default + Clone {
+pub trait Aggregate: Default + Clone + Send + Sync + 'static {
     type Command;
 
     /// Applies the rules: which events does `command` cause, given this state, this actor and

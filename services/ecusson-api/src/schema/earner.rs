@@ -1122,7 +1122,7 @@ impl EarnerMutations {
                 )
             })
             .transpose()?;
-        let earner_slot = batch.fresh::<Earner>(tenant, stream(Earner::stream_name(earner_id))?);
+        let earner_slot = batch.recent::<Earner>(tenant, stream(Earner::stream_name(earner_id))?);
         let mut loaded = batch.load().await.map_err(graphql_error)?;
         let badge_class = loaded
             .take(class_slot)
