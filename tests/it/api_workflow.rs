@@ -12,7 +12,7 @@ use ecusson_app::credentials::PublicSite;
 use ecusson_app::Ledger;
 use ecusson_domain::{PersonId, Role, TenantId};
 use ecusson_projections::{EngineSettings, ProjectionEngine, ProjectionSelection};
-use ecusson_store::{connect, DatabaseUrl, EventStore, Vault, VaultKey};
+use ecusson_store::{connect, DatabaseUrl, EventStore, StreamId, Vault, VaultKey};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tokio::sync::{watch, Notify};
@@ -958,6 +958,82 @@ async fn the_brochure_through_http_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_brochure_through_http_on_postgres() {
     the_brochure_through_http(postgres_store().await).await;
+}
+
+/// A request is decided on the log as it stands, though the server holds the badge class, the
+/// adoption and the worker's record in memory from the requests before: once the network has
+/// retired the class (by the same server, whose snapshots only reads refresh), the next
+/// request is refused, and nothing of it is written.
+async fn a_request_sees_a_change_made_since_the_server_held_its_inputs(test_store: TestStore) {
+    let secret = DevSecret::generate();
+    let api = RunningApi::start(&test_store.url, &VaultKey::generate(), &secret).await;
+    let client = Client::new(&api.base, &secret);
+    let world = brochure(&client).await;
+    let worker = Person::new(&client, world.first, &[Role::Earner]);
+    client
+        .data(
+            &world.counsellor.token,
+            "mutation($id: ID!) { enrolWorker(input: {earnerId: $id, enrolledOn: \"2026-09-01\"}) { earnerId } }",
+            json!({"id": worker.id()}),
+        )
+        .await;
+    // A request and its withdrawal: the server now holds the class, its adoption and the
+    // worker's record as they stand.
+    let request = json!({"input": {"badgeClassId": world.class, "mode": "INDIVIDUAL"}});
+    let first = client.data(&worker.token, REQUEST, request.clone()).await["requestBadge"].clone();
+    assert_eq!(first["request"]["state"], "PENDING");
+    client
+        .data(
+            &worker.token,
+            "mutation($input: WithdrawRequestInput!) { withdrawRequest(input: $input) { request { state } } }",
+            json!({"input": {"requestId": first["request"]["requestId"], "reason": {"code": "REQUESTED_BY_EARNER"}}}),
+        )
+        .await;
+    let record = StreamId::parse(format!("earner-{}", worker.id())).unwrap();
+    let version = api
+        .store
+        .stream_version(world.first, &record)
+        .await
+        .unwrap();
+
+    client
+        .data(
+            &world.admin_token,
+            "mutation($c: ID!) { retireBadgeClass(input: {badgeClassId: $c}) { retired } }",
+            json!({"c": world.class}),
+        )
+        .await;
+    let answer = client.call(&worker.token, REQUEST, request).await;
+    assert_eq!(
+        answer["errors"][0]["extensions"]["code"], "CONFLICT",
+        "{answer:#}"
+    );
+    assert!(
+        answer["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("retired"),
+        "{answer:#}"
+    );
+    assert_eq!(
+        api.store
+            .stream_version(world.first, &record)
+            .await
+            .unwrap(),
+        version
+    );
+    api.stop().await;
+    drop(test_store);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_sees_a_change_made_since_the_server_held_its_inputs_on_sqlite() {
+    a_request_sees_a_change_made_since_the_server_held_its_inputs(sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_sees_a_change_made_since_the_server_held_its_inputs_on_postgres() {
+    a_request_sees_a_change_made_since_the_server_held_its_inputs(postgres_store().await).await;
 }
 
 /// The expiry sweeper records `BadgeExpired` for active awards past their date, once, and

@@ -164,11 +164,7 @@ impl<'a> Batch<'a> {
 
     /// An aggregate read from its last snapshot in memory (see [`Snapshots`]): for what many
     /// commands read and few change (a badge class, a structure's staff).
-    pub fn cached<A: Aggregate>(
-        &mut self,
-        tenant_id: TenantId,
-        stream: StreamId,
-    ) -> Slot<A> {
+    pub fn cached<A: Aggregate>(&mut self, tenant_id: TenantId, stream: StreamId) -> Slot<A> {
         let ledger: &'a Ledger = self.ledger;
         self.push_snapshot(&ledger.snapshots, tenant_id, stream)
     }
@@ -176,11 +172,7 @@ impl<'a> Batch<'a> {
     /// The aggregate the command will run on (a worker's record), read from the state the last
     /// command on it left, when the ledger still holds it: only the events after it are read
     /// (none, when this process wrote the last one). Kept apart from [`Batch::cached`]'s.
-    pub fn recent<A: Aggregate>(
-        &mut self,
-        tenant_id: TenantId,
-        stream: StreamId,
-    ) -> Slot<A> {
+    pub fn recent<A: Aggregate>(&mut self, tenant_id: TenantId, stream: StreamId) -> Slot<A> {
         let ledger: &'a Ledger = self.ledger;
         self.push_snapshot(&ledger.records, tenant_id, stream)
     }
@@ -245,10 +237,7 @@ pub struct Batched<'a> {
 
 impl Batched<'_> {
     /// The aggregate of `slot` as its stream says it is now.
-    pub async fn take<A: Aggregate>(
-        &mut self,
-        slot: Slot<A>,
-    ) -> Result<Loaded<A>, AppError> {
+    pub async fn take<A: Aggregate>(&mut self, slot: Slot<A>) -> Result<Loaded<A>, AppError> {
         let read = &self.reads[slot.index];
         let (base, keep) = &self.bases[slot.index];
         let mut version = read.after_version;
@@ -276,7 +265,8 @@ impl Batched<'_> {
                 .read_stream(read.tenant_id, &read.stream_id, version, PAGE)
                 .await?;
         }
-        if let Some(snapshots) = keep {
+        // Kept again only when something was read past the snapshot.
+        if let Some(snapshots) = keep.filter(|_| version > read.after_version || base.is_none()) {
             snapshots.put(
                 (read.tenant_id, read.stream_id.clone()),
                 version,
