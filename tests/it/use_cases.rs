@@ -2,7 +2,7 @@
 //! read, optimistic concurrency with retries, idempotent retries, refusals that append nothing.
 
 use crate::helpers::TestStore;
-use ecusson_app::{AppError, ErrorCode, Ledger, RequestMeta};
+use ecusson_app::{AppError, ErrorCode, Ledger, Loaded, RequestMeta};
 use ecusson_domain::{Actor, PersonId, Role, Staff, StaffCommand, TenantId};
 use ecusson_store::{IdempotencyKey, StreamId};
 use std::sync::Arc;
@@ -26,6 +26,28 @@ fn appoint(person_id: PersonId) -> impl FnMut(&Staff) -> Result<StaffCommand, Ap
             roles: vec![Role::Counsellor],
         })
     }
+}
+
+/// Appoints `person` to the staff of the actor's tenant through `ledger`, starting from `first`
+/// for the first attempt when given; the stream's version after it.
+async fn appoint_through(
+    ledger: &Ledger,
+    actor: &Actor,
+    first: Option<Loaded<Staff>>,
+    person: PersonId,
+) -> u64 {
+    let executed = ledger
+        .execute_from::<Staff, _>(
+            actor,
+            actor.tenant_id,
+            &staff_stream(),
+            &RequestMeta::default(),
+            first,
+            appoint(person),
+        )
+        .await
+        .unwrap();
+    executed.position.unwrap().stream_version
 }
 
 async fn a_command_appends_its_events_and_returns_the_new_state(store: TestStore) {
@@ -380,29 +402,9 @@ async fn a_cached_aggregate_is_as_fresh_as_the_log(store: TestStore) {
 
     // The loaded state runs a command; a stale one (another write in between) is retried.
     let (_, stale, _) = load(here.clone()).await;
-    elsewhere
-        .execute::<Staff, _>(
-            &actor,
-            tenant,
-            &staff_stream(),
-            &meta,
-            appoint(PersonId::new()),
-        )
-        .await
-        .unwrap();
+    appoint_through(&elsewhere, &actor, None, PersonId::new()).await;
     let fourth = PersonId::new();
-    let executed = here
-        .execute_from::<Staff, _>(
-            &actor,
-            tenant,
-            &staff_stream(),
-            &meta,
-            Some(stale),
-            appoint(fourth),
-        )
-        .await
-        .unwrap();
-    assert_eq!(executed.position.unwrap().stream_version, 4);
+    assert_eq!(appoint_through(&here, &actor, Some(stale), fourth).await, 4);
     let (cached, _, _) = load(here).await;
     assert_eq!(cached.version, 4);
     assert!(cached.state.is_member(fourth));
@@ -418,7 +420,6 @@ async fn a_recent_record_starts_from_what_the_last_command_left(store: TestStore
     );
     let tenant = TenantId::new();
     let actor = admin(tenant);
-    let meta = RequestMeta::default();
     // What a batch would start from, and what it loads.
     let recent = |ledger: Ledger| async move {
         let mut batch = ledger.batch();
@@ -431,9 +432,7 @@ async fn a_recent_record_starts_from_what_the_last_command_left(store: TestStore
 
     // A command run without `recent` leaves nothing held: the first read starts from 0.
     let first = PersonId::new();
-    here.execute::<Staff, _>(&actor, tenant, &staff_stream(), &meta, appoint(first))
-        .await
-        .unwrap();
+    appoint_through(&here, &actor, None, first).await;
     let (after, loaded) = recent(here.clone()).await;
     assert_eq!((after, loaded.version), (0, 1));
     // `recent` and `cached` keep apart: the catalogue's snapshots did not get this one.
@@ -443,18 +442,10 @@ async fn a_recent_record_starts_from_what_the_last_command_left(store: TestStore
 
     // The command run on it leaves its state held at the new version: nothing more to read.
     let second = PersonId::new();
-    let executed = here
-        .execute_from::<Staff, _>(
-            &actor,
-            tenant,
-            &staff_stream(),
-            &meta,
-            Some(loaded),
-            appoint(second),
-        )
-        .await
-        .unwrap();
-    assert_eq!(executed.position.unwrap().stream_version, 2);
+    assert_eq!(
+        appoint_through(&here, &actor, Some(loaded), second).await,
+        2
+    );
     let (after, loaded) = recent(here.clone()).await;
     assert_eq!((after, loaded.version), (2, 2));
     assert!(loaded.state.is_member(first) && loaded.state.is_member(second));
@@ -462,39 +453,16 @@ async fn a_recent_record_starts_from_what_the_last_command_left(store: TestStore
 
     // Another ledger appends: this one reads only that event, and is as fresh as the log.
     let third = PersonId::new();
-    elsewhere
-        .execute::<Staff, _>(&actor, tenant, &staff_stream(), &meta, appoint(third))
-        .await
-        .unwrap();
+    appoint_through(&elsewhere, &actor, None, third).await;
     let (after, stale) = recent(here.clone()).await;
     assert_eq!((after, stale.version), (2, 3));
     assert!(stale.state.is_member(third));
 
     // A state gone stale before its command (another append in between) is retried from the
     // log, and what the retry appended is what is held next.
-    elsewhere
-        .execute::<Staff, _>(
-            &actor,
-            tenant,
-            &staff_stream(),
-            &meta,
-            appoint(PersonId::new()),
-        )
-        .await
-        .unwrap();
+    appoint_through(&elsewhere, &actor, None, PersonId::new()).await;
     let fifth = PersonId::new();
-    let executed = here
-        .execute_from::<Staff, _>(
-            &actor,
-            tenant,
-            &staff_stream(),
-            &meta,
-            Some(stale),
-            appoint(fifth),
-        )
-        .await
-        .unwrap();
-    assert_eq!(executed.position.unwrap().stream_version, 5);
+    assert_eq!(appoint_through(&here, &actor, Some(stale), fifth).await, 5);
     let (after, loaded) = recent(here.clone()).await;
     assert_eq!((after, loaded.version), (5, 5));
     assert!(loaded.state.is_member(fifth));
