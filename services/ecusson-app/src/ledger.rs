@@ -115,29 +115,37 @@ impl Snapshots {
     }
 
     fn put(&self, key: (TenantId, StreamId), version: u64, state: Snapshot) {
+        self.store(key, version, false, || state);
+    }
+
+    /// [`Snapshots::put`], only if a snapshot of the stream is held already (so worth keeping
+    /// up to date); `state` is made only then.
+    fn refresh(&self, key: (TenantId, StreamId), version: u64, state: impl FnOnce() -> Snapshot) {
+        self.store(key, version, true, state);
+    }
+
+    fn store(
+        &self,
+        key: (TenantId, StreamId),
+        version: u64,
+        only_if_held: bool,
+        state: impl FnOnce() -> Snapshot,
+    ) {
         let mut entries = self
             .entries
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        if entries.len() >= self.max && !entries.contains_key(&key) {
-            entries.clear();
-        }
         match entries.get(&key) {
+            None if only_if_held => {}
             // A slower reader must not replace a fresher snapshot with an older one.
             Some((known, _)) if *known > version => {}
-            _ => {
-                entries.insert(key, (version, state));
+            held => {
+                if held.is_none() && entries.len() >= self.max {
+                    entries.clear();
+                }
+                entries.insert(key, (version, state()));
             }
         }
-    }
-
-    /// Whether a snapshot of the stream is held (and so worth keeping up to date).
-    fn holds(&self, key: &(TenantId, StreamId)) -> bool {
-        let entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        entries.contains_key(key)
     }
 }
 
@@ -505,11 +513,11 @@ impl Ledger {
                         .fold(state, |state, event| state.evolve(event));
                     // The expected version held: this is the stream's state at its new
                     // version, which the next [`Batch::recent`] read starts from.
-                    let key = (tenant_id, stream.clone());
-                    if self.records.holds(&key) {
-                        let snapshot = Arc::new(state.clone());
-                        self.records.put(key, outcome.stream_version, snapshot);
-                    }
+                    self.records.refresh(
+                        (tenant_id, stream.clone()),
+                        outcome.stream_version,
+                        || Arc::new(state.clone()),
+                    );
                     return Ok(Executed {
                         state,
                         events,
