@@ -340,7 +340,10 @@ mod postgres {
         let read = |call: usize| {
             let store = store.clone();
             let reads = reads_of(call);
-            tokio::spawn(async move { store.read_streams(&reads, MAX).await })
+            tokio::spawn(async move {
+                let pages = store.read_streams(&reads, MAX).await?;
+                Ok::<Pages, StoreError>(pages.into_iter().map(|page| page.events).collect())
+            })
         };
         let leaders: Vec<JoinHandle<Result<Pages, StoreError>>> = (0..1).map(read).collect();
         until("one leader", |now| now.leading == 1).await;

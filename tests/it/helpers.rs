@@ -197,6 +197,7 @@ pub fn append_request(
         metadata: metadata(),
         idempotency_key: None,
         vault_entries: Vec::new(),
+        shared_unchanged: Vec::new(),
     }
 }
 

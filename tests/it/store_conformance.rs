@@ -31,6 +31,7 @@ crate::on_both_backends!(
     first_uses_of_a_persons_key_at_once_all_seal_under_the_one_kept,
     an_entry_sealed_under_a_key_changed_elsewhere_stops_its_append,
     several_streams_read_at_once_as_one_by_one,
+    an_append_on_condition_happens_only_while_shared_streams_stand_still,
 );
 
 async fn append_then_read_stream_in_order(store: TestStore) {
@@ -1025,7 +1026,8 @@ async fn an_entry_sealed_under_a_key_changed_elsewhere_stops_its_append(store: T
 }
 
 /// `read_streams` answers, in the order asked, what `read_stream` answers for each stream:
-/// across tenants, after a version, for a stream that does not exist, within the limit.
+/// across tenants, after a version, for a stream that does not exist, within the limit; and
+/// with each stream, its tenant's shared sequence.
 async fn several_streams_read_at_once_as_one_by_one(store: TestStore) {
     let (one, two) = (TenantId::new(), TenantId::new());
     for (tenant, stream, count) in [(one, "staff", 3), (one, "earner-1", 4), (two, "staff", 2)] {
@@ -1059,11 +1061,20 @@ async fn several_streams_read_at_once_as_one_by_one(store: TestStore) {
                 .read_stream(read.tenant_id, &read.stream_id, read.after_version, limit)
                 .await
                 .unwrap();
-            assert_eq!(page, &alone, "{read:?}, limit {limit}");
+            assert_eq!(page.events, alone, "{read:?}, limit {limit}");
+            // `staff` is a shared stream: its last event's sequence is its tenant's shared
+            // sequence (the earner's record moved only the head).
+            let shared_seq = if read.tenant_id == one { 3 } else { 2 };
+            assert_eq!(page.shared_seq, shared_seq, "{read:?}");
         }
         let versions: Vec<Vec<u64>> = together
             .iter()
-            .map(|page| page.iter().map(|event| event.stream_version).collect())
+            .map(|page| {
+                page.events
+                    .iter()
+                    .map(|event| event.stream_version)
+                    .collect()
+            })
             .collect();
         let expected: Vec<Vec<u64>> = if limit == 100 {
             vec![vec![1, 2], vec![3, 4], vec![], vec![1, 2, 3], vec![]]
@@ -1072,4 +1083,147 @@ async fn several_streams_read_at_once_as_one_by_one(store: TestStore) {
         };
         assert_eq!(versions, expected);
     }
+}
+
+/// Appends to shared streams (`ecusson_domain::is_shared_stream`) move their tenant's shared
+/// sequence, others do not; an append that names tenants' shared sequences
+/// (`shared_unchanged`) happens only while they are still those, on every path of the append
+/// (one event, a batch, with an idempotency key), and otherwise writes nothing, not even its
+/// vault entries. A wrong expected version is reported first.
+async fn an_append_on_condition_happens_only_while_shared_streams_stand_still(store: TestStore) {
+    use ecusson_domain::VaultEntryId;
+    let (structure, network) = (TenantId::new(), TenantId::new());
+    let append = |tenant, stream: &str, expected, count: u64| {
+        append_request(
+            tenant,
+            stream,
+            expected,
+            (1..=count).map(test_event).collect(),
+        )
+    };
+    store
+        .append(append(structure, "staff", ExpectedVersion::NoStream, 1))
+        .await
+        .unwrap();
+    store
+        .append(append(structure, "earner-1", ExpectedVersion::NoStream, 2))
+        .await
+        .unwrap();
+    let class = format!("badge-class-{}", Uuid::new_v4());
+    store
+        .append(append(network, &class, ExpectedVersion::NoStream, 1))
+        .await
+        .unwrap();
+    assert_eq!(store.shared_seq(structure).await.unwrap(), 1);
+    assert_eq!(store.shared_seq(network).await.unwrap(), 1);
+    assert_eq!(store.shared_seq(TenantId::new()).await.unwrap(), 0);
+    let held = vec![
+        SharedAt {
+            tenant_id: structure,
+            seq: 1,
+        },
+        SharedAt {
+            tenant_id: network,
+            seq: 1,
+        },
+    ];
+    let on_condition = |stream: &str, expected, count: u64, key: Option<&str>| {
+        let mut request = append(structure, stream, expected, count);
+        request.shared_unchanged = held.clone();
+        request.idempotency_key = key.map(|key| IdempotencyKey::new(key, b"command").unwrap());
+        request
+    };
+
+    // Unchanged: each path appends.
+    store
+        .append(on_condition("earner-1", ExpectedVersion::Exact(2), 1, None))
+        .await
+        .unwrap();
+    store
+        .append(on_condition("earner-2", ExpectedVersion::NoStream, 3, None))
+        .await
+        .unwrap();
+    store
+        .append(on_condition(
+            "earner-3",
+            ExpectedVersion::NoStream,
+            1,
+            Some("k1"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(store.shared_seq(structure).await.unwrap(), 1);
+
+    // The network's catalogue moves (a batch to a shared stream: the last event counts).
+    let moved = store
+        .append(append(network, &class, ExpectedVersion::Exact(1), 2))
+        .await
+        .unwrap();
+    assert_eq!(store.shared_seq(network).await.unwrap(), moved.last_seq);
+    let head = store.tenant_head(structure).await.unwrap().unwrap();
+    let vault = Vault::new(store.store.clone(), VaultKey::generate());
+    let person = PersonId::new();
+    let entry = VaultEntryId::new();
+    let mut single = on_condition("earner-1", ExpectedVersion::Exact(3), 1, None);
+    single.vault_entries = vec![vault
+        .seal_new(structure, person, entry, b"Attestation de stage")
+        .await
+        .unwrap()];
+    for refused in [
+        single,
+        on_condition("earner-4", ExpectedVersion::NoStream, 2, None),
+        on_condition("earner-5", ExpectedVersion::NoStream, 1, Some("k2")),
+    ] {
+        let stream = refused.stream_id.clone();
+        let error = store.append(refused).await.unwrap_err();
+        assert!(
+            matches!(error, StoreError::SharedStreamsChanged),
+            "{stream}: {error:?}"
+        );
+    }
+    assert_eq!(store.tenant_head(structure).await.unwrap().unwrap(), head);
+    assert_eq!(
+        vault.get(structure, person, entry).await.unwrap(),
+        VaultRead::Missing
+    );
+    assert!(store
+        .idempotency_record(structure, "k2")
+        .await
+        .unwrap()
+        .is_none());
+
+    // A wrong expected version is what a stale stream hears first.
+    let error = store
+        .append(on_condition("earner-1", ExpectedVersion::Exact(1), 1, None))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, StoreError::WrongExpectedVersion { actual: 3, .. }),
+        "{error:?}"
+    );
+
+    // With the sequences read again, the same append goes through; and a shared stream of the
+    // structure (its adoption of a class) moves the structure's sequence, even on condition.
+    let fresh = vec![
+        SharedAt {
+            tenant_id: structure,
+            seq: 1,
+        },
+        SharedAt {
+            tenant_id: network,
+            seq: moved.last_seq,
+        },
+    ];
+    let mut retried = on_condition("earner-1", ExpectedVersion::Exact(3), 1, None);
+    retried.shared_unchanged = fresh.clone();
+    store.append(retried).await.unwrap();
+    let mut adoption = append(
+        structure,
+        &format!("adoption-{}", Uuid::new_v4()),
+        ExpectedVersion::NoStream,
+        1,
+    );
+    adoption.shared_unchanged = fresh;
+    let adopted = store.append(adoption).await.unwrap();
+    assert_eq!(store.shared_seq(structure).await.unwrap(), adopted.last_seq);
 }

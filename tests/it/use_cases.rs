@@ -255,6 +255,7 @@ crate::on_both_backends!(
     a_cached_aggregate_is_as_fresh_as_the_log,
     a_recent_record_starts_from_what_the_last_command_left,
     an_entry_sealed_under_a_changed_key_is_answered_never_written,
+    a_command_on_held_inputs_reads_nothing_and_appends_only_while_they_stand_still,
 );
 
 /// Personal data sealed under a person's key that another process destroyed before the append
@@ -467,4 +468,89 @@ async fn a_recent_record_starts_from_what_the_last_command_left(store: TestStore
     assert_eq!((after, loaded.version), (5, 5));
     assert!(loaded.state.is_member(fifth));
     assert_eq!(loaded.state, from_start().await.state);
+}
+
+/// A command decided on shared aggregates the ledger holds as current (here the structure's
+/// staff) reads nothing before deciding, and its append carries the condition that they did
+/// not change. When another ledger (another API node) changed them meanwhile, nothing is
+/// appended and the answer is `InputsChanged`; the next load reads them again and sees the
+/// change. A shared append through the ledger itself makes it read again too.
+async fn a_command_on_held_inputs_reads_nothing_and_appends_only_while_they_stand_still(
+    store: TestStore,
+) {
+    use ecusson_domain::{Earner, EarnerCommand};
+    use ecusson_store::SharedAt;
+    let (here, elsewhere) = (
+        Ledger::new(store.store.clone()),
+        Ledger::new(store.store.clone()),
+    );
+    let tenant = TenantId::new();
+    let actor = admin(tenant);
+    // Whether a load read the store, the condition it gives, and the staff's version.
+    let held = |ledger: Ledger| async move {
+        let mut batch = ledger.batch();
+        let slot = batch.cached::<Staff>(tenant, staff_stream());
+        let mut loaded = batch.load_unless_held().await.unwrap();
+        let read = loaded.read_the_store();
+        let unchanged = loaded.shared_unchanged();
+        (read, unchanged, loaded.take(slot).await.unwrap().version)
+    };
+    let enrol = |ledger: Ledger, shared_unchanged: Vec<SharedAt>, worker: PersonId| {
+        let actor = actor.clone();
+        async move {
+            let meta = RequestMeta {
+                shared_unchanged,
+                ..RequestMeta::default()
+            };
+            ledger
+                .execute::<Earner, _>(
+                    &actor,
+                    tenant,
+                    &StreamId::parse(Earner::stream_name(worker)).unwrap(),
+                    &meta,
+                    |_| {
+                        Ok(EarnerCommand::Enrol {
+                            earner_id: worker,
+                            enrolled_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
+                        })
+                    },
+                )
+                .await
+        }
+    };
+    let at = |seq| {
+        vec![SharedAt {
+            tenant_id: tenant,
+            seq,
+        }]
+    };
+
+    appoint_through(&here, &actor, None, PersonId::new()).await;
+    // Nothing held: read, with the tenant's shared sequence (the staff's event, 1).
+    assert_eq!(held(here.clone()).await, (true, at(1), 1));
+    // Held as current: nothing read, the same condition.
+    assert_eq!(held(here.clone()).await, (false, at(1), 1));
+    enrol(here.clone(), at(1), PersonId::new()).await.unwrap();
+    // A worker's record is not shared: the staff is still held as current.
+    assert_eq!(held(here.clone()).await, (false, at(1), 1));
+
+    // Another node appoints someone (sequence 3); this ledger does not know yet, and decides
+    // on what it holds: the append is refused, nothing is written.
+    appoint_through(&elsewhere, &actor, None, PersonId::new()).await;
+    let (read, stale, version) = held(here.clone()).await;
+    assert_eq!((read, version), (false, 1));
+    let head = store.tenant_head(tenant).await.unwrap();
+    let worker = PersonId::new();
+    let error = enrol(here.clone(), stale, worker).await.unwrap_err();
+    assert!(matches!(error, AppError::InputsChanged), "{error:?}");
+    assert_eq!(error.code(), ErrorCode::Conflict);
+    assert_eq!(store.tenant_head(tenant).await.unwrap(), head);
+
+    // The next load reads, and is current again.
+    assert_eq!(held(here.clone()).await, (true, at(3), 2));
+    enrol(here.clone(), at(3), worker).await.unwrap();
+    assert_eq!(held(here.clone()).await, (false, at(3), 2));
+    // This ledger's own shared append (sequence 5): it reads again before trusting its copy.
+    appoint_through(&here, &actor, None, PersonId::new()).await;
+    assert_eq!(held(here.clone()).await, (true, at(5), 3));
 }

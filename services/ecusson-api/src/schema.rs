@@ -484,6 +484,24 @@ async fn run_from<A: Aggregate>(
 where
     A::Command: Clone,
 {
+    run_from_ledger(ctx, tenant, stream_name, meta, first, command)
+        .await?
+        .map_err(graphql_error)
+}
+
+/// [`run_from`], with the ledger's error as it is, for a caller that handles some of them
+/// (deciding again when its inputs changed, say).
+async fn run_from_ledger<A: Aggregate>(
+    ctx: &Context<'_>,
+    tenant: TenantId,
+    stream_name: String,
+    meta: RequestMeta,
+    first: Option<Loaded<A>>,
+    command: A::Command,
+) -> async_graphql::Result<Result<Executed<A>, AppError>>
+where
+    A::Command: Clone,
+{
     let principal = principal(ctx)?;
     let api = api(ctx);
     let executed = api
@@ -496,13 +514,16 @@ where
             first,
             |_| Ok(command.clone()),
         )
-        .await
-        .map_err(graphql_error)?;
-    if executed.position.is_some() {
+        .await;
+    if matches!(&executed, Ok(executed) if executed.position.is_some()) {
         api.wake.notify_waiters();
     }
     Ok(executed)
 }
+
+/// How many times a command decided on shared aggregates held in memory is decided again when
+/// one of them changed before its append (each later attempt reads them afresh).
+const INPUT_ATTEMPTS: u32 = 3;
 
 // ---------------------------------------------------------------------------------------------
 // Mutations

@@ -46,6 +46,11 @@ pub enum AppError {
     /// could be written; nothing was recorded and the client may retry.
     #[error("a person's data key changed while the request was written; retry")]
     PersonKeyChanged,
+    /// A shared aggregate the command was decided on (a badge class, an adoption, the staff)
+    /// changed before its append: nothing was appended, and the caller decides again on a
+    /// fresh read ([`crate::ledger::RequestMeta::shared_unchanged`]).
+    #[error("what the request was decided on changed meanwhile; retry")]
+    InputsChanged,
     /// The idempotency key was used before for another request.
     #[error("idempotency key already used for another request")]
     IdempotencyKeyReused,
@@ -67,6 +72,7 @@ impl AppError {
             AppError::Domain(DomainError::RuleViolated(_))
             | AppError::Contended { .. }
             | AppError::PersonKeyChanged
+            | AppError::InputsChanged
             | AppError::IdempotencyKeyReused => ErrorCode::Conflict,
             AppError::Internal(_) => ErrorCode::Internal,
         }
@@ -83,6 +89,7 @@ impl From<StoreError> for AppError {
             StoreError::InvalidInput(message) => AppError::InvalidInput(message),
             StoreError::IdempotencyKeyReused => AppError::IdempotencyKeyReused,
             StoreError::PersonKeyChanged => AppError::PersonKeyChanged,
+            StoreError::SharedStreamsChanged => AppError::InputsChanged,
             other => AppError::internal(other),
         }
     }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use ecusson_domain::{Actor, Aggregate, CommandContext, DomainEvent, TenantId};
 use ecusson_store::{
     ActorRef, AppendRequest, EventMetadata, EventStore, ExpectedVersion, IdempotencyKey, NewEvent,
-    RecordedEvent, SealedEntry, StoreError, StreamId, StreamRead, Traceparent,
+    RecordedEvent, SealedEntry, SharedAt, StoreError, StreamId, StreamRead, Traceparent,
 };
 use std::any::Any;
 use std::collections::HashMap;
@@ -34,6 +34,11 @@ pub struct RequestMeta {
     /// Personal data the command's events refer to, sealed ahead and written by the append
     /// (see [`ecusson_store::AppendRequest::vault_entries`]).
     pub vault_entries: Vec<SealedEntry>,
+    /// The condition on shared streams the append carries (see
+    /// [`ecusson_store::AppendRequest::shared_unchanged`]): [`Batched::shared_unchanged`] of the
+    /// batch the command was decided on. When it fails, the use case answers
+    /// [`AppError::InputsChanged`] and its caller decides again on a fresh read.
+    pub shared_unchanged: Vec<SharedAt>,
 }
 
 /// Where a command's events went: the tenant's sequence numbers (what a reader waits for to
@@ -89,10 +94,21 @@ const RECORDS_MAX: usize = 10_000;
 /// Aggregates that many commands read and few change (a structure's staff, a badge class, its
 /// adoption), kept in memory at the version last read. A load through [`Batch::cached`] reads
 /// only the events after that version, so it is as fresh as a full load (the log is the
-/// truth, the cache only spares folding it again) and usually reads no row.
+/// truth, the cache only spares folding it again) and usually reads no row. Each entry also
+/// remembers the shared sequence of its tenant at which it was last known current (see
+/// [`ecusson_store::SharedAt`]): with that, [`Batch::load_unless_held`] can skip the read
+/// altogether and let the append check that nothing shared changed.
 struct Snapshots {
-    entries: Mutex<HashMap<(TenantId, StreamId), (u64, Snapshot)>>,
+    entries: Mutex<HashMap<(TenantId, StreamId), Entry>>,
     max: usize,
+}
+
+#[derive(Clone)]
+struct Entry {
+    version: u64,
+    state: Snapshot,
+    /// The tenant's shared sequence of the read that last saw the stream at `version`.
+    shared_seq: Option<u64>,
 }
 
 /// An aggregate's state, of whichever type (a [`Slot`] knows which).
@@ -106,44 +122,79 @@ impl Snapshots {
         })
     }
 
-    fn get(&self, key: &(TenantId, StreamId)) -> Option<(u64, Snapshot)> {
-        let entries = self
-            .entries
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(TenantId, StreamId), Entry>> {
+        self.entries
             .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        entries.get(key).cloned()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
-    fn put(&self, key: (TenantId, StreamId), version: u64, state: Snapshot) {
-        self.store(key, version, false, || state);
+    fn get(&self, key: &(TenantId, StreamId)) -> Option<Entry> {
+        self.lock().get(key).cloned()
+    }
+
+    /// Keeps `state` at `version`, as a read whose tenant's shared sequence was `shared_seq`
+    /// saw it (`None`: not known).
+    fn put(
+        &self,
+        key: (TenantId, StreamId),
+        version: u64,
+        shared_seq: Option<u64>,
+        state: Snapshot,
+    ) {
+        self.store(key, version, shared_seq, false, || state);
     }
 
     /// [`Snapshots::put`], only if a snapshot of the stream is held already (so worth keeping
     /// up to date); `state` is made only then.
     fn refresh(&self, key: (TenantId, StreamId), version: u64, state: impl FnOnce() -> Snapshot) {
-        self.store(key, version, true, state);
+        self.store(key, version, None, true, state);
+    }
+
+    /// Records that a read at the tenant's shared sequence `shared_seq` found the stream still
+    /// at `version`, the version held.
+    fn confirm(&self, key: &(TenantId, StreamId), version: u64, shared_seq: u64) {
+        if let Some(entry) = self.lock().get_mut(key) {
+            if entry.version == version && entry.shared_seq.is_none_or(|known| known < shared_seq) {
+                entry.shared_seq = Some(shared_seq);
+            }
+        }
+    }
+
+    /// Forgets at which shared sequence the tenant's entries were current (one of its shared
+    /// streams moved): their next load reads again.
+    fn forget_shared_seq(&self, tenant_id: TenantId) {
+        for ((tenant, _), entry) in self.lock().iter_mut() {
+            if *tenant == tenant_id {
+                entry.shared_seq = None;
+            }
+        }
     }
 
     fn store(
         &self,
         key: (TenantId, StreamId),
         version: u64,
+        shared_seq: Option<u64>,
         only_if_held: bool,
         state: impl FnOnce() -> Snapshot,
     ) {
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+        let mut entries = self.lock();
         match entries.get(&key) {
             None if only_if_held => {}
             // A slower reader must not replace a fresher snapshot with an older one.
-            Some((known, _)) if *known > version => {}
+            Some(known) if known.version > version => {}
             held => {
                 if held.is_none() && entries.len() >= self.max {
                     entries.clear();
                 }
-                entries.insert(key, (version, state()));
+                entries.insert(
+                    key,
+                    Entry {
+                        version,
+                        state: state(),
+                        shared_seq,
+                    },
+                );
             }
         }
     }
@@ -161,20 +212,28 @@ pub struct Batch<'a> {
     ledger: &'a Ledger,
     reads: Vec<StreamRead>,
     /// Per read: the snapshot it starts from, if any, and where to keep the result, if anywhere.
-    bases: Vec<(Option<Snapshot>, Option<&'a Snapshots>)>,
+    bases: Vec<Base<'a>>,
+}
+
+struct Base<'a> {
+    held: Option<Entry>,
+    keep: Option<&'a Snapshots>,
+    /// Read through [`Batch::cached`]: a shared aggregate, which the append's condition covers.
+    shared: bool,
 }
 
 impl<'a> Batch<'a> {
     /// An aggregate read from the start.
     pub fn fresh<A: Aggregate>(&mut self, tenant_id: TenantId, stream: StreamId) -> Slot<A> {
-        self.push(tenant_id, stream, 0, None, None)
+        self.push(tenant_id, stream, None, None, false)
     }
 
     /// An aggregate read from its last snapshot in memory (see [`Snapshots`]): for what many
-    /// commands read and few change (a badge class, a structure's staff).
+    /// commands read and few change (a badge class, a structure's staff), a shared stream
+    /// (`ecusson_domain::is_shared_stream`).
     pub fn cached<A: Aggregate>(&mut self, tenant_id: TenantId, stream: StreamId) -> Slot<A> {
         let ledger: &'a Ledger = self.ledger;
-        self.push_snapshot(&ledger.snapshots, tenant_id, stream)
+        self.push_snapshot(&ledger.snapshots, tenant_id, stream, true)
     }
 
     /// The aggregate the command will run on (a worker's record), read from the state the last
@@ -182,7 +241,7 @@ impl<'a> Batch<'a> {
     /// (none, when this process wrote the last one). Kept apart from [`Batch::cached`]'s.
     pub fn recent<A: Aggregate>(&mut self, tenant_id: TenantId, stream: StreamId) -> Slot<A> {
         let ledger: &'a Ledger = self.ledger;
-        self.push_snapshot(&ledger.records, tenant_id, stream)
+        self.push_snapshot(&ledger.records, tenant_id, stream, false)
     }
 
     fn push_snapshot<A: Aggregate>(
@@ -190,28 +249,28 @@ impl<'a> Batch<'a> {
         snapshots: &'a Snapshots,
         tenant_id: TenantId,
         stream: StreamId,
+        shared: bool,
     ) -> Slot<A> {
-        let (after, base) = match snapshots.get(&(tenant_id, stream.clone())) {
-            Some((version, state)) if state.is::<A>() => (version, Some(state)),
-            _ => (0, None),
-        };
-        self.push(tenant_id, stream, after, base, Some(snapshots))
+        let held = snapshots
+            .get(&(tenant_id, stream.clone()))
+            .filter(|entry| entry.state.is::<A>());
+        self.push(tenant_id, stream, held, Some(snapshots), shared)
     }
 
     fn push<A>(
         &mut self,
         tenant_id: TenantId,
         stream_id: StreamId,
-        after_version: u64,
-        base: Option<Snapshot>,
+        held: Option<Entry>,
         keep: Option<&'a Snapshots>,
+        shared: bool,
     ) -> Slot<A> {
         self.reads.push(StreamRead {
             tenant_id,
+            after_version: held.as_ref().map_or(0, |entry| entry.version),
             stream_id,
-            after_version,
         });
-        self.bases.push((base, keep));
+        self.bases.push(Base { held, keep, shared });
         Slot {
             index: self.reads.len() - 1,
             _aggregate: PhantomData,
@@ -226,11 +285,70 @@ impl<'a> Batch<'a> {
     /// Reads every slot's events.
     pub async fn load(self) -> Result<Batched<'a>, AppError> {
         let pages = self.ledger.store.read_streams(&self.reads, PAGE).await?;
+        let mut shared_seqs = Vec::with_capacity(pages.len());
+        let mut events = Vec::with_capacity(pages.len());
+        for page in pages {
+            shared_seqs.push(Some(page.shared_seq));
+            events.push(Some(page.events));
+        }
         Ok(Batched {
             ledger: self.ledger,
             reads: self.reads,
             bases: self.bases,
-            pages: pages.into_iter().map(Some).collect(),
+            pages: events,
+            shared_seqs,
+            read: true,
+        })
+    }
+
+    /// [`Batch::load`], unless every slot is held in memory and the shared ones are known
+    /// current as of one shared sequence per tenant: then nothing is read, and the command's
+    /// append must carry [`Batched::shared_unchanged`] (in [`RequestMeta::shared_unchanged`]),
+    /// which the store checks in the append's own statement. A held aggregate that a command
+    /// runs on ([`Batch::recent`]) needs no condition: its append expects its version.
+    pub async fn load_unless_held(self) -> Result<Batched<'a>, AppError> {
+        let mut known: Vec<SharedAt> = Vec::new();
+        let mut held = true;
+        for (read, base) in self.reads.iter().zip(&self.bases) {
+            let Some(entry) = &base.held else {
+                held = false;
+                break;
+            };
+            if !base.shared {
+                continue;
+            }
+            let shared_seq = entry
+                .shared_seq
+                .filter(|_| ecusson_domain::is_shared_stream(read.stream_id.as_str()));
+            match (
+                shared_seq,
+                known.iter().find(|at| at.tenant_id == read.tenant_id),
+            ) {
+                (Some(seq), None) => known.push(SharedAt {
+                    tenant_id: read.tenant_id,
+                    seq,
+                }),
+                (Some(seq), Some(at)) if at.seq == seq => {}
+                _ => {
+                    held = false;
+                    break;
+                }
+            }
+        }
+        if !held {
+            return self.load().await;
+        }
+        Ok(Batched {
+            ledger: self.ledger,
+            pages: self.reads.iter().map(|_| Some(Vec::new())).collect(),
+            shared_seqs: self
+                .bases
+                .iter()
+                .map(|base| base.held.as_ref().and_then(|entry| entry.shared_seq))
+                .collect(),
+            reads: self.reads,
+            bases: self.bases,
+            read: false,
         })
     }
 }
@@ -239,23 +357,49 @@ impl<'a> Batch<'a> {
 pub struct Batched<'a> {
     ledger: &'a Ledger,
     reads: Vec<StreamRead>,
-    bases: Vec<(Option<Snapshot>, Option<&'a Snapshots>)>,
+    bases: Vec<Base<'a>>,
     pages: Vec<Option<Vec<RecordedEvent>>>,
+    /// Per slot: its tenant's shared sequence as read (or as held, when nothing was read).
+    shared_seqs: Vec<Option<u64>>,
+    /// Whether the store was read at all.
+    read: bool,
 }
 
 impl Batched<'_> {
+    /// Whether the batch read the store (false: every slot was answered from memory).
+    pub fn read_the_store(&self) -> bool {
+        self.read
+    }
+
+    /// The condition on shared streams an append decided on this batch carries: for each
+    /// tenant of a [`Batch::cached`] slot, its shared sequence as read or held.
+    pub fn shared_unchanged(&self) -> Vec<SharedAt> {
+        let mut unchanged: Vec<SharedAt> = Vec::new();
+        for ((read, base), seq) in self.reads.iter().zip(&self.bases).zip(&self.shared_seqs) {
+            if let (true, Some(seq)) = (base.shared, seq) {
+                if !unchanged.iter().any(|at| at.tenant_id == read.tenant_id) {
+                    unchanged.push(SharedAt {
+                        tenant_id: read.tenant_id,
+                        seq: *seq,
+                    });
+                }
+            }
+        }
+        unchanged
+    }
+
     /// The aggregate of `slot` as its stream says it is now.
     pub async fn take<A: Aggregate>(&mut self, slot: Slot<A>) -> Result<Loaded<A>, AppError> {
         let read = &self.reads[slot.index];
-        let (base, keep) = &self.bases[slot.index];
+        let base = &self.bases[slot.index];
         let mut version = read.after_version;
-        let mut state = match base {
-            Some(base) => base
-                .downcast_ref::<A>()
-                .cloned()
-                .ok_or_else(|| AppError::internal(StoreError::Corrupt("snapshot type".into())))?,
-            None => A::default(),
-        };
+        let mut state =
+            match &base.held {
+                Some(entry) => entry.state.downcast_ref::<A>().cloned().ok_or_else(|| {
+                    AppError::internal(StoreError::Corrupt("snapshot type".into()))
+                })?,
+                None => A::default(),
+            };
         let mut page = self.pages[slot.index].take().unwrap_or_default();
         loop {
             let last_page = page.len() < PAGE;
@@ -273,13 +417,17 @@ impl Batched<'_> {
                 .read_stream(read.tenant_id, &read.stream_id, version, PAGE)
                 .await?;
         }
-        // Kept again only when something was read past the snapshot.
-        if let Some(snapshots) = keep.filter(|_| version > read.after_version || base.is_none()) {
-            snapshots.put(
-                (read.tenant_id, read.stream_id.clone()),
-                version,
-                Arc::new(state.clone()),
-            );
+        if let Some(snapshots) = base.keep.filter(|_| self.read) {
+            let key = (read.tenant_id, read.stream_id.clone());
+            // Read with (or before) the first page: later pages can only make the state
+            // fresher than it, never staler, so the condition stays safe.
+            let shared_seq = self.shared_seqs[slot.index];
+            if version > read.after_version || base.held.is_none() {
+                // Kept again only when something was read past the snapshot.
+                snapshots.put(key, version, shared_seq, Arc::new(state.clone()));
+            } else if let Some(shared_seq) = shared_seq {
+                snapshots.confirm(&key, version, shared_seq);
+            }
         }
         Ok(Loaded { state, version })
     }
@@ -490,6 +638,7 @@ impl Ledger {
                 metadata: metadata(actor, meta),
                 idempotency_key: meta.idempotency_key.clone(),
                 vault_entries: meta.vault_entries.clone(),
+                shared_unchanged: meta.shared_unchanged.clone(),
             };
             match self.store.append(request).await {
                 Ok(outcome) if outcome.replayed => {
@@ -508,6 +657,11 @@ impl Ledger {
                 }
                 Ok(outcome) => {
                     span.record("events", events.len());
+                    if ecusson_domain::is_shared_stream(stream.as_str()) {
+                        // The tenant's shared sequence moved: what this ledger holds of the
+                        // tenant's shared aggregates is read again before it is trusted.
+                        self.snapshots.forget_shared_seq(tenant_id);
+                    }
                     let state = events
                         .iter()
                         .fold(state, |state, event| state.evolve(event));
@@ -531,6 +685,13 @@ impl Ledger {
                     });
                 }
                 Err(StoreError::WrongExpectedVersion { .. }) => continue,
+                // What the command was decided on changed: only the caller can read it again.
+                Err(StoreError::SharedStreamsChanged) => {
+                    for at in &meta.shared_unchanged {
+                        self.snapshots.forget_shared_seq(at.tenant_id);
+                    }
+                    return Err(AppError::InputsChanged);
+                }
                 // The person was erased meanwhile, most likely: decide again, to answer so.
                 Err(StoreError::PersonKeyChanged) => key_changed = true,
                 Err(error) => return Err(error.into()),

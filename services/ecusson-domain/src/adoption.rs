@@ -44,8 +44,11 @@ pub struct Adoption {
 }
 
 impl Adoption {
+    /// What every adoption's stream name starts with.
+    pub const STREAM_PREFIX: &'static str = "adoption-";
+
     pub fn stream_name(badge_class_id: BadgeClassId) -> String {
-        format!("adoption-{badge_class_id}")
+        format!("{}{badge_class_id}", Self::STREAM_PREFIX)
     }
 
     pub fn is_adopted(&self) -> bool {

@@ -129,8 +129,11 @@ pub struct BadgeClass {
 }
 
 impl BadgeClass {
+    /// What every badge class's stream name starts with.
+    pub const STREAM_PREFIX: &'static str = "badge-class-";
+
     pub fn stream_name(badge_class_id: BadgeClassId) -> String {
-        format!("badge-class-{badge_class_id}")
+        format!("{}{badge_class_id}", Self::STREAM_PREFIX)
     }
 
     pub fn is_published(&self) -> bool {

@@ -48,7 +48,7 @@
 //! batch runs is the [`Coalesce`] implementation of each ([`SqlReads`], [`StreamReads`]).
 
 use crate::read_model::SqlValue;
-use crate::types::{RecordedEvent, StreamRead};
+use crate::types::{StreamPage, StreamRead};
 use crate::StoreError;
 use sqlx::postgres::{PgPool, PgRow, Postgres};
 use sqlx::Row;
@@ -498,13 +498,13 @@ pub(crate) struct StreamReads;
 impl Coalesce for StreamReads {
     type Key = usize;
     type Params = Vec<StreamRead>;
-    type Output = Vec<Vec<RecordedEvent>>;
+    type Output = Vec<StreamPage>;
 
     async fn alone(
         pool: &PgPool,
         max: &usize,
         reads: &Vec<StreamRead>,
-    ) -> Result<Vec<Vec<RecordedEvent>>, StoreError> {
+    ) -> Result<Vec<StreamPage>, StoreError> {
         crate::postgres::read_streams_once(pool, reads.iter(), *max).await
     }
 
@@ -512,7 +512,7 @@ impl Coalesce for StreamReads {
         pool: &PgPool,
         max: &usize,
         calls: &[&Vec<StreamRead>],
-    ) -> Result<Vec<Vec<Vec<RecordedEvent>>>, StoreError> {
+    ) -> Result<Vec<Vec<StreamPage>>, StoreError> {
         let mut pages = crate::postgres::read_streams_once(
             pool,
             calls.iter().flat_map(|reads| reads.iter()),

@@ -51,6 +51,10 @@ pub enum StoreError {
     /// (erased meanwhile). Nothing was appended.
     #[error("a vault entry was sealed under a person key that changed")]
     PersonKeyChanged,
+    /// A shared stream of a tenant named in [`AppendRequest::shared_unchanged`] was appended
+    /// to since: the command was decided on something that changed. Nothing was appended.
+    #[error("a shared stream changed since the command's inputs were read")]
+    SharedStreamsChanged,
     /// The input is malformed (empty batch, invalid stream id...). Nothing was appended.
     #[error("invalid input: {0}")]
     InvalidInput(String),
@@ -127,23 +131,42 @@ pub trait EventStore: Send + Sync {
     ) -> Result<Vec<RecordedEvent>, StoreError>;
 
     /// Several streams at once, each with `stream_version > after_version`, at most `limit`
-    /// events each, in order; the answer is in the order of `reads`. PostgreSQL reads them in
-    /// one statement (one round trip for a use case that checks several aggregates); SQLite,
-    /// in process, one after the other.
+    /// events each, in order, with the shared sequence of each stream's tenant; the answer is
+    /// in the order of `reads`. PostgreSQL reads them in one statement (one round trip for a
+    /// use case that checks several aggregates, one snapshot); by default (SQLite, in process)
+    /// the tenants' shared sequences first, then the streams one after the other, so that a
+    /// sequence is never newer than the pages it comes with.
     async fn read_streams(
         &self,
         reads: &[StreamRead],
         limit: usize,
-    ) -> Result<Vec<Vec<RecordedEvent>>, StoreError> {
+    ) -> Result<Vec<StreamPage>, StoreError> {
+        let mut shared: Vec<SharedAt> = Vec::new();
+        for read in reads {
+            if !shared.iter().any(|at| at.tenant_id == read.tenant_id) {
+                shared.push(SharedAt {
+                    tenant_id: read.tenant_id,
+                    seq: self.shared_seq(read.tenant_id).await?,
+                });
+            }
+        }
         let mut pages = Vec::with_capacity(reads.len());
         for read in reads {
-            pages.push(
-                self.read_stream(read.tenant_id, &read.stream_id, read.after_version, limit)
+            pages.push(StreamPage {
+                events: self
+                    .read_stream(read.tenant_id, &read.stream_id, read.after_version, limit)
                     .await?,
-            );
+                shared_seq: shared
+                    .iter()
+                    .find(|at| at.tenant_id == read.tenant_id)
+                    .map_or(0, |at| at.seq),
+            });
         }
         Ok(pages)
     }
+
+    /// The tenant's shared sequence now (see [`SharedAt`]; 0 for a tenant without a log).
+    async fn shared_seq(&self, tenant_id: TenantId) -> Result<u64, StoreError>;
 
     /// Events of one tenant with `seq > after_seq`, in sequence order (gap-free, commit order).
     async fn read_tenant(

@@ -67,12 +67,12 @@ fn decode_rows(rows: Vec<PgRow>) -> Result<Vec<RecordedEvent>, StoreError> {
 }
 
 /// Reads `reads` in one call of `ecusson_read_streams`: one page (at most `max` events) per
-/// stream, in the order given.
+/// stream, in the order given, each with its tenant's shared sequence of the same snapshot.
 pub(crate) async fn read_streams_once<'a>(
     pool: &PgPool,
     reads: impl Iterator<Item = &'a StreamRead>,
     max: usize,
-) -> Result<Vec<Vec<RecordedEvent>>, StoreError> {
+) -> Result<Vec<StreamPage>, StoreError> {
     let mut tenants: Vec<Uuid> = Vec::new();
     let mut streams: Vec<&str> = Vec::new();
     let mut after: Vec<i64> = Vec::new();
@@ -82,7 +82,8 @@ pub(crate) async fn read_streams_once<'a>(
         after.push(read.after_version as i64);
     }
     // One index range scan per stream, as `read_stream` does, in a function whose plan is
-    // kept (schema/migrations/postgres/0014_read_streams.sql says why).
+    // kept (schema/migrations/postgres/0014_read_streams.sql says why); each stream's rows
+    // come after one that carries its tenant's shared sequence (0017).
     let rows = sqlx::query(
         "select tenant_id, seq, tx_id, stream_version, canonical, ordinal \
          from ecusson_read_streams($1, $2, $3, $4)",
@@ -93,14 +94,27 @@ pub(crate) async fn read_streams_once<'a>(
     .bind(limit(max))
     .fetch_all(pool)
     .await?;
-    let mut pages: Vec<Vec<RecordedEvent>> = tenants.iter().map(|_| Vec::new()).collect();
+    let mut pages: Vec<StreamPage> = tenants
+        .iter()
+        .map(|_| StreamPage {
+            events: Vec::new(),
+            shared_seq: 0,
+        })
+        .collect();
     for row in rows {
         let ordinal: i64 = row.try_get(5)?;
         let page = usize::try_from(ordinal - 1)
             .ok()
             .and_then(|index| pages.get_mut(index))
             .ok_or_else(|| StoreError::Corrupt(format!("stream read {ordinal}")))?;
-        page.extend(decode_rows(vec![row])?);
+        let stream_version: Option<i64> = row.try_get(3)?;
+        if stream_version.is_none() {
+            let seq: i64 = row.try_get(1)?;
+            page.shared_seq = u64::try_from(seq)
+                .map_err(|_| StoreError::Corrupt(format!("shared sequence {seq}")))?;
+        } else {
+            page.events.extend(decode_rows(vec![row])?);
+        }
     }
     Ok(pages)
 }
@@ -214,23 +228,35 @@ impl EventStore for PostgresEventStore {
     )]
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
         let prepared = prepare_append(&request)?;
-        if let ([event], [canonical], None) = (
+        let shared = ecusson_domain::is_shared_stream(request.stream_id.as_str());
+        let (unchanged_tenants, unchanged_seqs): (Vec<Uuid>, Vec<i64>) = request
+            .shared_unchanged
+            .iter()
+            .map(|at| (at.tenant_id.as_uuid(), at.seq as i64))
+            .unzip();
+        if let ([event], [canonical], None, false) = (
             request.events.as_slice(),
             prepared.canonical.as_slice(),
             &request.idempotency_key,
+            shared,
         ) {
-            // What most commands append: scalar arguments, one statement after the lock.
-            let (status, first_seq, last_seq, stream_version): (
-                String,
-                Option<i64>,
-                Option<i64>,
-                Option<i64>,
-            ) = bind_vault_entries(
-                sqlx::query_as(&with_vault_entries(
-                    "ecusson_append_one($1, $2, $3, $4, $5, $6, $7, $8)",
-                    9,
-                    &request,
-                ))
+            // What most commands append: scalar arguments, one statement after the lock; the
+            // condition on shared streams, when there is one, in the same statement.
+            let call = if request.shared_unchanged.is_empty() {
+                "ecusson_append_one($1, $2, $3, $4, $5, $6, $7, $8)"
+            } else {
+                "ecusson_append_one_if_unchanged($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            };
+            let sql = with_vault_entries(
+                call,
+                if request.shared_unchanged.is_empty() {
+                    9
+                } else {
+                    11
+                },
+                &request,
+            );
+            let mut query = sqlx::query_as(&sql)
                 .bind(request.tenant_id.as_uuid())
                 .bind(request.stream_id.as_str())
                 .bind(request.expected.to_code())
@@ -238,12 +264,15 @@ impl EventStore for PostgresEventStore {
                 .bind(event.event_type.as_str())
                 .bind(i32::from(event.schema_version))
                 .bind(prepared.recorded_at)
-                .bind(canonical.as_slice()),
-                &request,
-            )
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|error| crate::append_failed(&request, error))?;
+                .bind(canonical.as_slice());
+            if !request.shared_unchanged.is_empty() {
+                query = query.bind(&unchanged_tenants).bind(&unchanged_seqs);
+            }
+            let (status, first_seq, last_seq, stream_version): AppendRow =
+                bind_vault_entries(query, &request)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(|error| crate::append_failed(&request, error))?;
             return append_outcome(
                 request.expected,
                 &status,
@@ -270,8 +299,8 @@ impl EventStore for PostgresEventStore {
             Option<i64>,
         ) = bind_vault_entries(
             sqlx::query_as(&with_vault_entries(
-                "ecusson_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                11,
+                "ecusson_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                14,
                 &request,
             ))
             .bind(request.tenant_id.as_uuid())
@@ -288,7 +317,10 @@ impl EventStore for PostgresEventStore {
             .bind(&event_types)
             .bind(&schema_versions)
             .bind(prepared.recorded_at)
-            .bind(&prepared.canonical),
+            .bind(&prepared.canonical)
+            .bind(shared)
+            .bind(&unchanged_tenants)
+            .bind(&unchanged_seqs),
             &request,
         )
         .fetch_one(&self.pool)
@@ -328,18 +360,17 @@ impl EventStore for PostgresEventStore {
         &self,
         reads: &[StreamRead],
         max: usize,
-    ) -> Result<Vec<Vec<RecordedEvent>>, StoreError> {
-        if reads.len() < 2 {
-            let mut pages = Vec::new();
-            for read in reads {
-                pages.push(
-                    self.read_stream(read.tenant_id, &read.stream_id, read.after_version, max)
-                        .await?,
-                );
-            }
-            return Ok(pages);
-        }
+    ) -> Result<Vec<StreamPage>, StoreError> {
         self.streams.run(&self.pool, max, reads.to_vec()).await
+    }
+
+    async fn shared_seq(&self, tenant_id: TenantId) -> Result<u64, StoreError> {
+        let seq: Option<i64> =
+            sqlx::query_scalar("select shared_seq from tenant_log where tenant_id = $1")
+                .bind(tenant_id.as_uuid())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(seq.map_or(0, |seq| seq as u64))
     }
 
     async fn read_tenant(

@@ -97,6 +97,7 @@ pub(crate) fn append_outcome(
             actual: number(stream_version)?,
         }),
         "idempotency_conflict" => Err(StoreError::IdempotencyKeyReused),
+        "shared_changed" => Err(StoreError::SharedStreamsChanged),
         other => Err(StoreError::Corrupt(format!(
             "unknown append status {other}"
         ))),

@@ -246,6 +246,15 @@ impl EventStore for SqliteEventStore {
             .transpose()
     }
 
+    async fn shared_seq(&self, tenant_id: TenantId) -> Result<u64, StoreError> {
+        let seq: Option<i64> =
+            sqlx::query_scalar("select shared_seq from tenant_log where tenant_id = ?1")
+                .bind(tenant_id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(seq.map_or(0, |seq| seq as u64))
+    }
+
     async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
         let rows: Vec<(String,)> =
             sqlx::query_as("select tenant_id from tenant_log order by tenant_id")

@@ -159,6 +159,21 @@ fn append(
     if !request.expected.accepts(version as u64) {
         return append_outcome(request.expected, "wrong_version", None, None, Some(version));
     }
+    // The condition on shared streams (the write lock is held: nothing moves meanwhile).
+    for at in &request.shared_unchanged {
+        let seq: i64 = transaction
+            .prepare_cached(
+                "select coalesce((select shared_seq from tenant_log where tenant_id = ?1), 0)",
+            )
+            .and_then(|mut statement| {
+                statement.query_row([at.tenant_id.to_string()], |row| row.get(0))
+            })
+            .map_err(internal)?;
+        if seq != at.seq as i64 {
+            return append_outcome(request.expected, "shared_changed", None, None, None);
+        }
+    }
+    let shared = ecusson_domain::is_shared_stream(stream);
     let (mut seq, mut hash) = match (head_seq, head_hash) {
         (Some(seq), Some(hash)) => (
             seq,
@@ -219,10 +234,12 @@ fn append(
 
     transaction
         .prepare_cached(
-            "insert into tenant_log (tenant_id, head_seq, head_hash) values (?1, ?2, ?3) \
-             on conflict (tenant_id) do update set head_seq = excluded.head_seq, head_hash = excluded.head_hash",
+            "insert into tenant_log (tenant_id, head_seq, head_hash, shared_seq) \
+             values (?1, ?2, ?3, case when ?4 then ?2 else 0 end) \
+             on conflict (tenant_id) do update set head_seq = excluded.head_seq, head_hash = excluded.head_hash, \
+             shared_seq = case when ?4 then excluded.head_seq else tenant_log.shared_seq end",
         )
-        .and_then(|mut statement| statement.execute((&tenant, seq, hash.as_slice())))
+        .and_then(|mut statement| statement.execute((&tenant, seq, hash.as_slice(), shared)))
         .map_err(internal)?;
 
     if let Some(key) = &request.idempotency_key {

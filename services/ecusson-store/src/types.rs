@@ -293,6 +293,28 @@ pub struct AppendRequest {
     /// written in the append's own transaction, only when the events are appended: a refused
     /// or replayed append leaves none behind, and the request costs one durable commit.
     pub vault_entries: Vec<crate::vault::SealedEntry>,
+    /// The append happens only if no shared stream (`ecusson_domain::is_shared_stream`) of
+    /// each of these tenants was appended to since the given shared sequence: what the command
+    /// was decided on, held in memory, is still current. Otherwise nothing is appended
+    /// ([`crate::StoreError::SharedStreamsChanged`]). Empty: no condition.
+    pub shared_unchanged: Vec<SharedAt>,
+}
+
+/// A tenant's shared sequence: the sequence number of the last event appended to one of its
+/// shared streams (0 before any), as [`crate::EventStore::read_streams`] saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SharedAt {
+    pub tenant_id: TenantId,
+    pub seq: u64,
+}
+
+/// What [`crate::EventStore::read_streams`] answers for one stream.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamPage {
+    pub events: Vec<RecordedEvent>,
+    /// The shared sequence of the stream's tenant, read no later than the events: when it is
+    /// still the same, none of the tenant's shared streams changed since this page was read.
+    pub shared_seq: u64,
 }
 
 /// One stream to read with [`crate::EventStore::read_streams`].

@@ -137,6 +137,7 @@ async fn append_load(
                 metadata: metadata(),
                 idempotency_key: None,
                 vault_entries: Vec::new(),
+                shared_unchanged: Vec::new(),
             }))
         })
         .collect();
@@ -305,6 +306,7 @@ fn store_append(planned: &ecusson_demo::PlannedAppend) -> anyhow::Result<AppendR
         metadata: EventMetadata::new(ActorRef::Person(planned.actor)),
         idempotency_key: None,
         vault_entries: Vec::new(),
+        shared_unchanged: Vec::new(),
     })
 }
 

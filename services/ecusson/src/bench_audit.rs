@@ -62,6 +62,7 @@ pub async fn run(url: &DatabaseUrl, options: &AuditBenchOptions) -> anyhow::Resu
                 metadata: EventMetadata::new(ecusson_store::ActorRef::System("bench".into())),
                 idempotency_key: None,
                 vault_entries: Vec::new(),
+                shared_unchanged: Vec::new(),
             })
             .await
             .context("loading the log")?;

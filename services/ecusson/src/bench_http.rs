@@ -1100,6 +1100,7 @@ async fn store_append_run(
         metadata: EventMetadata::new(ActorRef::System("bench".into())),
         idempotency_key: None,
         vault_entries: Vec::new(),
+        shared_unchanged: Vec::new(),
     };
     // Warm-up, untimed: 10 appends per writer.
     for index in 0..writers * 10 {

@@ -186,27 +186,6 @@ pub(super) async fn run_with_data(
     .await
 }
 
-/// [`run_with_data`] with the worker's record already loaded (for the first attempt).
-async fn run_with_data_from(
-    ctx: &Context<'_>,
-    data: PendingData<'_>,
-    earner: Loaded<Earner>,
-    earner_id: PersonId,
-    mut meta: RequestMeta,
-    command: EarnerCommand,
-) -> async_graphql::Result<Executed<Earner>> {
-    meta.vault_entries = data.sealed;
-    run_from::<Earner>(
-        ctx,
-        data.tenant,
-        Earner::stream_name(earner_id),
-        meta,
-        Some(earner),
-        command,
-    )
-    .await
-}
-
 /// Staff who support workers: they act for them and read their records.
 pub(super) const SUPPORT_READERS: [Role; 4] = [
     Role::StructureAdmin,
@@ -1106,81 +1085,106 @@ impl EarnerMutations {
             piece.check()?;
         }
         let network = network_of(ctx, principal).await?;
-        // What the decision needs, in one read: the badge class, the structure's adoption of
-        // it, the staff roster (for a counsellor), and the worker's record itself. The first
-        // three change rarely and come from the ledger's snapshots.
-        let ledger = &api(ctx).ledger;
-        let mut batch = ledger.batch();
-        let class_slot =
-            batch.cached::<BadgeClass>(network, stream(BadgeClass::stream_name(badge_class_id))?);
-        let adoption_slot =
-            batch.cached::<Adoption>(tenant, stream(Adoption::stream_name(badge_class_id))?);
-        let staff_slot = counsellor_id
-            .map(|_| {
-                Ok::<_, async_graphql::Error>(
-                    batch.cached::<Staff>(tenant, stream(Staff::stream_name())?),
-                )
-            })
-            .transpose()?;
-        let earner_slot = batch.recent::<Earner>(tenant, stream(Earner::stream_name(earner_id))?);
-        let mut loaded = batch.load().await.map_err(graphql_error)?;
-        let badge_class = loaded
-            .take(class_slot)
-            .await
-            .map_err(graphql_error)?
-            .state
-            .snapshot()
-            .ok_or_else(|| {
-                graphql_error(AppError::Domain(DomainError::NotFound(format!(
-                    "badge class {badge_class_id} is not in the network's catalogue"
-                ))))
-            })?;
-        let adoption = loaded
-            .take(adoption_slot)
-            .await
-            .map_err(graphql_error)?
-            .state;
-        let counsellor_roles = match (staff_slot, counsellor_id) {
-            (Some(slot), Some(counsellor_id)) => loaded
-                .take(slot)
-                .await
-                .map_err(graphql_error)?
-                .state
-                .roles_of(counsellor_id)
-                .to_vec(),
-            _ => vec![],
-        };
-        let earner = loaded.take(earner_slot).await.map_err(graphql_error)?;
-        let committee = match adoption.validation_mode() {
-            Some(ValidationMode::Committee { committee_id }) => {
-                let mut batch = ledger.batch();
-                let slot = batch.cached::<Network>(network, stream(Network::stream_name())?);
-                let mut loaded = batch.load().await.map_err(graphql_error)?;
-                loaded
-                    .take(slot)
-                    .await
-                    .map_err(graphql_error)?
-                    .state
-                    .committee(committee_id)
-            }
-            _ => None,
-        };
         let mut data = PendingData::new(ctx, tenant);
         let mut evidence = Vec::with_capacity(input.evidence.len());
         for piece in &input.evidence {
             evidence.push(data.evidence(earner_id, piece).await?);
         }
         let request_id = RequestId::new();
-        let command = EarnerCommand::RequestBadge(RequestBadge {
-            request_id,
-            badge_class,
-            adoption: adoption.snapshot(committee),
-            mode,
-            counsellor_roles,
-            evidence,
-            award_id: AwardId::new(),
-        });
-        let executed = run_with_data_from(ctx, data, earner, earner_id, meta, command).await?;
+        let award_id = AwardId::new();
+        let ledger = &api(ctx).ledger;
+        let mut attempt = 1;
+        let executed = loop {
+            // What the decision needs: the badge class, the structure's adoption of it, the
+            // network's committees (for an adoption that names one), the staff roster (for a
+            // counsellor), and the worker's record itself. The first four change rarely: when
+            // the ledger holds them all, as last known current, nothing is read, and the append
+            // happens only if none of them changed since (`Batch::load_unless_held`). Otherwise
+            // one read for all.
+            let mut batch = ledger.batch();
+            let class_slot = batch
+                .cached::<BadgeClass>(network, stream(BadgeClass::stream_name(badge_class_id))?);
+            let adoption_slot =
+                batch.cached::<Adoption>(tenant, stream(Adoption::stream_name(badge_class_id))?);
+            let network_slot = batch.cached::<Network>(network, stream(Network::stream_name())?);
+            let staff_slot = counsellor_id
+                .map(|_| {
+                    Ok::<_, async_graphql::Error>(
+                        batch.cached::<Staff>(tenant, stream(Staff::stream_name())?),
+                    )
+                })
+                .transpose()?;
+            let earner_slot =
+                batch.recent::<Earner>(tenant, stream(Earner::stream_name(earner_id))?);
+            let mut loaded = batch.load_unless_held().await.map_err(graphql_error)?;
+            let badge_class = loaded
+                .take(class_slot)
+                .await
+                .map_err(graphql_error)?
+                .state
+                .snapshot()
+                .ok_or_else(|| {
+                    graphql_error(AppError::Domain(DomainError::NotFound(format!(
+                        "badge class {badge_class_id} is not in the network's catalogue"
+                    ))))
+                })?;
+            let adoption = loaded
+                .take(adoption_slot)
+                .await
+                .map_err(graphql_error)?
+                .state;
+            let committees = loaded
+                .take(network_slot)
+                .await
+                .map_err(graphql_error)?
+                .state;
+            let counsellor_roles = match (staff_slot, counsellor_id) {
+                (Some(slot), Some(counsellor_id)) => loaded
+                    .take(slot)
+                    .await
+                    .map_err(graphql_error)?
+                    .state
+                    .roles_of(counsellor_id)
+                    .to_vec(),
+                _ => vec![],
+            };
+            let earner = loaded.take(earner_slot).await.map_err(graphql_error)?;
+            let committee = match adoption.validation_mode() {
+                Some(ValidationMode::Committee { committee_id }) => {
+                    committees.committee(committee_id)
+                }
+                _ => None,
+            };
+            let command = EarnerCommand::RequestBadge(RequestBadge {
+                request_id,
+                badge_class,
+                adoption: adoption.snapshot(committee),
+                mode,
+                counsellor_roles,
+                evidence: evidence.clone(),
+                award_id,
+            });
+            let meta = RequestMeta {
+                vault_entries: data.sealed.clone(),
+                shared_unchanged: loaded.shared_unchanged(),
+                ..meta.clone()
+            };
+            match run_from_ledger::<Earner>(
+                ctx,
+                tenant,
+                Earner::stream_name(earner_id),
+                meta,
+                Some(earner),
+                command,
+            )
+            .await?
+            {
+                // A shared input changed since it was held: decide again on a fresh read (the
+                // ledger no longer trusts what it held).
+                Err(AppError::InputsChanged) if attempt < INPUT_ATTEMPTS => attempt += 1,
+                outcome => break outcome.map_err(graphql_error)?,
+            }
+        };
         let request_id = created(&executed, request_id, |event| match event {
             ecusson_domain::DomainEvent::BadgeRequested(requested) => Some(requested.request_id),
             _ => None,
