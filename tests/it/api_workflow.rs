@@ -962,11 +962,18 @@ async fn the_brochure_through_http_on_postgres() {
 
 /// A request is decided on the log as it stands, though the server holds the badge class, the
 /// adoption and the worker's record in memory from the requests before: once the network has
-/// retired the class (by the same server, whose snapshots only reads refresh), the next
-/// request is refused, and nothing of it is written.
-async fn a_request_sees_a_change_made_since_the_server_held_its_inputs(test_store: TestStore) {
+/// retired the class, the next request is refused, and nothing of it is written. Retired
+/// through the same server (which then reads before trusting what it holds), or, `elsewhere`,
+/// through a second server on the same database (another node: the first decides on what it
+/// holds, its append is refused because the network's shared streams moved, and it decides
+/// again on a fresh read).
+async fn a_request_sees_a_change_made_since_the_server_held_its_inputs(
+    test_store: TestStore,
+    elsewhere: bool,
+) {
     let secret = DevSecret::generate();
-    let api = RunningApi::start(&test_store.url, &VaultKey::generate(), &secret).await;
+    let vault_key = VaultKey::generate();
+    let api = RunningApi::start(&test_store.url, &vault_key, &secret).await;
     let client = Client::new(&api.base, &secret);
     let world = brochure(&client).await;
     let worker = Person::new(&client, world.first, &[Role::Earner]);
@@ -996,7 +1003,11 @@ async fn a_request_sees_a_change_made_since_the_server_held_its_inputs(test_stor
         .await
         .unwrap();
 
-    client
+    let other = match elsewhere {
+        true => Some(RunningApi::start(&test_store.url, &vault_key, &secret).await),
+        false => None,
+    };
+    Client::new(&other.as_ref().unwrap_or(&api).base, &secret)
         .data(
             &world.admin_token,
             "mutation($c: ID!) { retireBadgeClass(input: {badgeClassId: $c}) { retired } }",
@@ -1022,18 +1033,30 @@ async fn a_request_sees_a_change_made_since_the_server_held_its_inputs(test_stor
             .unwrap(),
         version
     );
+    if let Some(other) = other {
+        other.stop().await;
+    }
     api.stop().await;
     drop(test_store);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_sees_a_change_made_since_the_server_held_its_inputs_on_sqlite() {
-    a_request_sees_a_change_made_since_the_server_held_its_inputs(sqlite_store().await).await;
+    a_request_sees_a_change_made_since_the_server_held_its_inputs(sqlite_store().await, false)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_sees_a_change_made_since_the_server_held_its_inputs_on_postgres() {
-    a_request_sees_a_change_made_since_the_server_held_its_inputs(postgres_store().await).await;
+    a_request_sees_a_change_made_since_the_server_held_its_inputs(postgres_store().await, false)
+        .await;
+}
+
+/// Two API nodes on one PostgreSQL database (as deployed behind a load balancer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_sees_a_change_made_on_another_node_on_postgres() {
+    a_request_sees_a_change_made_since_the_server_held_its_inputs(postgres_store().await, true)
+        .await;
 }
 
 /// The expiry sweeper records `BadgeExpired` for active awards past their date, once, and

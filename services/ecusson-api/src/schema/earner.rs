@@ -1085,11 +1085,6 @@ impl EarnerMutations {
             piece.check()?;
         }
         let network = network_of(ctx, principal).await?;
-        let mut data = PendingData::new(ctx, tenant);
-        let mut evidence = Vec::with_capacity(input.evidence.len());
-        for piece in &input.evidence {
-            evidence.push(data.evidence(earner_id, piece).await?);
-        }
         let request_id = RequestId::new();
         let award_id = AwardId::new();
         let ledger = &api(ctx).ledger;
@@ -1155,17 +1150,24 @@ impl EarnerMutations {
                 }
                 _ => None,
             };
+            // Sealed once the class is known to exist (an unknown class writes nothing), and
+            // again at each attempt: a refused append wrote none of it.
+            let mut data = PendingData::new(ctx, tenant);
+            let mut evidence = Vec::with_capacity(input.evidence.len());
+            for piece in &input.evidence {
+                evidence.push(data.evidence(earner_id, piece).await?);
+            }
             let command = EarnerCommand::RequestBadge(RequestBadge {
                 request_id,
                 badge_class,
                 adoption: adoption.snapshot(committee),
                 mode,
                 counsellor_roles,
-                evidence: evidence.clone(),
+                evidence,
                 award_id,
             });
             let meta = RequestMeta {
-                vault_entries: data.sealed.clone(),
+                vault_entries: data.sealed,
                 shared_unchanged: loaded.shared_unchanged(),
                 ..meta.clone()
             };
