@@ -234,28 +234,35 @@ impl EventStore for PostgresEventStore {
             .iter()
             .map(|at| (at.tenant_id.as_uuid(), at.seq as i64))
             .unzip();
-        if let ([event], [canonical], None, false) = (
+        // The condition of a single append as two (tenant, sequence) pairs, the same twice
+        // when it names one tenant (migration 0017); more go through `ecusson_append`.
+        let pair = match request.shared_unchanged.as_slice() {
+            [] => None,
+            [a] => Some((*a, *a)),
+            [a, b] => Some((*a, *b)),
+            _ => None,
+        };
+        if let ([event], [canonical], None, false, true) = (
             request.events.as_slice(),
             prepared.canonical.as_slice(),
             &request.idempotency_key,
             shared,
+            request.shared_unchanged.len() <= 2,
         ) {
             // What most commands append: scalar arguments, one statement after the lock; the
             // condition on shared streams, when there is one, in the same statement.
-            let call = if request.shared_unchanged.is_empty() {
-                "ecusson_append_one($1, $2, $3, $4, $5, $6, $7, $8)"
-            } else {
-                "ecusson_append_one_if_unchanged($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            let sql = match pair {
+                None => with_vault_entries(
+                    "ecusson_append_one($1, $2, $3, $4, $5, $6, $7, $8)",
+                    9,
+                    &request,
+                ),
+                Some(_) => with_vault_entries(
+                    "ecusson_append_one_if_unchanged($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    13,
+                    &request,
+                ),
             };
-            let sql = with_vault_entries(
-                call,
-                if request.shared_unchanged.is_empty() {
-                    9
-                } else {
-                    11
-                },
-                &request,
-            );
             let mut query = sqlx::query_as(&sql)
                 .bind(request.tenant_id.as_uuid())
                 .bind(request.stream_id.as_str())
@@ -265,8 +272,12 @@ impl EventStore for PostgresEventStore {
                 .bind(i32::from(event.schema_version))
                 .bind(prepared.recorded_at)
                 .bind(canonical.as_slice());
-            if !request.shared_unchanged.is_empty() {
-                query = query.bind(&unchanged_tenants).bind(&unchanged_seqs);
+            if let Some((a, b)) = pair {
+                query = query
+                    .bind(a.tenant_id.as_uuid())
+                    .bind(a.seq as i64)
+                    .bind(b.tenant_id.as_uuid())
+                    .bind(b.seq as i64);
             }
             let (status, first_seq, last_seq, stream_version): AppendRow =
                 bind_vault_entries(query, &request)
