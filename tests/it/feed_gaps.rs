@@ -149,7 +149,8 @@ async fn postgres_feed_waits_for_an_open_older_transaction() {
     let bytes =
         canonical::canonical_bytes(slow_tenant, &stream, &event, &metadata(), recorded_at).unwrap();
     let (status,): (String,) = sqlx::query_as(
-        "select o_status from ecusson_append($1, $2, -1, null, null, $3, $4, $5, $6, $7)",
+        "select o_status from ecusson_append($1, $2, -1, null, null, $3, $4, $5, $6, $7, false, \
+         array[]::uuid[], array[]::bigint[])",
     )
     .bind(slow_tenant.as_uuid())
     .bind(stream.as_str())
