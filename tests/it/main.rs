@@ -11,6 +11,7 @@ mod credentials;
 mod employability;
 mod erasure;
 mod feed_gaps;
+mod grouped_appends;
 mod helpers;
 mod issuer_keys;
 mod ob2_validator;

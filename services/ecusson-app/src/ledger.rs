@@ -640,7 +640,7 @@ impl Ledger {
                 vault_entries: meta.vault_entries.clone(),
                 shared_unchanged: meta.shared_unchanged.clone(),
             };
-            match self.store.append(request).await {
+            match self.store.append_grouped(request).await {
                 Ok(outcome) if outcome.replayed => {
                     span.record("replayed", true);
                     // The same request, retried concurrently, was appended by the other call.

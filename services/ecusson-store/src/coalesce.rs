@@ -1,6 +1,7 @@
-//! Coalesced reads on PostgreSQL: single-statement reads of the read models
-//! ([`crate::EventStore::read_once`]) and the reads of several streams that commands make
-//! ([`crate::EventStore::read_streams`]).
+//! Coalesced calls on PostgreSQL: single-statement reads of the read models
+//! ([`crate::EventStore::read_once`]), the reads of several streams that commands make
+//! ([`crate::EventStore::read_streams`]) and commands' appends
+//! ([`crate::EventStore::append_grouped`]).
 //!
 //! Under load, many callers run the same read-model statement with different parameters at
 //! the same moment: thirty-two partners each reading one worker's history, say. Each statement
@@ -44,12 +45,20 @@
 //! badge class, the structure's adoption, its staff and the worker's record) then share one
 //! round trip and one pool lease.
 //!
-//! The lanes, leaders and hand-overs are one piece of code ([`Coalescer`]) for both; what a
-//! batch runs is the [`Coalesce`] implementation of each ([`SqlReads`], [`StreamReads`]).
+//! Single-event appends of one tenant group the same way (group commit, [`Appends`]): while one
+//! of the tenant's appends runs, the next ones queue, then go as one call of
+//! `ecusson_append_each`, one transaction and one commit for all. Each is decided as it would
+//! be alone, in the order they queued; a batch that fails runs each alone, as above.
+//!
+//! The lanes, leaders and hand-overs are one piece of code ([`Coalescer`]) for all three; what
+//! a batch runs is the [`Coalesce`] implementation of each ([`SqlReads`], [`StreamReads`],
+//! [`Appends`]).
 
+use crate::postgres::{AppendRow, GroupedAppend};
 use crate::read_model::SqlValue;
 use crate::types::{StreamPage, StreamRead};
 use crate::StoreError;
+use ecusson_domain::TenantId;
 use sqlx::postgres::{PgPool, PgRow, Postgres};
 use sqlx::Row;
 use std::collections::{HashMap, VecDeque};
@@ -260,7 +269,7 @@ impl<C: Coalesce> Coalescer<C> {
                     Ok(answers) => format!("{} answers for {count} calls", answers.len()),
                     Err(error) => error.to_string(),
                 };
-                tracing::debug!(%error, calls = count, "a coalesced read failed; its calls run alone");
+                tracing::debug!(%error, calls = count, "a coalesced call failed; its calls run alone");
                 for call in queued {
                     let output = C::alone(pool, key, &call.params).await;
                     let _ = call.reply.send(Answer::Output(output));
@@ -524,6 +533,35 @@ impl Coalesce for StreamReads {
             .iter()
             .map(|reads| pages.by_ref().take(reads.len()).collect())
             .collect())
+    }
+}
+
+/// Single-event appends of one tenant (see [`crate::EventStore::append_grouped`]): those that
+/// arrive while one of the tenant's appends runs wait for it, then go together as one call of
+/// `ecusson_append_each`: one statement, one transaction, one commit for all of them. The
+/// tenant's lock serialises its appends anyway; grouped, they wait for it once.
+pub(crate) struct Appends;
+
+impl Coalesce for Appends {
+    type Key = TenantId;
+    type Params = Arc<GroupedAppend>;
+    type Output = AppendRow;
+
+    async fn alone(
+        pool: &PgPool,
+        _tenant_id: &TenantId,
+        append: &Arc<GroupedAppend>,
+    ) -> Result<AppendRow, StoreError> {
+        crate::postgres::append_one(pool, &append.request, &append.prepared).await
+    }
+
+    async fn together(
+        pool: &PgPool,
+        tenant_id: &TenantId,
+        calls: &[&Arc<GroupedAppend>],
+    ) -> Result<Vec<AppendRow>, StoreError> {
+        let appends: Vec<&GroupedAppend> = calls.iter().map(|call| call.as_ref()).collect();
+        crate::postgres::append_each(pool, *tenant_id, &appends).await
     }
 }
 

@@ -5,8 +5,10 @@
 //! extends the hash chain and inserts the batch. The cross-tenant feed reads only rows whose
 //! transaction is older than every running transaction, so it never skips a late commit.
 
-use crate::coalesce::{CoalescedReads, Coalescer, SqlReads, StreamReads};
-use crate::prepare::{append_outcome, decode_page, prepare_append, recorded_event, tenant_head};
+use crate::coalesce::{Appends, CoalescedReads, Coalescer, SqlReads, StreamReads};
+use crate::prepare::{
+    append_outcome, decode_page, prepare_append, recorded_event, tenant_head, PreparedAppend,
+};
 use crate::read_model::{ReadModelTransaction, SqlValue};
 use crate::types::*;
 use crate::{EventStore, StoreError};
@@ -16,6 +18,7 @@ use sqlx::encode::IsNull;
 use sqlx::postgres::{PgArgumentBuffer, PgPool, PgRow, PgTypeInfo, Postgres};
 use sqlx::{Column, Row, TypeInfo, ValueRef};
 use std::sync::Arc;
+use tracing::Instrument;
 use uuid::Uuid;
 
 #[derive(Clone)]
@@ -25,6 +28,8 @@ pub struct PostgresEventStore {
     reads: Arc<Coalescer<SqlReads>>,
     /// Concurrent reads of several streams go as one.
     streams: Arc<Coalescer<StreamReads>>,
+    /// Concurrent single-event appends of one tenant go as one ([`EventStore::append_grouped`]).
+    appends: Arc<Coalescer<Appends>>,
 }
 
 impl PostgresEventStore {
@@ -33,6 +38,7 @@ impl PostgresEventStore {
             pool,
             reads: Arc::default(),
             streams: Arc::default(),
+            appends: Arc::default(),
         }
     }
 
@@ -48,6 +54,11 @@ impl PostgresEventStore {
     /// How reads of several streams are being coalesced (see [`crate::coalesce`]).
     pub fn coalesced_stream_reads(&self) -> CoalescedReads {
         self.streams.statistics()
+    }
+
+    /// How single-event appends are being grouped ([`EventStore::append_grouped`]).
+    pub fn grouped_appends(&self) -> CoalescedReads {
+        self.appends.statistics()
     }
 }
 
@@ -149,7 +160,7 @@ fn with_vault_entries(call: &str, first: usize, request: &AppendRequest) -> Stri
     )
 }
 
-type AppendRow = (String, Option<i64>, Option<i64>, Option<i64>);
+pub(crate) type AppendRow = (String, Option<i64>, Option<i64>, Option<i64>);
 type AppendQuery<'q> = sqlx::query::QueryAs<'q, Postgres, AppendRow, sqlx::postgres::PgArguments>;
 
 /// Binds the parameters that [`with_vault_entries`] numbered after the call's (sqlx numbers
@@ -205,6 +216,235 @@ fn bind_vault_entries<'q>(query: AppendQuery<'q>, request: &AppendRequest) -> Ap
         )
 }
 
+/// An append of one event to a stream that is not shared, without idempotency key, on at
+/// most two tenants' shared sequences: what most commands append, in one statement of scalar
+/// arguments ([`append_one`]), and what concurrent commands group ([`append_each`]).
+fn is_single_event(request: &AppendRequest) -> bool {
+    request.events.len() == 1
+        && request.idempotency_key.is_none()
+        && request.shared_unchanged.len() <= 2
+        && !ecusson_domain::is_shared_stream(request.stream_id.as_str())
+}
+
+/// The condition of a single-event append as two (tenant, sequence) pairs, the same twice when
+/// it names one tenant (migrations 0017, 0018); `None` without a condition.
+fn condition_pair(request: &AppendRequest) -> Option<(SharedAt, SharedAt)> {
+    match request.shared_unchanged.as_slice() {
+        [a] => Some((*a, *a)),
+        [a, b] => Some((*a, *b)),
+        _ => None,
+    }
+}
+
+/// One event ([`is_single_event`]) in one statement: `ecusson_append_one`, or
+/// `ecusson_append_one_if_unchanged` with a condition, and the vault entries.
+pub(crate) async fn append_one(
+    pool: &PgPool,
+    request: &AppendRequest,
+    prepared: &PreparedAppend,
+) -> Result<AppendRow, StoreError> {
+    let (Some(event), Some(canonical)) = (request.events.first(), prepared.canonical.first())
+    else {
+        return Err(StoreError::InvalidInput(
+            "an append needs at least one event".into(),
+        ));
+    };
+    let pair = condition_pair(request);
+    let sql = match pair {
+        None => with_vault_entries(
+            "ecusson_append_one($1, $2, $3, $4, $5, $6, $7, $8)",
+            9,
+            request,
+        ),
+        Some(_) => with_vault_entries(
+            "ecusson_append_one_if_unchanged($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            13,
+            request,
+        ),
+    };
+    let mut query = sqlx::query_as(&sql)
+        .bind(request.tenant_id.as_uuid())
+        .bind(request.stream_id.as_str())
+        .bind(request.expected.to_code())
+        .bind(event.event_id)
+        .bind(event.event_type.as_str())
+        .bind(i32::from(event.schema_version))
+        .bind(prepared.recorded_at)
+        .bind(canonical.as_slice());
+    if let Some((a, b)) = pair {
+        query = query
+            .bind(a.tenant_id.as_uuid())
+            .bind(a.seq as i64)
+            .bind(b.tenant_id.as_uuid())
+            .bind(b.seq as i64);
+    }
+    bind_vault_entries(query, request)
+        .fetch_one(pool)
+        .await
+        .map_err(|error| crate::append_failed(request, error))
+}
+
+/// Single-event appends of one tenant ([`is_single_event`]), from concurrent callers, in one
+/// statement and one transaction (`ecusson_append_each`, migration 0018): each decided as
+/// [`append_one`] would decide it alone, in the order given; their vault entries in the same
+/// statement, each written only if its own append was. One answer per append, in order. An
+/// error (a person's key changed under one of them, say) undoes them all: the caller then runs
+/// each alone, so that it stays that append's own.
+pub(crate) async fn append_each(
+    pool: &PgPool,
+    tenant_id: TenantId,
+    appends: &[&GroupedAppend],
+) -> Result<Vec<AppendRow>, StoreError> {
+    let count = appends.len();
+    let mut stream_ids = Vec::with_capacity(count);
+    let mut expected = Vec::with_capacity(count);
+    let mut event_ids = Vec::with_capacity(count);
+    let mut event_types = Vec::with_capacity(count);
+    let mut schema_versions = Vec::with_capacity(count);
+    let mut recorded_at = Vec::with_capacity(count);
+    let mut canonical = Vec::with_capacity(count);
+    let mut tenants_a = Vec::with_capacity(count);
+    let mut seqs_a = Vec::with_capacity(count);
+    let mut tenants_b = Vec::with_capacity(count);
+    let mut seqs_b = Vec::with_capacity(count);
+    let mut entries: Vec<(i32, &crate::vault::SealedEntry)> = Vec::new();
+    for (index, append) in appends.iter().enumerate() {
+        let (request, prepared) = (&append.request, &append.prepared);
+        let (Some(event), Some(bytes), true) = (
+            request.events.first(),
+            prepared.canonical.first(),
+            request.tenant_id == tenant_id && is_single_event(request),
+        ) else {
+            return Err(StoreError::InvalidInput(
+                "only single-event appends of one tenant go together".into(),
+            ));
+        };
+        stream_ids.push(request.stream_id.as_str());
+        expected.push(request.expected.to_code());
+        event_ids.push(event.event_id);
+        event_types.push(event.event_type.as_str());
+        schema_versions.push(i32::from(event.schema_version));
+        recorded_at.push(prepared.recorded_at);
+        canonical.push(bytes.as_slice());
+        let pair = condition_pair(request);
+        tenants_a.push(pair.map(|(a, _)| a.tenant_id.as_uuid()));
+        seqs_a.push(pair.map(|(a, _)| a.seq as i64));
+        tenants_b.push(pair.map(|(_, b)| b.tenant_id.as_uuid()));
+        seqs_b.push(pair.map(|(_, b)| b.seq as i64));
+        let item = i32::try_from(index + 1).map_err(StoreError::internal)?;
+        entries.extend(request.vault_entries.iter().map(|entry| (item, entry)));
+    }
+    const CALL: &str = "ecusson_append_each($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    let sql = if entries.is_empty() {
+        format!(
+            "select o_index, o_status, o_first_seq, o_last_seq, o_stream_version \
+             from {CALL} order by o_index"
+        )
+    } else {
+        // As in `with_vault_entries`, each entry joined to its own append's answer.
+        format!(
+            "with appended as materialized ( \
+                 select o_index, o_status, o_first_seq, o_last_seq, o_stream_version from {CALL}), \
+             sealed as ( \
+                 insert into person_data (tenant_id, person_id, entry_id, version, nonce, ciphertext, created_at) \
+                 select $13, v.person_id, v.entry_id, v.version, v.nonce, v.ciphertext, v.created_at \
+                 from unnest($14::integer[], $15::text[], $16::text[], $17::bigint[], $18::bytea[], \
+                             $19::bytea[], $20::text[], $21::bytea[]) \
+                     as v(item, person_id, entry_id, version, nonce, ciphertext, created_at, sealed_under) \
+                 join appended a on a.o_index = v.item \
+                 where case when a.o_index = v.item and a.o_status = 'appended' \
+                       then ecusson_person_key_is($13, v.person_id, v.sealed_under) \
+                       else false end) \
+             select o_index, o_status, o_first_seq, o_last_seq, o_stream_version \
+             from appended order by o_index"
+        )
+    };
+    let mut query = sqlx::query_as::<_, (i32, String, Option<i64>, Option<i64>, Option<i64>)>(&sql)
+        .bind(tenant_id.as_uuid())
+        .bind(stream_ids)
+        .bind(expected)
+        .bind(event_ids)
+        .bind(event_types)
+        .bind(schema_versions)
+        .bind(recorded_at)
+        .bind(canonical)
+        .bind(tenants_a)
+        .bind(seqs_a)
+        .bind(tenants_b)
+        .bind(seqs_b);
+    if !entries.is_empty() {
+        query = query
+            .bind(tenant_id.to_string())
+            .bind(entries.iter().map(|(item, _)| *item).collect::<Vec<_>>())
+            .bind(
+                entries
+                    .iter()
+                    .map(|(_, entry)| entry.person_id.to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                entries
+                    .iter()
+                    .map(|(_, entry)| entry.entry_id.to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                entries
+                    .iter()
+                    .map(|(_, entry)| entry.version)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                entries
+                    .iter()
+                    .map(|(_, entry)| entry.nonce.as_slice())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                entries
+                    .iter()
+                    .map(|(_, entry)| entry.ciphertext.as_slice())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                entries
+                    .iter()
+                    .map(|(_, entry)| entry.created_at.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                entries
+                    .iter()
+                    .map(|(_, entry)| entry.sealed_under.as_slice())
+                    .collect::<Vec<_>>(),
+            );
+    }
+    let rows = query.fetch_all(pool).await?;
+    if rows.len() != count
+        || rows
+            .iter()
+            .enumerate()
+            .any(|(index, row)| usize::try_from(row.0) != Ok(index + 1))
+    {
+        return Err(StoreError::Corrupt(format!(
+            "{} answers to {count} grouped appends",
+            rows.len()
+        )));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(_, status, first_seq, last_seq, stream_version)| {
+            (status, first_seq, last_seq, stream_version)
+        })
+        .collect())
+}
+
+/// A single-event append waiting to go with others of its tenant (see [`append_each`]).
+pub(crate) struct GroupedAppend {
+    pub(crate) request: AppendRequest,
+    pub(crate) prepared: PreparedAppend,
+}
+
 fn limit(limit: usize) -> i64 {
     limit.min(100_000) as i64
 }
@@ -228,62 +468,11 @@ impl EventStore for PostgresEventStore {
     )]
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
         let prepared = prepare_append(&request)?;
-        let shared = ecusson_domain::is_shared_stream(request.stream_id.as_str());
-        let (unchanged_tenants, unchanged_seqs): (Vec<Uuid>, Vec<i64>) = request
-            .shared_unchanged
-            .iter()
-            .map(|at| (at.tenant_id.as_uuid(), at.seq as i64))
-            .unzip();
-        // The condition of a single append as two (tenant, sequence) pairs, the same twice
-        // when it names one tenant (migration 0017); more go through `ecusson_append`.
-        let pair = match request.shared_unchanged.as_slice() {
-            [] => None,
-            [a] => Some((*a, *a)),
-            [a, b] => Some((*a, *b)),
-            _ => None,
-        };
-        if let ([event], [canonical], None, false, true) = (
-            request.events.as_slice(),
-            prepared.canonical.as_slice(),
-            &request.idempotency_key,
-            shared,
-            request.shared_unchanged.len() <= 2,
-        ) {
+        if is_single_event(&request) {
             // What most commands append: scalar arguments, one statement after the lock; the
             // condition on shared streams, when there is one, in the same statement.
-            let sql = match pair {
-                None => with_vault_entries(
-                    "ecusson_append_one($1, $2, $3, $4, $5, $6, $7, $8)",
-                    9,
-                    &request,
-                ),
-                Some(_) => with_vault_entries(
-                    "ecusson_append_one_if_unchanged($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                    13,
-                    &request,
-                ),
-            };
-            let mut query = sqlx::query_as(&sql)
-                .bind(request.tenant_id.as_uuid())
-                .bind(request.stream_id.as_str())
-                .bind(request.expected.to_code())
-                .bind(event.event_id)
-                .bind(event.event_type.as_str())
-                .bind(i32::from(event.schema_version))
-                .bind(prepared.recorded_at)
-                .bind(canonical.as_slice());
-            if let Some((a, b)) = pair {
-                query = query
-                    .bind(a.tenant_id.as_uuid())
-                    .bind(a.seq as i64)
-                    .bind(b.tenant_id.as_uuid())
-                    .bind(b.seq as i64);
-            }
-            let (status, first_seq, last_seq, stream_version): AppendRow =
-                bind_vault_entries(query, &request)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(|error| crate::append_failed(&request, error))?;
+            let (status, first_seq, last_seq, stream_version) =
+                append_one(&self.pool, &request, &prepared).await?;
             return append_outcome(
                 request.expected,
                 &status,
@@ -292,6 +481,12 @@ impl EventStore for PostgresEventStore {
                 stream_version,
             );
         }
+        let shared = ecusson_domain::is_shared_stream(request.stream_id.as_str());
+        let (unchanged_tenants, unchanged_seqs): (Vec<Uuid>, Vec<i64>) = request
+            .shared_unchanged
+            .iter()
+            .map(|at| (at.tenant_id.as_uuid(), at.seq as i64))
+            .unzip();
         let event_ids: Vec<Uuid> = request.events.iter().map(|event| event.event_id).collect();
         let event_types: Vec<&str> = request
             .events
@@ -344,6 +539,37 @@ impl EventStore for PostgresEventStore {
             last_seq,
             stream_version,
         )
+    }
+
+    #[tracing::instrument(
+        name = "store.append",
+        skip_all,
+        fields(
+            store.backend = "postgres",
+            tenant.id = %request.tenant_id,
+            stream.category = request.stream_id.category(),
+            events = request.events.len(),
+            grouped = true,
+        )
+    )]
+    async fn append_grouped(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
+        if !is_single_event(&request) {
+            return self.append(request).await;
+        }
+        let prepared = prepare_append(&request)?;
+        let expected = request.expected;
+        let tenant_id = request.tenant_id;
+        let append = Arc::new(GroupedAppend { request, prepared });
+        let (appends, pool) = (self.appends.clone(), self.pool.clone());
+        // A task of its own: a caller that goes away (a cancelled request) neither cancels a
+        // statement that carries other callers' appends nor leaves them unanswered.
+        let task = tokio::spawn(
+            async move { appends.run(&pool, tenant_id, append).await }
+                .instrument(tracing::Span::current()),
+        );
+        let (status, first_seq, last_seq, stream_version) =
+            task.await.map_err(StoreError::internal)??;
+        append_outcome(expected, &status, first_seq, last_seq, stream_version)
     }
 
     async fn read_stream(
