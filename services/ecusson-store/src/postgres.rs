@@ -11,6 +11,7 @@ use crate::prepare::{
 };
 use crate::read_model::{ReadModelTransaction, SqlValue};
 use crate::types::*;
+use crate::vault::SealedEntry;
 use crate::{EventStore, StoreError};
 use async_trait::async_trait;
 use ecusson_domain::TenantId;
@@ -165,13 +166,24 @@ type AppendQuery<'q> = sqlx::query::QueryAs<'q, Postgres, AppendRow, sqlx::postg
 
 /// Binds the parameters that [`with_vault_entries`] numbered after the call's (sqlx numbers
 /// parameters in the order they are bound, so this comes after the call's own).
-fn bind_vault_entries<'q>(query: AppendQuery<'q>, request: &AppendRequest) -> AppendQuery<'q> {
-    let entries = &request.vault_entries;
-    if entries.is_empty() {
+fn bind_vault_entries<'q>(query: AppendQuery<'q>, request: &'q AppendRequest) -> AppendQuery<'q> {
+    if request.vault_entries.is_empty() {
         return query;
     }
+    let entries: Vec<&SealedEntry> = request.vault_entries.iter().collect();
+    bind_entry_columns(query.bind(request.tenant_id.to_string()), &entries)
+}
+
+/// The columns of vault entries, one array each, in the order the insertion of
+/// [`with_vault_entries`] and [`append_each`] unnests them.
+fn bind_entry_columns<'q, O>(
+    query: sqlx::query::QueryAs<'q, Postgres, O, sqlx::postgres::PgArguments>,
+    entries: &[&'q SealedEntry],
+) -> sqlx::query::QueryAs<'q, Postgres, O, sqlx::postgres::PgArguments> {
+    let column = |value: fn(&'q SealedEntry) -> &'q [u8]| {
+        entries.iter().map(|entry| value(entry)).collect::<Vec<_>>()
+    };
     query
-        .bind(request.tenant_id.to_string())
         .bind(
             entries
                 .iter()
@@ -190,30 +202,15 @@ fn bind_vault_entries<'q>(query: AppendQuery<'q>, request: &AppendRequest) -> Ap
                 .map(|entry| entry.version)
                 .collect::<Vec<_>>(),
         )
+        .bind(column(|entry| entry.nonce.as_slice()))
+        .bind(column(|entry| entry.ciphertext.as_slice()))
         .bind(
             entries
                 .iter()
-                .map(|entry| entry.nonce.to_vec())
+                .map(|entry| entry.created_at.as_str())
                 .collect::<Vec<_>>(),
         )
-        .bind(
-            entries
-                .iter()
-                .map(|entry| entry.ciphertext.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            entries
-                .iter()
-                .map(|entry| entry.created_at.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            entries
-                .iter()
-                .map(|entry| entry.sealed_under.clone())
-                .collect::<Vec<_>>(),
-        )
+        .bind(column(|entry| entry.sealed_under.as_slice()))
 }
 
 /// An append of one event to a stream that is not shared, without idempotency key, on at
@@ -307,7 +304,7 @@ pub(crate) async fn append_each(
     let mut seqs_a = Vec::with_capacity(count);
     let mut tenants_b = Vec::with_capacity(count);
     let mut seqs_b = Vec::with_capacity(count);
-    let mut entries: Vec<(i32, &crate::vault::SealedEntry)> = Vec::new();
+    let mut entries: Vec<(i32, &SealedEntry)> = Vec::new();
     for (index, append) in appends.iter().enumerate() {
         let (request, prepared) = (&append.request, &append.prepared);
         let (Some(event), Some(bytes), true) = (
@@ -373,51 +370,9 @@ pub(crate) async fn append_each(
         .bind(tenants_b)
         .bind(seqs_b);
     if !entries.is_empty() {
-        query = query
-            .bind(tenant_id.to_string())
-            .bind(entries.iter().map(|(item, _)| *item).collect::<Vec<_>>())
-            .bind(
-                entries
-                    .iter()
-                    .map(|(_, entry)| entry.person_id.to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                entries
-                    .iter()
-                    .map(|(_, entry)| entry.entry_id.to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                entries
-                    .iter()
-                    .map(|(_, entry)| entry.version)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                entries
-                    .iter()
-                    .map(|(_, entry)| entry.nonce.as_slice())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                entries
-                    .iter()
-                    .map(|(_, entry)| entry.ciphertext.as_slice())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                entries
-                    .iter()
-                    .map(|(_, entry)| entry.created_at.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                entries
-                    .iter()
-                    .map(|(_, entry)| entry.sealed_under.as_slice())
-                    .collect::<Vec<_>>(),
-            );
+        let items: Vec<i32> = entries.iter().map(|(item, _)| *item).collect();
+        let sealed: Vec<&SealedEntry> = entries.iter().map(|(_, entry)| *entry).collect();
+        query = bind_entry_columns(query.bind(tenant_id.to_string()).bind(items), &sealed);
     }
     let rows = query.fetch_all(pool).await?;
     if rows.len() != count
