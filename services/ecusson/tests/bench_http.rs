@@ -71,9 +71,11 @@ fn bench_http_prints_both_mixes_the_store_rate_and_the_targets_and_needs_an_empt
         "max",
         "history entries per answer",
         "store append on sqlite:",
-        "events/s (writers 2, pool 16, tenants 1, one event per append)",
+        "events/s (writers 2, pool 16, tenants 1, one event per append, each alone)",
+        "events/s (writers 2, pool 16, tenants 1, one event per append, grouped as commands' appends)",
         "target request-badge",
         "ratio",
+        "request-badge over grouped store appends: ratio",
         "target badge-history",
     ] {
         assert!(
@@ -96,8 +98,8 @@ fn bench_http_prints_both_mixes_the_store_rate_and_the_targets_and_needs_an_empt
         .collect();
     assert_eq!(
         lines.len(),
-        4,
-        "two mixes, the store run, the verdict:\n{json}"
+        5,
+        "two mixes, the store's two runs, the verdict:\n{json}"
     );
     for (line, mix) in lines.iter().zip(["request-badge", "badge-history"]) {
         assert_eq!(line["bench"], "http");
@@ -111,8 +113,16 @@ fn bench_http_prints_both_mixes_the_store_rate_and_the_targets_and_needs_an_empt
     assert!(lines[1]["entries_per_answer"].as_f64().unwrap() > 0.0);
     assert_eq!(lines[2]["bench"], "http-store-append");
     assert!(lines[2]["events_per_sec"].as_f64().unwrap() > 0.0);
-    assert_eq!(lines[3]["bench"], "http-targets");
-    assert!(lines[3]["request_badge_ratio"].as_f64().unwrap() > 0.0);
-    assert!(lines[3]["request_badge_target_met"].is_boolean());
-    assert!(lines[3]["badge_history_target_met"].is_boolean());
+    assert_eq!(lines[3]["bench"], "http-store-append-grouped");
+    assert!(lines[3]["events_per_sec"].as_f64().unwrap() > 0.0);
+    assert_eq!(lines[4]["bench"], "http-targets");
+    for field in [
+        "request_badge_ratio",
+        "store_grouped_append_events_per_sec",
+        "request_badge_ratio_to_grouped",
+    ] {
+        assert!(lines[4][field].as_f64().unwrap() > 0.0, "{field}");
+    }
+    assert!(lines[4]["request_badge_target_met"].is_boolean());
+    assert!(lines[4]["badge_history_target_met"].is_boolean());
 }
