@@ -496,22 +496,21 @@ impl EventStore for PostgresEventStore {
         )
     }
 
-    #[tracing::instrument(
-        name = "store.append",
-        skip_all,
-        fields(
+    async fn append_grouped(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
+        if !is_single_event(&request) {
+            return self.append(request).await;
+        }
+        // `append`'s span, marked grouped (made here, not by an attribute, so that the
+        // appends that do not group get `append`'s alone, not one inside another).
+        let span = tracing::info_span!(
+            "store.append",
             store.backend = "postgres",
             tenant.id = %request.tenant_id,
             stream.category = request.stream_id.category(),
             events = request.events.len(),
             grouped = true,
-        )
-    )]
-    async fn append_grouped(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
-        if !is_single_event(&request) {
-            return self.append(request).await;
-        }
-        let prepared = prepare_append(&request)?;
+        );
+        let prepared = span.in_scope(|| prepare_append(&request))?;
         let expected = request.expected;
         let tenant_id = request.tenant_id;
         let append = Arc::new(GroupedAppend { request, prepared });
@@ -519,8 +518,7 @@ impl EventStore for PostgresEventStore {
         // A task of its own: a caller that goes away (a cancelled request) neither cancels a
         // statement that carries other callers' appends nor leaves them unanswered.
         let task = tokio::spawn(
-            async move { appends.run(&pool, tenant_id, append).await }
-                .instrument(tracing::Span::current()),
+            async move { appends.run(&pool, tenant_id, append).await }.instrument(span),
         );
         let (status, first_seq, last_seq, stream_version) =
             task.await.map_err(StoreError::internal)??;
